@@ -1,0 +1,215 @@
+/* virtio-mmio transport, device side: the register file of one device.
+ *
+ * Version 2 is the virtio 1.2 MMIO transport with one level-triggered
+ * interrupt. Version 3 (docs/virtio-mmio-v3.md) adds MSI (vector 0 for
+ * configuration changes, vector i+1 for virtqueue i) and per-queue doorbells
+ * on their own page of the device window.
+ *
+ * The transport knows nothing about KVM. It reaches the outside world only
+ * through struct virtio_mmio_host_ops (interrupt delivery, kicking the I/O
+ * thread) and struct virtio_dev_ops (the device model). Register accesses
+ * arrive from vCPU threads; signals arrive from the I/O thread; one mutex per
+ * device serialises both.
+ */
+#ifndef MMVM_VIRTIO_MMIO_TRANSPORT_H
+#define MMVM_VIRTIO_MMIO_TRANSPORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtio/virtqueue.h"
+#include "vmm/guest_mem.h"
+
+/* Register offsets (virtio 1.2 4.2.2, plus the v3 MSI block). */
+#define VIRTIO_MMIO_MAGIC_VALUE		0x000
+#define VIRTIO_MMIO_VERSION		0x004
+#define VIRTIO_MMIO_DEVICE_ID		0x008
+#define VIRTIO_MMIO_VENDOR_ID		0x00c
+#define VIRTIO_MMIO_DEVICE_FEATURES	0x010
+#define VIRTIO_MMIO_DEVICE_FEATURES_SEL	0x014
+#define VIRTIO_MMIO_DRIVER_FEATURES	0x020
+#define VIRTIO_MMIO_DRIVER_FEATURES_SEL	0x024
+#define VIRTIO_MMIO_QUEUE_SEL		0x030
+#define VIRTIO_MMIO_QUEUE_NUM_MAX	0x034
+#define VIRTIO_MMIO_QUEUE_NUM		0x038
+#define VIRTIO_MMIO_QUEUE_READY		0x044
+#define VIRTIO_MMIO_QUEUE_NOTIFY	0x050
+#define VIRTIO_MMIO_INTERRUPT_STATUS	0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK	0x064
+#define VIRTIO_MMIO_STATUS		0x070
+#define VIRTIO_MMIO_QUEUE_DESC_LOW	0x080
+#define VIRTIO_MMIO_QUEUE_DESC_HIGH	0x084
+#define VIRTIO_MMIO_QUEUE_AVAIL_LOW	0x090
+#define VIRTIO_MMIO_QUEUE_AVAIL_HIGH	0x094
+#define VIRTIO_MMIO_QUEUE_USED_LOW	0x0a0
+#define VIRTIO_MMIO_QUEUE_USED_HIGH	0x0a4
+#define VIRTIO_MMIO_MSI_STATUS		0x0c0	/* v3, 16 bit */
+#define VIRTIO_MMIO_MSI_COMMAND		0x0c2	/* v3, 16 bit */
+#define VIRTIO_MMIO_MSI_ADDRESS_LOW	0x0c4	/* v3 */
+#define VIRTIO_MMIO_MSI_ADDRESS_HIGH	0x0c8	/* v3 */
+#define VIRTIO_MMIO_MSI_DATA		0x0cc	/* v3 */
+#define VIRTIO_MMIO_SHM_SEL		0x0ac
+#define VIRTIO_MMIO_CONFIG_GENERATION	0x0fc
+#define VIRTIO_MMIO_CONFIG		0x100
+
+#define VIRTIO_MMIO_MAGIC		0x74726976	/* "virt" */
+#define VIRTIO_MMIO_VENDOR		0x4d564d4d	/* "MMVM" */
+
+#define VIRTIO_MMIO_MSI_STATUS_ENABLE	0x8000
+#define VIRTIO_MMIO_MSI_STATUS_NVEC	0x07ff
+#define VIRTIO_MMIO_MSI_CMD_UPDATE	0x1
+#define VIRTIO_MMIO_MSI_CMD_MASK	0x2
+#define VIRTIO_MMIO_MSI_CMD_UNMASK	0x3
+#define VIRTIO_MMIO_MSI_CMD(op, vec)	(((op) << 12) | ((vec) & 0x0fff))
+
+/* v3 window: registers+config on page 0, doorbells on page 1. */
+#define VIRTIO_MMIO_V2_WINDOW		0x1000
+#define VIRTIO_MMIO_V3_WINDOW		0x2000
+#define VIRTIO_MMIO_DOORBELL_BASE	0x1000
+#define VIRTIO_MMIO_DOORBELL_SCALE	4
+
+/* Device status bits */
+#define VIRTIO_STATUS_ACKNOWLEDGE	1
+#define VIRTIO_STATUS_DRIVER		2
+#define VIRTIO_STATUS_DRIVER_OK		4
+#define VIRTIO_STATUS_FEATURES_OK	8
+#define VIRTIO_STATUS_NEEDS_RESET	64
+#define VIRTIO_STATUS_FAILED		128
+
+/* Feature bits the transport itself understands */
+#define VIRTIO_F_INDIRECT_DESC		28
+#define VIRTIO_F_EVENT_IDX		29
+#define VIRTIO_F_VERSION_1		32
+
+#define VIRTIO_MMIO_MAX_QUEUES		16
+#define VIRTIO_MMIO_MAX_VECTORS		(VIRTIO_MMIO_MAX_QUEUES + 1)
+
+struct virtio_mmio_dev;
+
+/* Implemented by each device model (src/devices/virtio_*.c). */
+struct virtio_dev_ops {
+	const char *name;		/* "blk", "net", ... for logs */
+	uint32_t device_id;		/* virtio device type */
+	uint64_t features;		/* device-specific feature bits offered */
+	unsigned int num_queues;
+	uint16_t queue_max;		/* QueueNumMax for every queue */
+	/* Device config space; reads beyond config_len return 0. */
+	uint32_t config_len;
+	void (*config_read)(void *dev, uint32_t off, void *data, uint32_t len);
+	void (*config_write)(void *dev, uint32_t off, const void *data,
+			     uint32_t len);
+	/* Driver set DRIVER_OK: queues are configured and active. Return
+	 * false to refuse (the transport sets DEVICE_NEEDS_RESET). */
+	bool (*activate)(void *dev);
+	/* Driver wrote 0 to Status: stop using the queues. */
+	void (*reset)(void *dev);
+	/* A queue was kicked; called on the I/O thread, never a vCPU. */
+	void (*queue_notify)(void *dev, unsigned int queue);
+};
+
+/* Implemented by the VMM (src/irq/) with KVM, by mocks in unit tests. */
+struct virtio_mmio_host_ops {
+	/* Assert the device's legacy interrupt line (level, with resample:
+	 * the host re-checks virtio_mmio_irq_pending() after the guest EOI). */
+	void (*legacy_raise)(void *host);
+	/* Program (or with valid=false, drop) the route behind an MSI vector.
+	 * Called on UPDATE and on reset/disable. Returns 0 or -errno. */
+	int (*msi_route)(void *host, unsigned int vector, bool valid,
+			 uint64_t addr, uint32_t data);
+	/* Send the (unmasked, routed) vector's message. */
+	void (*msi_fire)(void *host, unsigned int vector);
+	/* A QueueNotify write reached userspace (no ioeventfd): hand it to the
+	 * I/O thread, which calls virtio_dev_ops.queue_notify. */
+	void (*kick)(void *host, unsigned int queue);
+};
+
+struct virtio_mmio_counters {
+	uint64_t reads, writes;			/* register exits */
+	uint64_t reg_reads[0x40], reg_writes[0x40];	/* by offset / 4 */
+	uint64_t config_reads, config_writes;
+	uint64_t isr_reads, isr_acks;
+	uint64_t queue_notify_exits;		/* QueueNotify in userspace */
+	uint64_t invalid;			/* bad width/offset/state */
+	uint64_t irqs_legacy;
+	uint64_t irqs_msi[VIRTIO_MMIO_MAX_VECTORS];
+	uint64_t msi_masked_pending;		/* fired while masked */
+	uint64_t doorbells[VIRTIO_MMIO_MAX_QUEUES];	/* counted by host */
+};
+
+struct virtio_msi_vector {
+	uint64_t addr;
+	uint32_t data;
+	bool programmed;
+	bool masked;
+	bool pending;
+};
+
+struct virtio_mmio_config {
+	unsigned int version;	/* 2 or 3 */
+	bool msi;		/* v3 only: offer MSI (false: legacy IRQ +
+				 * doorbells) */
+};
+
+struct virtio_mmio_dev {
+	pthread_mutex_t lock;
+	struct virtio_mmio_config cfg;
+	const struct virtio_dev_ops *ops;
+	void *dev;		/* device model private */
+	const struct virtio_mmio_host_ops *host_ops;
+	void *host;
+	const struct guest_mem *mem;
+
+	uint32_t status;
+	uint32_t dev_features_sel, drv_features_sel;
+	uint64_t driver_features;
+	uint32_t queue_sel;
+	uint32_t interrupt_status;
+	uint32_t config_generation;
+	struct virtqueue vqs[VIRTIO_MMIO_MAX_QUEUES];
+
+	/* v3 MSI block */
+	bool msi_enabled;
+	uint64_t msi_staged_addr;
+	uint32_t msi_staged_data;
+	struct virtio_msi_vector vectors[VIRTIO_MMIO_MAX_VECTORS];
+
+	struct virtio_mmio_counters stats;
+};
+
+void virtio_mmio_init(struct virtio_mmio_dev *t,
+		      const struct virtio_mmio_config *cfg,
+		      const struct virtio_dev_ops *ops, void *dev,
+		      const struct virtio_mmio_host_ops *host_ops, void *host,
+		      const struct guest_mem *mem);
+void virtio_mmio_destroy(struct virtio_mmio_dev *t);
+
+/* Size of the device's MMIO window: 4 KiB (v2) or 8 KiB (v3). */
+uint64_t virtio_mmio_window_size(const struct virtio_mmio_dev *t);
+
+/* Register access from a vCPU's MMIO exit; off is relative to the window.
+ * Any width/offset is accepted and judged here (bad ones are counted). */
+void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, void *data,
+		      uint32_t len);
+void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off,
+		       const void *data, uint32_t len);
+
+/* Device -> driver: used buffers were added to queue q (the caller has
+ * already consulted virtq_should_notify()). */
+void virtio_mmio_signal_queue(struct virtio_mmio_dev *t, unsigned int q);
+/* Device -> driver: config space changed (bumps ConfigGeneration). */
+void virtio_mmio_signal_config(struct virtio_mmio_dev *t);
+/* Device found the driver broken: sets DEVICE_NEEDS_RESET and tells it. */
+void virtio_mmio_set_needs_reset(struct virtio_mmio_dev *t);
+
+/* For the legacy resample path: is InterruptStatus non-zero? */
+bool virtio_mmio_irq_pending(struct virtio_mmio_dev *t);
+
+/* Byte offset, within the window, of queue q's doorbell (v3). */
+uint64_t virtio_mmio_doorbell_offset(unsigned int q);
+
+/* Prints the counters, one "key value" per line, to f (at exit). */
+#include <stdio.h>
+void virtio_mmio_print_stats(struct virtio_mmio_dev *t, FILE *f);
+
+#endif

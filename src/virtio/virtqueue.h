@@ -1,0 +1,92 @@
+/* Split virtqueue, device side (virtio 1.2 section 2.7).
+ *
+ * The ring lives in guest memory and every field of it is hostile: each
+ * descriptor's address and length is checked against guest RAM, each index
+ * against the queue size, chains are bounded by the queue size (which also
+ * catches loops), and an indirect table may not contain another indirect
+ * descriptor. A bad chain fails that one request; it never crashes the VMM.
+ *
+ * Threading: a virtqueue is used by one thread at a time (the device's I/O
+ * thread); the transport configures it under the device lock before
+ * DRIVER_OK and after reset only.
+ */
+#ifndef MMVM_VIRTIO_VIRTQUEUE_H
+#define MMVM_VIRTIO_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vmm/guest_mem.h"
+
+#define VIRTQ_MAX_SIZE 32768
+
+/* Descriptor flags */
+#define VIRTQ_DESC_F_NEXT     1
+#define VIRTQ_DESC_F_WRITE    2
+#define VIRTQ_DESC_F_INDIRECT 4
+
+struct virtqueue {
+	/* Set by the transport from the driver's registers. */
+	uint16_t size;		/* QueueNum, a power of two <= VIRTQ_MAX_SIZE */
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	bool ready;
+	bool event_idx;		/* VIRTIO_F_EVENT_IDX negotiated */
+	bool indirect;		/* VIRTIO_F_INDIRECT_DESC negotiated */
+
+	/* Device-private state. */
+	const struct guest_mem *mem;
+	uint16_t last_avail_idx;	/* next avail entry to consume */
+	uint16_t used_idx;		/* shadow of used->idx */
+	uint16_t signalled_used;	/* used idx at last interrupt */
+	bool signalled_used_valid;
+	bool broken;		/* ring itself unusable (bad addresses) */
+};
+
+/* One request: the chain's buffers as host iovecs, readable ones first
+ * (the spec requires device-readable before device-writable). */
+#define VIRTQ_MAX_SEGS 1024
+struct virtq_chain {
+	uint16_t head;		/* id to return in the used ring */
+	unsigned int nr_out;	/* device-readable segments: iov[0..nr_out) */
+	unsigned int nr_in;	/* device-writable: iov[nr_out..nr_out+nr_in) */
+	uint64_t out_len, in_len;	/* byte totals */
+	struct iovec iov[VIRTQ_MAX_SEGS];
+};
+
+enum virtq_pop_result {
+	VIRTQ_POP_EMPTY = 0,	/* nothing available */
+	VIRTQ_POP_OK = 1,	/* chain filled in */
+	VIRTQ_POP_BAD_CHAIN = -1, /* chain malformed: head consumed, complete it
+				   * with len 0 (chain->head is valid) */
+	VIRTQ_POP_BROKEN = -2,	/* ring unusable: device should set
+				   * DEVICE_NEEDS_RESET */
+};
+
+/* Checks the ring addresses against guest memory and resets indices.
+ * Returns false (and marks the queue broken) if they do not fit. */
+bool virtq_activate(struct virtqueue *vq, const struct guest_mem *mem);
+void virtq_reset(struct virtqueue *vq);
+
+/* Takes the next available chain. */
+enum virtq_pop_result virtq_pop(struct virtqueue *vq, struct virtq_chain *chain);
+
+/* Puts head on the used ring with len bytes written by the device. */
+void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
+
+/* After one or more pushes: true if the driver wants an interrupt now
+ * (honours VIRTQ_AVAIL_F_NO_INTERRUPT or used_event with EVENT_IDX). */
+bool virtq_should_notify(struct virtqueue *vq);
+
+/* Re-enables driver->device notifications (avail_event / used flags) and
+ * returns true if more buffers arrived meanwhile; for poll-then-sleep loops. */
+bool virtq_enable_notify(struct virtqueue *vq);
+void virtq_disable_notify(struct virtqueue *vq);
+
+/* Copies helpers over a chain's iovecs (bounded by what the chain holds). */
+uint64_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst,
+			  uint64_t len);
+uint64_t virtq_chain_write(const struct virtq_chain *c, uint64_t off,
+			   const void *src, uint64_t len);
+
+#endif

@@ -1,0 +1,26 @@
+/* The I/O thread: one epoll loop that owns every host file descriptor a
+ * device waits on (ioeventfds, tap, stdin, resample fds). vCPU threads never
+ * block on host I/O; they only signal eventfds that this loop watches. */
+#ifndef MMVM_VMM_EVENT_LOOP_H
+#define MMVM_VMM_EVENT_LOOP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef void (*event_fn)(void *opaque, uint32_t epoll_events);
+
+struct event_loop;
+
+struct event_loop *event_loop_create(void);
+/* Watch fd for epoll events (EPOLLIN, ...); fn runs on the loop thread. */
+int event_loop_add(struct event_loop *loop, int fd, uint32_t events,
+		   event_fn fn, void *opaque);
+int event_loop_del(struct event_loop *loop, int fd);
+/* Starts the loop thread. */
+int event_loop_start(struct event_loop *loop);
+/* Stops and joins the thread; safe to call once from any other thread. */
+void event_loop_stop(struct event_loop *loop);
+void event_loop_destroy(struct event_loop *loop);
+
+#endif
