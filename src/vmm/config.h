@@ -1,0 +1,45 @@
+/* What the user asked for on the command line, already validated by the CLI
+ * parser (src/vmm/cli.c). Everything downstream trusts these values. */
+#ifndef MMVM_VMM_CONFIG_H
+#define MMVM_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MMVM_MAX_DISKS 8
+#define MMVM_MAX_NETS  4
+
+struct disk_config {
+	const char *path;
+	bool read_only;
+	bool direct;		/* O_DIRECT */
+};
+
+struct net_config {
+	const char *tap;	/* tap interface name */
+	uint8_t mac[6];
+	bool mac_set;
+};
+
+struct mmvm_config {
+	const char *kernel;
+	const char *initrd;		/* may be NULL */
+	const char *cmdline;		/* user part; devices append to it */
+	uint64_t mem_bytes;
+	unsigned int cpus;
+
+	unsigned int virtio_version;	/* 2 or 3 (default) */
+	bool virtio_msi;		/* v3: offer MSI (default true) */
+
+	unsigned int nr_disks;
+	struct disk_config disks[MMVM_MAX_DISKS];
+	unsigned int nr_nets;
+	struct net_config nets[MMVM_MAX_NETS];
+	bool virtio_console;		/* --console virtio */
+	bool virtio_rng;
+
+	const char *stats_path;		/* --stats FILE ("-" = stderr) */
+	unsigned int timeout_s;		/* 0 = none */
+};
+
+#endif
