@@ -19,6 +19,8 @@
 #define VM_MMIO_MAX_DEVICES	16
 
 struct vcpu;
+struct gsi_routing;
+struct virtio_attached;
 
 struct vm {
 	int kvm_fd, vm_fd;
@@ -35,6 +37,12 @@ struct vm {
 
 	/* Next free virtio-mmio slot (window base and IRQ). */
 	unsigned int nr_mmio_devices;
+
+	/* src/irq and src/devices (virtio_attach): the VM's full GSI routing
+	 * table and the list of attached virtio devices, both created on
+	 * first use and owned by the VM until exit. */
+	struct gsi_routing *gsi_routing;
+	struct virtio_attached *virtio_devs;
 };
 
 /* Appends " str" to the guest command line; false if it would not fit. */
