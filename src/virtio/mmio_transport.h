@@ -50,6 +50,10 @@
 #define VIRTIO_MMIO_MSI_ADDRESS_HIGH	0x0c8	/* v3 */
 #define VIRTIO_MMIO_MSI_DATA		0x0cc	/* v3 */
 #define VIRTIO_MMIO_SHM_SEL		0x0ac
+#define VIRTIO_MMIO_SHM_LEN_LOW		0x0b0	/* reads ~0: no regions */
+#define VIRTIO_MMIO_SHM_LEN_HIGH	0x0b4
+#define VIRTIO_MMIO_SHM_BASE_LOW	0x0b8
+#define VIRTIO_MMIO_SHM_BASE_HIGH	0x0bc
 #define VIRTIO_MMIO_CONFIG_GENERATION	0x0fc
 #define VIRTIO_MMIO_CONFIG		0x100
 
@@ -87,7 +91,11 @@
 
 struct virtio_mmio_dev;
 
-/* Implemented by each device model (src/devices/virtio_*.c). */
+/* Implemented by each device model (src/devices/virtio_*.c).
+ * config_read, config_write, activate and reset are called on a vCPU thread
+ * with the transport's lock held: they must not call virtio_mmio_* on this
+ * device, nor wait for a thread that may itself be waiting in
+ * virtio_mmio_signal_queue() for that lock (deadlock). */
 struct virtio_dev_ops {
 	const char *name;		/* "blk", "net", ... for logs */
 	uint32_t device_id;		/* virtio device type */
@@ -108,7 +116,10 @@ struct virtio_dev_ops {
 	void (*queue_notify)(void *dev, unsigned int queue);
 };
 
-/* Implemented by the VMM (src/irq/) with KVM, by mocks in unit tests. */
+/* Implemented by the VMM (src/irq/) with KVM, by mocks in unit tests.
+ * Every callback is made with the transport's lock held (from a vCPU's
+ * register access or from a signal on the I/O thread): it must not call
+ * back into the transport, and should not block for long. */
 struct virtio_mmio_host_ops {
 	/* Assert the device's legacy interrupt line (level, with resample:
 	 * the host re-checks virtio_mmio_irq_pending() after the guest EOI). */
@@ -175,6 +186,7 @@ struct virtio_mmio_dev {
 	struct virtio_msi_vector vectors[VIRTIO_MMIO_MAX_VECTORS];
 
 	struct virtio_mmio_counters stats;
+	char name[24];		/* stats prefix, e.g. "blk0" */
 };
 
 void virtio_mmio_init(struct virtio_mmio_dev *t,
@@ -183,6 +195,18 @@ void virtio_mmio_init(struct virtio_mmio_dev *t,
 		      const struct virtio_mmio_host_ops *host_ops, void *host,
 		      const struct guest_mem *mem);
 void virtio_mmio_destroy(struct virtio_mmio_dev *t);
+
+/* Names the device in the stats output ("blk0"); default is ops->name. */
+void virtio_mmio_set_name(struct virtio_mmio_dev *t, const char *name);
+
+/* Every feature bit offered: ops->features plus VERSION_1, EVENT_IDX and
+ * INDIRECT_DESC, which the transport and virtqueue implement. */
+uint64_t virtio_mmio_offered_features(const struct virtio_mmio_dev *t);
+
+/* Number of queues / MSI vectors the device really has (num_queues is
+ * clamped to VIRTIO_MMIO_MAX_QUEUES; vectors are 0 unless v3 with msi). */
+unsigned int virtio_mmio_num_queues(const struct virtio_mmio_dev *t);
+unsigned int virtio_mmio_num_vectors(const struct virtio_mmio_dev *t);
 
 /* Size of the device's MMIO window: 4 KiB (v2) or 8 KiB (v3). */
 uint64_t virtio_mmio_window_size(const struct virtio_mmio_dev *t);

@@ -26,6 +26,26 @@
 #define VIRTQ_DESC_F_WRITE    2
 #define VIRTQ_DESC_F_INDIRECT 4
 
+/* Ring flags */
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1	/* driver: don't interrupt me */
+#define VIRTQ_USED_F_NO_NOTIFY     1	/* device: don't kick me */
+
+/* Longest chain virtq_pop accepts, in bytes (used.len is 32 bits). */
+#define VIRTQ_MAX_CHAIN_BYTES (1ULL << 32)
+
+/* Guest-visible layout (virtio 1.2 2.7), little-endian on x86. */
+struct virtq_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct virtq_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
 struct virtqueue {
 	/* Set by the transport from the driver's registers. */
 	uint16_t size;		/* QueueNum, a power of two <= VIRTQ_MAX_SIZE */
@@ -41,7 +61,32 @@ struct virtqueue {
 	uint16_t signalled_used;	/* used idx at last interrupt */
 	bool signalled_used_valid;
 	bool broken;		/* ring itself unusable (bad addresses) */
+	bool notify_disabled;	/* virtq_disable_notify() in effect */
+	const char *last_error;	/* why the last pop/activate failed, for
+				 * the device's log line; static string */
+	/* Host views of the three ring areas, set by virtq_activate(). The
+	 * regions of guest RAM never move, so these stay valid. */
+	struct virtq_desc *desc;
+	uint16_t *avail;	/* flags, idx, ring[size], used_event */
+	uint16_t *used_hdr;	/* flags, idx */
+	struct virtq_used_elem *used_ring;	/* ring[size], avail_event */
 };
+
+/* Bytes of each ring area for a queue of n entries, event fields included. */
+static inline uint64_t virtq_desc_bytes(unsigned int n)
+{
+	return 16ULL * n;
+}
+
+static inline uint64_t virtq_avail_bytes(unsigned int n)
+{
+	return 6ULL + 2ULL * n;
+}
+
+static inline uint64_t virtq_used_bytes(unsigned int n)
+{
+	return 6ULL + 8ULL * n;
+}
 
 /* One request: the chain's buffers as host iovecs, readable ones first
  * (the spec requires device-readable before device-writable). */

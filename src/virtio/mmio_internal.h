@@ -1,0 +1,17 @@
+/* Private to the virtio-mmio transport files (mmio_*.c): the MSI block and
+ * the stats printer work on a struct virtio_mmio_dev whose lock the caller
+ * already holds. */
+#ifndef MMVM_VIRTIO_MMIO_INTERNAL_H
+#define MMVM_VIRTIO_MMIO_INTERNAL_H
+
+#include "virtio/mmio_transport.h"
+
+uint16_t virtio_msi_read_status(const struct virtio_mmio_dev *t);
+void virtio_msi_write_status(struct virtio_mmio_dev *t, uint16_t val);
+void virtio_msi_command(struct virtio_mmio_dev *t, uint16_t cmd);
+/* Fires vector, or leaves it pending while masked or unprogrammed. */
+void virtio_msi_deliver(struct virtio_mmio_dev *t, unsigned int vector);
+/* Device reset: MSI off, every route dropped, every vector forgotten. */
+void virtio_msi_reset(struct virtio_mmio_dev *t);
+
+#endif
