@@ -1,14 +1,57 @@
-/* virtio-net device model backed by a host tap interface. */
+/* virtio-net device model backed by a host tap interface.
+ *
+ * Two queues (0 = receive, 1 = transmit), no control queue. Every packet on
+ * either ring starts with the 12-byte virtio 1.x header; the tap fd speaks
+ * the same header (see tap.h), so checksum and TSO offloads pass through.
+ */
 #ifndef MMVM_DEVICES_VIRTIO_NET_H
 #define MMVM_DEVICES_VIRTIO_NET_H
 
+#include <stdint.h>
+
+#include "virtio/mmio_transport.h"
 #include "vmm/config.h"
 #include "vmm/vm.h"
 
 /* Creates virtio-net device number index (0-based, also the last byte of
- * the default MAC) on tap nc->tap and attaches it to the VM. Returns 0, or
- * -1 after printing a one-line error. */
+ * the default MAC 52:54:00:12:34:<index>) on tap nc->tap and attaches it to
+ * the VM. Returns 0, or -1 after printing a one-line error. */
 int virtio_net_create(struct vm *vm, const struct net_config *nc,
 		      unsigned int index);
+
+/* ---- Below: for unit tests and fuzzers, which run the device model on
+ * a socketpair and a transport of their own instead of a tap and a VM. */
+
+#define VIRTIO_NET_ID		1
+#define VIRTIO_NET_RXQ		0
+#define VIRTIO_NET_TXQ		1
+#define VIRTIO_NET_QUEUE_SIZE	256
+#define VIRTIO_NET_HDR_LEN	12
+/* Largest frame either way: a 64 KiB TSO packet plus link headers. */
+#define VIRTIO_NET_MAX_FRAME	(65536 + 256)
+
+struct virtio_net_stats {
+	uint64_t tx_packets, tx_bytes;	/* frames written to the tap */
+	uint64_t tx_dropped;	/* malformed by the guest or refused by tap */
+	uint64_t tx_eagain;	/* tap full: waited for EPOLLOUT */
+	uint64_t rx_packets, rx_bytes;	/* frames given to the guest */
+	uint64_t rx_dropped;	/* did not fit the guest's buffers, runts */
+	uint64_t rx_stalls;	/* waited for the guest to post buffers */
+	uint64_t bad_chains;	/* chains returned unused (len 0) */
+};
+
+struct virtio_net;
+
+extern const struct virtio_dev_ops virtio_net_ops;
+
+/* The device model alone, on fd (a tap, or a SOCK_SEQPACKET socket in
+ * tests; non-blocking). NULL if out of memory. */
+struct virtio_net *virtio_net_new(int fd, const uint8_t mac[6]);
+/* Tells the model which transport carries it (before the guest runs). */
+void virtio_net_bind(struct virtio_net *n, struct virtio_mmio_dev *t);
+/* The fd's epoll callback (edge-triggered EPOLLIN|EPOLLOUT). */
+void virtio_net_fd_ready(void *opaque, uint32_t events);
+const struct virtio_net_stats *virtio_net_get_stats(const struct virtio_net *n);
+void virtio_net_free(struct virtio_net *n);
 
 #endif
