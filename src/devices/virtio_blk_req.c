@@ -1,0 +1,287 @@
+/* virtio-blk request parsing and execution; see virtio_blk_req.h. */
+#include "devices/virtio_blk_req.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct blk_req_hdr {
+	uint32_t type;
+	uint32_t reserved;
+	uint64_t sector;
+};
+
+int blk_backend_init(struct blk_backend *b, int fd, uint64_t capacity,
+		     bool read_only, bool direct, unsigned int index)
+{
+	void *p = NULL;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	b->capacity = capacity;
+	b->read_only = read_only;
+	b->direct = direct;
+	/* The ID is NUL-padded to 20 bytes and need not be terminated. */
+	{
+		char id[VIRTIO_BLK_ID_BYTES + 1];
+		int len = snprintf(id, sizeof(id), "mmvm-blk%u", index);
+
+		memcpy(b->serial, id, (size_t)len < sizeof(b->serial) ?
+		       (size_t)len : sizeof(b->serial));
+	}
+	if (direct) {
+		int ret = posix_memalign(&p, BLK_DIRECT_ALIGN,
+					 BLK_BOUNCE_BYTES);
+		if (ret)
+			return -ret;
+		b->bounce = p;
+	}
+	return 0;
+}
+
+void blk_backend_destroy(struct blk_backend *b)
+{
+	free(b->bounce);
+	b->bounce = NULL;
+}
+
+/* Describes bytes [off, off+len) of iov[0..n) in b->slice; returns the
+ * number of slice entries, or -1 if iov holds fewer than off+len bytes. */
+static int slice_iov(struct blk_backend *b, const struct iovec *iov,
+		     unsigned int n, uint64_t off, uint64_t len)
+{
+	unsigned int i, out = 0;
+
+	for (i = 0; i < n && len; i++) {
+		uint64_t seg = iov[i].iov_len;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		seg -= off;
+		if (seg > len)
+			seg = len;
+		b->slice[out].iov_base = (uint8_t *)iov[i].iov_base + off;
+		b->slice[out].iov_len = seg;
+		out++;
+		len -= seg;
+		off = 0;
+	}
+	return len ? -1 : (int)out;
+}
+
+/* Copies between a flat buffer and bytes [off, off+len) of an iovec array;
+ * returns false if the array is too short. */
+static bool iov_copy(const struct iovec *iov, unsigned int n, uint64_t off,
+		     void *buf, uint64_t len, bool to_iov)
+{
+	uint8_t *p = buf;
+	unsigned int i;
+
+	for (i = 0; i < n && len; i++) {
+		uint64_t seg = iov[i].iov_len;
+		uint8_t *base = iov[i].iov_base;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		seg -= off;
+		if (seg > len)
+			seg = len;
+		if (to_iov)
+			memcpy(base + off, p, seg);
+		else
+			memcpy(p, base + off, seg);
+		p += seg;
+		len -= seg;
+		off = 0;
+	}
+	return len == 0;
+}
+
+/* preadv/pwritev the whole slice at file offset pos, resuming after short
+ * transfers. A read hitting end of file is an error: the capacity check
+ * said those sectors exist. */
+static int rw_slice(struct blk_backend *b, unsigned int cnt, uint64_t pos,
+		    bool write)
+{
+	struct iovec *iov = b->slice;
+
+	while (cnt) {
+		ssize_t n = write ? pwritev(b->fd, iov, (int)cnt, (off_t)pos) :
+				    preadv(b->fd, iov, (int)cnt, (off_t)pos);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		pos += (uint64_t)n;
+		while (cnt && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* O_DIRECT: the guest's buffers have no useful alignment, so every
+ * transfer goes through the aligned bounce buffer. */
+static int rw_bounced(struct blk_backend *b, const struct iovec *iov,
+		      unsigned int n, uint64_t iov_off, uint64_t len,
+		      uint64_t pos, bool write)
+{
+	while (len) {
+		uint64_t chunk = len < BLK_BOUNCE_BYTES ? len : BLK_BOUNCE_BYTES;
+		uint64_t done = 0;
+
+		if (write)
+			iov_copy(iov, n, iov_off, b->bounce, chunk, false);
+		while (done < chunk) {
+			ssize_t r = write ?
+				pwrite(b->fd, b->bounce + done, chunk - done,
+				       (off_t)(pos + done)) :
+				pread(b->fd, b->bounce + done, chunk - done,
+				      (off_t)(pos + done));
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			if (r == 0)
+				return -EIO;
+			done += (uint64_t)r;
+		}
+		if (!write)
+			iov_copy(iov, n, iov_off, b->bounce, chunk, true);
+		iov_off += chunk;
+		pos += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/* Moves data between the file and bytes [iov_off, iov_off+len) of iov. */
+static int do_io(struct blk_backend *b, const struct iovec *iov,
+		 unsigned int n, uint64_t iov_off, uint64_t len,
+		 uint64_t sector, bool write)
+{
+	uint64_t pos = sector * VIRTIO_BLK_SECTOR_SIZE;
+	int cnt;
+
+	if (!len)
+		return 0;
+	if (b->direct)
+		return rw_bounced(b, iov, n, iov_off, len, pos, write);
+	cnt = slice_iov(b, iov, n, iov_off, len);
+	if (cnt < 0)
+		return -EINVAL;
+	return rw_slice(b, (unsigned int)cnt, pos, write);
+}
+
+/* Is [sector, sector + len/512) inside the disk, len a sector multiple?
+ * Written so that no sum can wrap. */
+static bool range_ok(const struct blk_backend *b, uint64_t sector,
+		     uint64_t len)
+{
+	uint64_t nsec = len / VIRTIO_BLK_SECTOR_SIZE;
+
+	if (len % VIRTIO_BLK_SECTOR_SIZE)
+		return false;
+	return sector <= b->capacity && nsec <= b->capacity - sector;
+}
+
+uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
+{
+	const struct iovec *out = c->iov, *in = c->iov + c->nr_out;
+	struct blk_req_hdr hdr;
+	uint64_t data_len, written = 0;
+	uint8_t status;
+	int ret;
+
+	if (c->nr_out + c->nr_in > VIRTQ_MAX_SEGS || c->in_len == 0) {
+		/* Nowhere to report: complete with nothing written. */
+		b->stats.bad_requests++;
+		return 0;
+	}
+	/* One byte is the status; the rest of the writable part is data. */
+	data_len = c->in_len - 1;
+
+	if (c->out_len < VIRTIO_BLK_HDR_BYTES || c->in_len > UINT32_MAX ||
+	    !iov_copy(out, c->nr_out, 0, &hdr, sizeof(hdr), false)) {
+		b->stats.bad_requests++;
+		status = VIRTIO_BLK_S_IOERR;
+		goto done;
+	}
+
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		if (!range_ok(b, hdr.sector, data_len)) {
+			b->stats.bad_requests++;
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		ret = do_io(b, in, c->nr_in, 0, data_len, hdr.sector, false);
+		if (ret) {
+			b->stats.io_errors++;
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		b->stats.reads++;
+		b->stats.bytes_read += data_len;
+		written = data_len;
+		status = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		data_len = c->out_len - VIRTIO_BLK_HDR_BYTES;
+		if (b->read_only || !range_ok(b, hdr.sector, data_len)) {
+			b->stats.bad_requests++;
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		ret = do_io(b, out, c->nr_out, VIRTIO_BLK_HDR_BYTES, data_len,
+			    hdr.sector, true);
+		if (ret) {
+			b->stats.io_errors++;
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		b->stats.writes++;
+		b->stats.bytes_written += data_len;
+		status = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		b->stats.flushes++;
+		if (fdatasync(b->fd) < 0) {
+			b->stats.io_errors++;
+			status = VIRTIO_BLK_S_IOERR;
+		} else {
+			status = VIRTIO_BLK_S_OK;
+		}
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		written = data_len < VIRTIO_BLK_ID_BYTES ? data_len :
+			  VIRTIO_BLK_ID_BYTES;
+		iov_copy(in, c->nr_in, 0, b->serial, written, true);
+		b->stats.get_ids++;
+		status = VIRTIO_BLK_S_OK;
+		break;
+	default:
+		b->stats.unsupported++;
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+done:
+	iov_copy(in, c->nr_in, c->in_len - 1, &status, 1, true);
+	return (uint32_t)(written + 1);
+}

@@ -1,0 +1,23 @@
+/* The I/O-thread loop shared by virtio device models: drain one queue,
+ * complete every chain, and interrupt the driver if it asked for it. */
+#ifndef MMVM_DEVICES_VIRTIO_QUEUE_RUN_H
+#define MMVM_DEVICES_VIRTIO_QUEUE_RUN_H
+
+#include "virtio/mmio_transport.h"
+
+/* Handles one well-formed chain; returns the used length (bytes written
+ * into the chain's device-writable buffers). */
+typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
+				    struct virtq_chain *chain);
+
+/* Call from the device's queue_notify (I/O thread). Holds t->lock while it
+ * touches the ring, so a reset from a vCPU cannot take the ring away in the
+ * middle of a request; the interrupt is sent after the lock is dropped
+ * because the transport's signal functions take the same (non-recursive)
+ * lock. A malformed chain is completed with length 0; a broken ring sets
+ * DEVICE_NEEDS_RESET. chain is the caller's scratch space (it is large). */
+void virtio_queue_run(struct virtio_mmio_dev *t, unsigned int queue,
+		      struct virtq_chain *chain, virtio_chain_fn handle,
+		      void *dev);
+
+#endif

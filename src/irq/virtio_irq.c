@@ -1,0 +1,318 @@
+/* KVM interrupt and notification wiring of one virtio-mmio device. */
+#include "irq/virtio_irq.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "irq/gsi_routing.h"
+#include "irq/kvm_fds.h"
+#include "vmm/event_loop.h"
+#include "vmm/vm.h"
+
+/* Counters are bumped from vCPU threads and the I/O thread alike. */
+#define COUNT(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
+
+static void legacy_raise(void *host)
+{
+	struct virtio_irq *h = host;
+
+	COUNT(h->legacy_raises, 1);
+	eventfd_kick(h->irqfd);
+}
+
+/* The transport calls this under its device lock, which serialises all
+ * changes to one device's vectors. */
+static int msi_route(void *host, unsigned int vector, bool valid,
+		     uint64_t addr, uint32_t data)
+{
+	struct virtio_irq *h = host;
+	struct virtio_irq_vector *v;
+	struct gsi_routing *r = h->vm->gsi_routing;
+	int ret;
+
+	if (vector >= h->nr_vectors || !r)
+		return -EINVAL;
+	v = &h->vectors[vector];
+
+	if (!valid) {
+		if (v->attached) {
+			kvm_irqfd_deassign(h->vm->vm_fd, v->fd,
+					   (unsigned int)v->gsi);
+			v->attached = false;
+		}
+		if (v->gsi >= 0)
+			gsi_routing_remove(r, (unsigned int)v->gsi);
+		return 0;
+	}
+
+	/* A vector keeps its GSI for the VM's lifetime, so reprogramming
+	 * (the guest moving an IRQ between CPUs) never leaks routes. */
+	if (v->gsi < 0) {
+		v->gsi = gsi_routing_alloc_msi_gsi(r);
+		if (v->gsi < 0) {
+			COUNT(h->msi_route_errors, 1);
+			return -ENOSPC;
+		}
+	}
+	ret = gsi_routing_set_msi(r, (unsigned int)v->gsi, addr, data);
+	if (ret) {
+		COUNT(h->msi_route_errors, 1);
+		return ret;
+	}
+	if (!v->attached) {
+		ret = kvm_irqfd_assign(h->vm->vm_fd, v->fd,
+				       (unsigned int)v->gsi);
+		if (ret) {
+			COUNT(h->msi_route_errors, 1);
+			gsi_routing_remove(r, (unsigned int)v->gsi);
+			return ret;
+		}
+		v->attached = true;
+	}
+	COUNT(v->routes, 1);
+	return 0;
+}
+
+static void msi_fire(void *host, unsigned int vector)
+{
+	struct virtio_irq *h = host;
+	struct virtio_irq_vector *v;
+
+	if (vector >= h->nr_vectors)
+		return;
+	v = &h->vectors[vector];
+	if (!v->attached) {
+		COUNT(v->lost, 1);
+		return;
+	}
+	COUNT(v->fires, 1);
+	eventfd_kick(v->fd);
+}
+
+static void kick(void *host, unsigned int queue)
+{
+	struct virtio_irq *h = host;
+	struct virtio_irq_queue *q;
+
+	if (queue >= h->nr_queues)
+		return;
+	q = &h->queues[queue];
+	COUNT(q->kicks, 1);
+	eventfd_kick(q->notify_fd);
+}
+
+const struct virtio_mmio_host_ops virtio_irq_host_ops = {
+	.legacy_raise = legacy_raise,
+	.msi_route = msi_route,
+	.msi_fire = msi_fire,
+	.kick = kick,
+};
+
+/* I/O thread: the guest EOI'd the legacy line. If the device still has
+ * something in InterruptStatus, the line must stay up: assert it again. */
+static void on_resample(void *opaque, uint32_t events)
+{
+	struct virtio_irq *h = opaque;
+
+	if (!eventfd_drain(h->resamplefd))
+		return;
+	COUNT(h->resamples, 1);
+	if (virtio_mmio_irq_pending(h->t)) {
+		COUNT(h->resample_reraises, 1);
+		eventfd_kick(h->irqfd);
+	}
+}
+
+static void on_notify(void *opaque, uint32_t events)
+{
+	struct virtio_irq_queue *q = opaque;
+	struct virtio_mmio_dev *t = q->h->t;
+	uint64_t n = eventfd_drain(q->notify_fd);
+
+	if (!n)
+		return;
+	COUNT(q->notifies, n);
+	COUNT(q->wakeups, 1);
+	t->ops->queue_notify(t->dev, q->index);
+}
+
+static void on_doorbell(void *opaque, uint32_t events)
+{
+	struct virtio_irq_queue *q = opaque;
+	struct virtio_mmio_dev *t = q->h->t;
+	uint64_t n = eventfd_drain(q->doorbell_fd);
+
+	if (!n)
+		return;
+	COUNT(q->doorbells, n);
+	COUNT(q->wakeups, 1);
+	pthread_mutex_lock(&t->lock);
+	t->stats.doorbells[q->index] += n;
+	pthread_mutex_unlock(&t->lock);
+	t->ops->queue_notify(t->dev, q->index);
+}
+
+void virtio_irq_init(struct virtio_irq *h, struct vm *vm,
+		     struct virtio_mmio_dev *t, const char *name,
+		     uint64_t base, unsigned int gsi)
+{
+	unsigned int i;
+
+	memset(h, 0, sizeof(*h));
+	h->vm = vm;
+	h->t = t;
+	h->name = name;
+	h->base = base;
+	h->gsi = gsi;
+	h->irqfd = h->resamplefd = -1;
+	for (i = 0; i < VIRTIO_MMIO_MAX_VECTORS; i++) {
+		h->vectors[i].fd = -1;
+		h->vectors[i].gsi = -1;
+	}
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		h->queues[i].h = h;
+		h->queues[i].index = i;
+		h->queues[i].notify_fd = h->queues[i].doorbell_fd = -1;
+	}
+}
+
+static int fail(const struct virtio_irq *h, const char *what, int err)
+{
+	fprintf(stderr, "mmvm: %s: %s: %s\n", h->name, what, strerror(-err));
+	return -1;
+}
+
+/* An eventfd watched by the I/O thread. */
+static int watched_eventfd(struct virtio_irq *h, event_fn fn, void *opaque,
+			   int *fdp)
+{
+	int fd = eventfd_new();
+
+	if (fd < 0)
+		return fail(h, "eventfd", fd);
+	*fdp = fd;
+	if (fn && event_loop_add(h->vm->io, fd, EPOLLIN, fn, opaque) < 0) {
+		fprintf(stderr, "mmvm: %s: cannot watch an eventfd on the I/O "
+			"thread\n", h->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q)
+{
+	char what[64];
+	uint64_t addr;
+	int ret;
+
+	if (watched_eventfd(h, on_notify, q, &q->notify_fd))
+		return -1;
+	addr = h->base + VIRTIO_MMIO_QUEUE_NOTIFY;
+	ret = kvm_ioeventfd_assign(h->vm->vm_fd, q->notify_fd, addr, true,
+				   q->index);
+	if (ret) {
+		snprintf(what, sizeof(what), "KVM_IOEVENTFD at 0x%" PRIx64
+			 " (queue %u)", addr, q->index);
+		return fail(h, what, ret);
+	}
+	if (h->t->cfg.version < 3)
+		return 0;
+
+	if (watched_eventfd(h, on_doorbell, q, &q->doorbell_fd))
+		return -1;
+	addr = h->base + virtio_mmio_doorbell_offset(q->index);
+	ret = kvm_ioeventfd_assign(h->vm->vm_fd, q->doorbell_fd, addr, false,
+				   0);
+	if (ret) {
+		snprintf(what, sizeof(what), "KVM_IOEVENTFD at 0x%" PRIx64
+			 " (doorbell %u)", addr, q->index);
+		return fail(h, what, ret);
+	}
+	return 0;
+}
+
+int virtio_irq_wire(struct virtio_irq *h)
+{
+	const struct virtio_dev_ops *ops = h->t->ops;
+	char what[64];
+	unsigned int i;
+	int ret;
+
+	h->nr_queues = ops->num_queues;
+	if (h->nr_queues > VIRTIO_MMIO_MAX_QUEUES) {
+		fprintf(stderr, "mmvm: %s: %u queues, at most %u supported\n",
+			h->name, h->nr_queues, VIRTIO_MMIO_MAX_QUEUES);
+		return -1;
+	}
+
+	if (watched_eventfd(h, NULL, NULL, &h->irqfd) ||
+	    watched_eventfd(h, on_resample, h, &h->resamplefd))
+		return -1;
+	ret = kvm_irqfd_assign_resample(h->vm->vm_fd, h->irqfd, h->gsi,
+					h->resamplefd);
+	if (ret) {
+		snprintf(what, sizeof(what), "KVM_IRQFD (GSI %u)", h->gsi);
+		return fail(h, what, ret);
+	}
+
+	if (h->t->cfg.version >= 3 && h->t->cfg.msi) {
+		if (!gsi_routing_get(h->vm))
+			return -1;
+		h->nr_vectors = h->nr_queues + 1;
+		for (i = 0; i < h->nr_vectors; i++)
+			if (watched_eventfd(h, NULL, NULL, &h->vectors[i].fd))
+				return -1;
+	}
+
+	for (i = 0; i < h->nr_queues; i++)
+		if (wire_queue(h, &h->queues[i]))
+			return -1;
+	return 0;
+}
+
+static void put(FILE *f, const struct virtio_irq *h, const char *key,
+		uint64_t v)
+{
+	fprintf(f, "%s.%s %" PRIu64 "\n", h->name, key, v);
+}
+
+void virtio_irq_print_stats(const struct virtio_irq *h, FILE *f)
+{
+	char key[64];
+	unsigned int i;
+
+	put(f, h, "irq_gsi", h->gsi);
+	put(f, h, "irq_legacy_raises", h->legacy_raises);
+	put(f, h, "irq_resamples", h->resamples);
+	put(f, h, "irq_resample_reraises", h->resample_reraises);
+	for (i = 0; i < h->nr_vectors; i++) {
+		const struct virtio_irq_vector *v = &h->vectors[i];
+
+		snprintf(key, sizeof(key), "msi_fires_%u", i);
+		put(f, h, key, v->fires);
+		snprintf(key, sizeof(key), "msi_routes_%u", i);
+		put(f, h, key, v->routes);
+		if (v->lost) {
+			snprintf(key, sizeof(key), "msi_lost_%u", i);
+			put(f, h, key, v->lost);
+		}
+	}
+	if (h->msi_route_errors)
+		put(f, h, "msi_route_errors", h->msi_route_errors);
+	for (i = 0; i < h->nr_queues; i++) {
+		const struct virtio_irq_queue *q = &h->queues[i];
+
+		snprintf(key, sizeof(key), "notifies_%u", i);
+		put(f, h, key, q->notifies);
+		snprintf(key, sizeof(key), "notify_kicks_%u", i);
+		put(f, h, key, q->kicks);
+		if (q->doorbell_fd >= 0) {
+			snprintf(key, sizeof(key), "doorbells_kvm_%u", i);
+			put(f, h, key, q->doorbells);
+		}
+		snprintf(key, sizeof(key), "wakeups_%u", i);
+		put(f, h, key, q->wakeups);
+	}
+}

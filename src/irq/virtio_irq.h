@@ -1,0 +1,78 @@
+/* KVM side of one virtio-mmio device: implements the transport's
+ * virtio_mmio_host_ops with eventfds bound into KVM.
+ *
+ *  - legacy line: an irqfd in resample mode on the device's GSI. The guest's
+ *    EOI deasserts the line and signals the resample fd; the I/O thread then
+ *    re-asserts it if InterruptStatus is still non-zero (level semantics).
+ *  - MSI (v3): one irqfd per vector on its own MSI route (GSI >= 24),
+ *    attached when the driver first programs the vector, detached and its
+ *    route dropped when the vector is invalidated.
+ *  - notifications: per queue, a QueueNotify ioeventfd (datamatch = queue
+ *    index) and, on v3, a doorbell ioeventfd with its own eventfd so
+ *    doorbells and QueueNotify writes are counted apart. The I/O thread
+ *    drains them and calls the device's queue_notify.
+ */
+#ifndef MMVM_IRQ_VIRTIO_IRQ_H
+#define MMVM_IRQ_VIRTIO_IRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "virtio/mmio_transport.h"
+
+struct vm;
+struct virtio_irq;
+
+struct virtio_irq_queue {
+	struct virtio_irq *h;
+	unsigned int index;
+	int notify_fd;		/* QueueNotify ioeventfd, also host kicks */
+	int doorbell_fd;	/* v3 doorbell ioeventfd; -1 on v2 */
+	uint64_t notifies;	/* QueueNotify writes seen (in kernel+kicks) */
+	uint64_t kicks;		/* QueueNotify writes that reached userspace */
+	uint64_t doorbells;	/* v3 doorbell writes */
+	uint64_t wakeups;	/* queue_notify calls */
+};
+
+struct virtio_irq_vector {
+	int fd;			/* eventfd bound to gsi while attached */
+	int gsi;		/* -1 until first routed; kept afterwards */
+	bool attached;
+	uint64_t fires;
+	uint64_t routes;	/* route programmings */
+	uint64_t lost;		/* fired while not routed */
+};
+
+struct virtio_irq {
+	struct vm *vm;
+	struct virtio_mmio_dev *t;
+	const char *name;
+	uint64_t base;
+	unsigned int gsi;
+	unsigned int nr_queues;
+	unsigned int nr_vectors;	/* 0 unless v3 with MSI */
+	int irqfd, resamplefd;
+	uint64_t legacy_raises;
+	uint64_t resamples;		/* guest EOIs of the legacy line */
+	uint64_t resample_reraises;	/* ...with the status still pending */
+	uint64_t msi_route_errors;
+	struct virtio_irq_vector vectors[VIRTIO_MMIO_MAX_VECTORS];
+	struct virtio_irq_queue queues[VIRTIO_MMIO_MAX_QUEUES];
+};
+
+extern const struct virtio_mmio_host_ops virtio_irq_host_ops;
+
+/* Prepares h (no KVM calls yet); pass h as the transport's host pointer. */
+void virtio_irq_init(struct virtio_irq *h, struct vm *vm,
+		     struct virtio_mmio_dev *t, const char *name,
+		     uint64_t base, unsigned int gsi);
+
+/* After virtio_mmio_init(t): creates the eventfds, binds them into KVM and
+ * onto the I/O thread. Returns 0, or -1 after printing a one-line error. */
+int virtio_irq_wire(struct virtio_irq *h);
+
+/* Prints the counters, "key value" per line. */
+void virtio_irq_print_stats(const struct virtio_irq *h, FILE *f);
+
+#endif
