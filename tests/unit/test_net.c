@@ -1,0 +1,539 @@
+/* virtio-net device model on a real transport and virtqueues, with a
+ * SOCK_SEQPACKET socketpair in place of the tap (one frame per read/write,
+ * like a tap) and a tiny driver written here that plays the guest. */
+#include <fcntl.h>
+#include <linux/virtio_net.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "devices/virtio_net.h"
+#include "unit.h"
+
+#define MEM_SIZE	(1 << 20)
+#define QSIZE		16
+#define BUF_BASE	0x10000
+
+static uint8_t *ram;
+static struct guest_mem mem;
+static struct virtio_mmio_dev t;
+static struct virtio_net *net;
+static int peer;		/* the "host" end of the fake tap */
+static int devfd;		/* the device's end */
+static unsigned int irqs, kicks;
+static uint64_t next_buf = BUF_BASE;	/* guest buffers, bump allocated */
+static uint16_t avail_idx[2], used_seen[2];
+
+static void mock_raise(void *host)
+{
+	irqs++;
+}
+
+static void mock_kick(void *host, unsigned int q)
+{
+	kicks++;	/* the test calls queue_notify itself, outside the lock */
+}
+
+static const struct virtio_mmio_host_ops host_ops = {
+	.legacy_raise = mock_raise,
+	.kick = mock_kick,
+};
+
+/* Ring layout per queue q: desc, avail and used areas one page each. */
+static uint64_t desc_gpa(unsigned int q) { return 0x1000 + q * 0x4000; }
+static uint64_t avail_gpa(unsigned int q) { return 0x2000 + q * 0x4000; }
+static uint64_t used_gpa(unsigned int q) { return 0x3000 + q * 0x4000; }
+
+static void wr32(uint64_t off, uint32_t v)
+{
+	virtio_mmio_write(&t, off, &v, 4);
+}
+
+static uint32_t rd32(uint64_t off)
+{
+	uint32_t v;
+
+	virtio_mmio_read(&t, off, &v, 4);
+	return v;
+}
+
+static uint64_t offered(void)
+{
+	uint64_t f;
+
+	wr32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	f = rd32(VIRTIO_MMIO_DEVICE_FEATURES);
+	wr32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	return f | (uint64_t)rd32(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+}
+
+/* Fresh device, memory and socketpair; the driver negotiates features. */
+static void setup(uint64_t features)
+{
+	const struct virtio_mmio_config cfg = { .version = 2 };
+	const uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 7 };
+	int sv[2];
+
+	ram = calloc(1, MEM_SIZE);
+	memset(&mem, 0, sizeof(mem));
+	guest_mem_add_region(&mem, 0, MEM_SIZE, ram);
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	peer = sv[1];
+	devfd = sv[0];
+	net = virtio_net_new(sv[0], mac);
+	virtio_mmio_init(&t, &cfg, &virtio_net_ops, net, &host_ops, NULL, &mem);
+	virtio_net_bind(net, &t);
+	irqs = kicks = 0;
+	memset(avail_idx, 0, sizeof(avail_idx));
+	memset(used_seen, 0, sizeof(used_seen));
+
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER);
+	features |= 1ULL << VIRTIO_F_VERSION_1;
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	for (unsigned int q = 0; q < 2; q++) {
+		wr32(VIRTIO_MMIO_QUEUE_SEL, q);
+		wr32(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+		wr32(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc_gpa(q));
+		wr32(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail_gpa(q));
+		wr32(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used_gpa(q));
+		wr32(VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+	     VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void teardown(void)
+{
+	virtio_mmio_destroy(&t);
+	virtio_net_free(net);
+	close(peer);
+	close(devfd);
+	free(ram);
+	next_buf = BUF_BASE;
+}
+
+static uint64_t alloc_buf(uint32_t len)
+{
+	uint64_t gpa = next_buf;
+
+	next_buf += (len + 15) & ~15u;
+	return gpa;
+}
+
+struct seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;
+};
+
+/* Puts a chain on queue q's avail ring using descriptors from slot
+ * `first` on; returns its head. */
+static uint16_t post(unsigned int q, uint16_t first, const struct seg *s,
+		     unsigned int n)
+{
+	struct virtq_desc *d = (void *)(ram + desc_gpa(q));
+	uint16_t *avail = (void *)(ram + avail_gpa(q));
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t slot = (uint16_t)(first + i) % QSIZE;
+
+		d[slot].addr = s[i].gpa;
+		d[slot].len = s[i].len;
+		d[slot].flags = (s[i].write ? VIRTQ_DESC_F_WRITE : 0) |
+				(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
+		d[slot].next = (uint16_t)(slot + 1) % QSIZE;
+	}
+	avail[2 + avail_idx[q] % QSIZE] = first;
+	avail_idx[q]++;
+	__atomic_store_n(&avail[1], avail_idx[q], __ATOMIC_RELEASE);
+	return first;
+}
+
+/* Next used element of queue q; false if there is none. */
+static bool used(unsigned int q, uint32_t *id, uint32_t *len)
+{
+	uint16_t *hdr = (void *)(ram + used_gpa(q));
+	struct virtq_used_elem *ring = (void *)(ram + used_gpa(q) + 4);
+
+	if (hdr[1] == used_seen[q])
+		return false;
+	*id = ring[used_seen[q] % QSIZE].id;
+	*len = ring[used_seen[q] % QSIZE].len;
+	used_seen[q]++;
+	return true;
+}
+
+static void kick(unsigned int q)
+{
+	virtio_net_ops.queue_notify(net, q);
+}
+
+static void fill(uint8_t *p, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+static const uint64_t all_features =
+	(1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
+	(1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
+	(1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
+	(1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
+	(1ULL << VIRTIO_NET_F_MRG_RXBUF);
+
+static void test_config_and_features(void)
+{
+	uint8_t mac[6];
+	uint16_t status;
+
+	setup(all_features);
+	CHECK_EQ(offered() & all_features, all_features);
+	CHECK_EQ(rd32(VIRTIO_MMIO_DEVICE_ID), 1);
+	CHECK_EQ(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK,
+		 VIRTIO_STATUS_DRIVER_OK);
+	for (unsigned int i = 0; i < 6; i++)
+		virtio_mmio_read(&t, VIRTIO_MMIO_CONFIG + i, &mac[i], 1);
+	CHECK_EQ(mac[0], 0x52);
+	CHECK_EQ(mac[5], 7);
+	virtio_mmio_read(&t, VIRTIO_MMIO_CONFIG + 6, &status, 2);
+	CHECK_EQ(status, VIRTIO_NET_S_LINK_UP);
+	teardown();
+}
+
+/* A frame in one descriptor, header included, reaches the tap unchanged. */
+static void test_tx_simple(void)
+{
+	uint64_t b = BUF_BASE;
+	uint8_t out[2000];
+	uint32_t id, len;
+	ssize_t r;
+
+	setup(all_features);
+	memset(ram + b, 0, 12);
+	fill(ram + b + 12, 100, 1);
+	post(1, 0, &(struct seg){ b, 112, false }, 1);
+	kick(1);
+	r = read(peer, out, sizeof(out));
+	CHECK_EQ(r, 112);
+	CHECK(memcmp(out, ram + b, 112) == 0);
+	CHECK(used(1, &id, &len));
+	CHECK_EQ(id, 0);
+	CHECK_EQ(len, 0);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_bytes, 100);
+	teardown();
+}
+
+/* Header alone in the first descriptor, frame split over two more; the
+ * checksum-offload header fields pass through. */
+static void test_tx_split_csum(void)
+{
+	uint64_t h = alloc_buf(12), p1 = alloc_buf(40), p2 = alloc_buf(60);
+	struct virtio_net_hdr_v1 hdr = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.csum_start = 34, .csum_offset = 16, .num_buffers = 99,
+	};
+	struct seg s[3] = { { h, 12, false }, { p1, 40, false },
+			    { p2, 60, false } };
+	uint8_t out[200];
+	struct virtio_net_hdr_v1 got;
+	ssize_t r;
+
+	setup(all_features);
+	memcpy(ram + h, &hdr, 12);
+	fill(ram + p1, 40, 3);
+	fill(ram + p2, 60, 4);
+	post(1, 0, s, 3);
+	kick(1);
+	r = read(peer, out, sizeof(out));
+	CHECK_EQ(r, 112);
+	memcpy(&got, out, 12);
+	CHECK_EQ(got.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK_EQ(got.csum_start, 34);
+	CHECK_EQ(got.csum_offset, 16);
+	CHECK_EQ(got.num_buffers, 0);	/* ours, not the guest's */
+	CHECK(memcmp(out + 12, ram + p1, 40) == 0);
+	CHECK(memcmp(out + 52, ram + p2, 60) == 0);
+	teardown();
+}
+
+/* Headers the device must not pass on: each chain is completed with len 0
+ * and nothing reaches the tap. */
+static void test_tx_rejects(void)
+{
+	struct virtio_net_hdr_v1 bad[] = {
+		/* checksum field beyond the frame */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 90,
+		  .csum_offset = 16 },
+		/* unknown flag */
+		{ .flags = 0x80 },
+		/* TSO without partial checksum */
+		{ .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1000 },
+		/* UDP fragmentation offload: not offered */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		  .gso_type = VIRTIO_NET_HDR_GSO_UDP, .gso_size = 1000 },
+		/* ECN bit: not offered */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 14,
+		  .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | 0x80,
+		  .gso_size = 1000 },
+		/* TSO with gso_size 0 */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 14,
+		  .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 },
+	};
+	unsigned int nbad = sizeof(bad) / sizeof(bad[0]);
+	uint8_t out[200];
+	uint32_t id, len;
+
+	setup(all_features);
+	for (unsigned int i = 0; i < nbad; i++) {
+		uint64_t b = alloc_buf(112);
+
+		memcpy(ram + b, &bad[i], 12);
+		post(1, (uint16_t)i, &(struct seg){ b, 112, false }, 1);
+	}
+	/* too short for a header, and a runt frame */
+	post(1, (uint16_t)nbad, &(struct seg){ alloc_buf(8), 8, false }, 1);
+	post(1, (uint16_t)nbad + 1, &(struct seg){ alloc_buf(20), 20, false },
+	     1);
+	kick(1);
+	CHECK_EQ(read(peer, out, sizeof(out)), -1);
+	for (unsigned int i = 0; i < nbad + 2; i++) {
+		CHECK(used(1, &id, &len));
+		CHECK_EQ(id, i);
+		CHECK_EQ(len, 0);
+	}
+	CHECK_EQ(virtio_net_get_stats(net)->tx_dropped, nbad + 2);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 0);
+	teardown();
+
+	/* Checksum offload is refused when CSUM was not negotiated. */
+	setup(1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	memcpy(ram + BUF_BASE, &(struct virtio_net_hdr_v1){
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 14 }, 12);
+	post(1, 0, &(struct seg){ BUF_BASE, 112, false }, 1);
+	kick(1);
+	CHECK_EQ(read(peer, out, sizeof(out)), -1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_dropped, 1);
+	teardown();
+}
+
+/* A TSO frame is passed on when HOST_TSO4 was negotiated. */
+static void test_tx_tso(void)
+{
+	struct virtio_net_hdr_v1 hdr = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448,
+		.hdr_len = 54, .csum_start = 34, .csum_offset = 16,
+	};
+	uint64_t b = alloc_buf(12 + 60000);
+	static uint8_t out[70000];
+
+	setup(all_features);
+	memcpy(ram + b, &hdr, 12);
+	post(1, 0, &(struct seg){ b, 12 + 60000, false }, 1);
+	kick(1);
+	CHECK_EQ(read(peer, out, sizeof(out)), 12 + 60000);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 1);
+	teardown();
+}
+
+/* Mergeable rx buffers: one frame spread over three 100-byte buffers. */
+static void test_rx_mergeable(void)
+{
+	uint8_t frame[12 + 250];
+	uint64_t b[3];
+	uint32_t id, len;
+	uint16_t nb;
+
+	setup(all_features);
+	for (unsigned int i = 0; i < 3; i++) {
+		b[i] = alloc_buf(100);
+		post(0, (uint16_t)i, &(struct seg){ b[i], 100, true }, 1);
+	}
+	memset(frame, 0, 12);
+	fill(frame + 12, 250, 9);
+	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	virtio_net_fd_ready(net, EPOLLIN);
+
+	for (unsigned int i = 0; i < 3; i++) {
+		CHECK(used(0, &id, &len));
+		CHECK_EQ(id, i);
+		CHECK_EQ(len, i < 2 ? 100 : 62);
+	}
+	memcpy(&nb, ram + b[0] + 10, 2);
+	CHECK_EQ(nb, 3);
+	CHECK(memcmp(ram + b[0] + 12, frame + 12, 88) == 0);
+	CHECK(memcmp(ram + b[1], frame + 100, 100) == 0);
+	CHECK(memcmp(ram + b[2], frame + 200, 62) == 0);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->rx_packets, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->rx_bytes, 250);
+	teardown();
+}
+
+/* No buffers: the frame waits (in the device, then the socket) until the
+ * guest posts some and kicks the rx queue. */
+static void test_rx_stall_and_kick(void)
+{
+	uint8_t frame[12 + 60] = { 0 };
+	uint32_t id, len;
+	uint64_t b;
+
+	setup(all_features);
+	fill(frame + 12, 60, 2);
+	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	frame[20] ^= 0xff;
+	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	virtio_net_fd_ready(net, EPOLLIN);
+	CHECK(!used(0, &id, &len));
+	CHECK_EQ(virtio_net_get_stats(net)->rx_stalls, 1);
+	CHECK_EQ(irqs, 0);
+
+	b = alloc_buf(1526);
+	post(0, 0, &(struct seg){ b, 1526, true }, 1);
+	kick(0);
+	CHECK(used(0, &id, &len));
+	CHECK_EQ(len, sizeof(frame));
+	CHECK(memcmp(ram + b + 12, frame + 12, 8) == 0);
+	CHECK(!used(0, &id, &len));	/* second frame waits again */
+	CHECK_EQ(virtio_net_get_stats(net)->rx_stalls, 2);
+
+	b = alloc_buf(1526);
+	post(0, 1, &(struct seg){ b, 1526, true }, 1);
+	kick(0);
+	CHECK(used(0, &id, &len));
+	CHECK_EQ(id, 1);
+	CHECK(memcmp(ram + b + 12, frame + 12, sizeof(frame) - 12) == 0);
+	CHECK_EQ(virtio_net_get_stats(net)->rx_packets, 2);
+	teardown();
+}
+
+/* Without MRG_RXBUF: one chain per frame, num_buffers 1, a frame too big
+ * for the chain is dropped, offload flags are cleared without GUEST_CSUM. */
+static void test_rx_single_buffer(void)
+{
+	uint8_t frame[12 + 200];
+	struct virtio_net_hdr_v1 hdr;
+	uint64_t small = alloc_buf(100), big = alloc_buf(400);
+	uint32_t id, len;
+
+	setup(0);
+	memset(frame, 0, 12);
+	frame[0] = VIRTIO_NET_HDR_F_DATA_VALID;
+	fill(frame + 12, 200, 5);
+	post(0, 0, &(struct seg){ small, 100, true }, 1);
+	post(0, 1, &(struct seg){ big, 400, true }, 1);
+	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	virtio_net_fd_ready(net, EPOLLIN);
+	CHECK(used(0, &id, &len));
+	CHECK_EQ(id, 0);
+	CHECK_EQ(len, 0);		/* too small: dropped */
+	CHECK(used(0, &id, &len));
+	CHECK_EQ(id, 1);
+	CHECK_EQ(len, sizeof(frame));
+	memcpy(&hdr, ram + big, 12);
+	CHECK_EQ(hdr.num_buffers, 1);
+	CHECK_EQ(hdr.flags, 0);
+	CHECK(memcmp(ram + big + 12, frame + 12, 200) == 0);
+	CHECK_EQ(virtio_net_get_stats(net)->rx_dropped, 1);
+	teardown();
+}
+
+/* Hostile rx chains: read-only, shorter than the header, a runt frame. */
+static void test_rx_hostile(void)
+{
+	uint8_t frame[12 + 100] = { 0 };
+	uint8_t runt[12 + 5] = { 0 };
+	uint64_t b = alloc_buf(200);
+	uint32_t id, len;
+	struct seg split[2];
+
+	setup(all_features);
+	post(0, 0, &(struct seg){ alloc_buf(64), 64, false }, 1);
+	post(0, 1, &(struct seg){ alloc_buf(8), 8, true }, 1);
+	/* header straddling two segments: 11 + 189 bytes */
+	split[0] = (struct seg){ b, 11, true };
+	split[1] = (struct seg){ b + 11, 189, true };
+	post(0, 2, split, 2);
+	CHECK_EQ(write(peer, runt, sizeof(runt)), (ssize_t)sizeof(runt));
+	fill(frame + 12, 100, 8);
+	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	virtio_net_fd_ready(net, EPOLLIN);
+	CHECK(used(0, &id, &len));
+	CHECK_EQ(len, 0);
+	CHECK(used(0, &id, &len));
+	CHECK_EQ(len, 0);
+	CHECK(used(0, &id, &len));
+	CHECK_EQ(id, 2);
+	CHECK_EQ(len, sizeof(frame));
+	CHECK_EQ(ram[b + 10], 1);
+	CHECK_EQ(ram[b + 11], 0);
+	CHECK(memcmp(ram + b + 12, frame + 12, 100) == 0);
+	CHECK_EQ(virtio_net_get_stats(net)->bad_chains, 2);
+	CHECK_EQ(virtio_net_get_stats(net)->rx_dropped, 1);
+	teardown();
+}
+
+/* A reset between a stall and the kick forgets the frame in flight; a
+ * reset device ignores kicks and drains the tap. */
+static void test_reset(void)
+{
+	uint8_t frame[12 + 60] = { 0 };
+	uint32_t id, len;
+
+	setup(all_features);
+	post(0, 0, &(struct seg){ alloc_buf(30), 30, true }, 1);
+	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	virtio_net_fd_ready(net, EPOLLIN);	/* 30 of 72 bytes placed */
+	CHECK(!used(0, &id, &len));
+	wr32(VIRTIO_MMIO_STATUS, 0);
+	kick(0);
+	kick(1);
+	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	virtio_net_fd_ready(net, EPOLLIN);
+	CHECK_EQ(read(devfd, frame, sizeof(frame)), -1);	/* drained */
+	CHECK_EQ(irqs, 0);
+	teardown();
+}
+
+/* A broken ring (avail index far ahead) asks the driver for a reset. */
+static void test_broken_ring(void)
+{
+	uint16_t *avail;
+
+	setup(all_features);
+	avail = (void *)(ram + avail_gpa(1));
+	avail[1] = 1000;
+	kick(1);
+	CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	teardown();
+}
+
+int main(void)
+{
+	RUN(test_config_and_features);
+	RUN(test_tx_simple);
+	RUN(test_tx_split_csum);
+	RUN(test_tx_rejects);
+	RUN(test_tx_tso);
+	RUN(test_rx_mergeable);
+	RUN(test_rx_stall_and_kick);
+	RUN(test_rx_single_buffer);
+	RUN(test_rx_hostile);
+	RUN(test_reset);
+	RUN(test_broken_ring);
+	return unit_finish("test_net");
+}
