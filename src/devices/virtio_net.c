@@ -123,9 +123,12 @@ static void send_signals(struct virtio_net *n, const struct net_signals *s)
 static void ring_broken(struct virtio_net *n, struct net_signals *s,
 			unsigned int q)
 {
-	fprintf(stderr, "mmvm: net %s: %s queue unusable (%s), device needs "
-		"reset\n", n->name, q == VIRTIO_NET_RXQ ? "rx" : "tx",
-		n->t->vqs[q].last_error ? n->t->vqs[q].last_error : "?");
+	/* A guest that keeps breaking its rings must not flood our log. */
+	if (n->stats.broken_rings++ < 3)
+		fprintf(stderr, "mmvm: net %s: %s queue unusable (%s), device "
+			"needs reset\n", n->name,
+			q == VIRTIO_NET_RXQ ? "rx" : "tx",
+			n->t->vqs[q].last_error ? n->t->vqs[q].last_error : "?");
 	n->active = false;
 	s->needs_reset = true;
 }

@@ -38,6 +38,7 @@ struct virtio_net_stats {
 	uint64_t rx_dropped;	/* did not fit the guest's buffers, runts */
 	uint64_t rx_stalls;	/* waited for the guest to post buffers */
 	uint64_t bad_chains;	/* chains returned unused (len 0) */
+	uint64_t broken_rings;	/* rings found unusable: NEEDS_RESET */
 };
 
 struct virtio_net;
