@@ -1,0 +1,252 @@
+#!/bin/sh
+# The benchmark proper, run on the machine that has KVM (through
+# scripts/mmvm-host: inside the nested outer VM here). bench/run prepares
+# everything and calls this; it is not meant to be run by hand, but can be:
+#
+#   bench/inner.sh --out DIR --kernel BZIMAGE --initrd INITRAMFS
+#                  [--mmvm BIN] [--qemu LAUNCHER] [--tools DIR]
+#                  [--configs LIST] [--reps N] [--secs N] [--disk-mb N]
+#
+# For each repetition, boots every configuration once, in the same order
+# (A B C ... A B C ...), with the same kernel, initramfs, 1 vCPU and 512M.
+# The guest (mmvm.test=bench, guest/initramfs/tests/bench.sh) runs the
+# TCP request/response and the 4K random read workloads; "rr server" here
+# answers it and snapshots the KVM counters at the guest's marks
+# (bench/hook.sh). Per run DIR gets <id>.log (timestamped console),
+# <id>.net-begin, <id>.net-end, <id>.blk-begin, ... (counters) and for mmvm
+# <id>.mmvm-stats. DIR/runs lists "<id> <config> <rep> <exit status>".
+#
+# Configurations:
+#   qemu-pci     QEMU -M q35, virtio-net-pci + virtio-blk-pci (MSI-X)
+#   qemu-mmio    QEMU -M microvm, virtio-mmio (legacy interrupt line)
+#   mmvm-v2      mmvm --virtio-version 2 (legacy interrupt, QueueNotify)
+#   mmvm-v3-msi  mmvm v3, MSI, notifications through QueueNotify
+#   mmvm-v3      mmvm v3, MSI + per-queue doorbells
+#   mmvm-v3-nomsi mmvm v3 --no-msi: doorbells, legacy interrupt (extra)
+# POSIX sh + busybox: the nested harness's initramfs has nothing else.
+set -u
+
+out= kernel= initrd= mmvm=build/mmvm qemu= tools=build/bench
+configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-v3-msi,mmvm-v3
+reps=3 secs=10 disk_mb=256
+tap=mmvmbench0 host_ip=10.0.3.1 guest_ip=10.0.3.15 port=5201
+mem=512M
+
+die() { echo "bench: error: $*" >&2; exit 1; }
+log() { echo "bench: $*" >&2; }
+
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || die "option $1 needs a value"
+	case "$1" in
+	--out) out=$2 ;;
+	--kernel) kernel=$2 ;;
+	--initrd) initrd=$2 ;;
+	--mmvm) mmvm=$2 ;;
+	--qemu) qemu=$2 ;;
+	--tools) tools=$2 ;;
+	--configs) configs=$2 ;;
+	--reps) reps=$2 ;;
+	--secs) secs=$2 ;;
+	--disk-mb) disk_mb=$2 ;;
+	*) die "unknown option $1" ;;
+	esac
+	shift 2
+done
+[ -n "$out" ] && [ -n "$kernel" ] && [ -n "$initrd" ] ||
+	die "--out, --kernel and --initrd are required"
+[ -r "$kernel" ] || die "$kernel not readable"
+[ -r "$initrd" ] || die "$initrd not readable"
+for t in rr stamp; do
+	[ -x "$tools/$t" ] || die "$tools/$t missing (bench/run builds it)"
+done
+[ -c /dev/kvm ] || die "no /dev/kvm here"
+mkdir -p "$out" || die "cannot create $out"
+out=$(cd "$out" && pwd)
+
+# --- host plumbing: debugfs, tracefs, tap, scratch disk -----------------
+[ -d /sys/kernel/debug/kvm ] ||
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -d /sys/kernel/debug/kvm ] || die "no /sys/kernel/debug/kvm (debugfs)"
+tracing=
+for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+	[ -d "$t/events" ] || mount -t tracefs tracefs "$t" 2>/dev/null
+	if [ -f "$t/events/kvm/kvm_exit/trigger" ]; then
+		tracing=$t
+		break
+	fi
+done
+
+state=$(mktemp -d /tmp/mmvm-bench.XXXXXX) || die "mktemp"
+scratch=$state
+server_pid=
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	if [ -n "$tracing" ] && [ -f "$state/hists" ]; then
+		while read -r event spec; do
+			echo "!$spec" >>"$tracing/events/kvm/$event/trigger"
+		done <"$state/hists" 2>/dev/null
+	fi
+	ip link del "$tap" 2>/dev/null
+	rm -rf "$state"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Histograms the hook reads at each *-end mark (see bench/hook.sh):
+# exit reasons, MSR accesses (x2APIC EOI, TSC deadline), MMIO addresses
+# (LAPIC, device registers, doorbells), port I/O, exits to userspace and
+# injected interrupt vectors.
+: >"$state/hists"
+if [ -n "$tracing" ]; then
+	for h in "kvm_exit hist:keys=exit_reason" \
+		 "kvm_msr hist:keys=ecx,write" \
+		 "kvm_mmio hist:keys=type,gpa" \
+		 "kvm_pio hist:keys=rw,port" \
+		 "kvm_userspace_exit hist:keys=reason" \
+		 "kvm_inj_virq hist:keys=irq"; do
+		event=${h%% *} spec=${h#* }
+		[ -f "$tracing/events/kvm/$event/trigger" ] || continue
+		echo "$spec" >>"$tracing/events/kvm/$event/trigger" 2>/dev/null &&
+			echo "$event $spec" >>"$state/hists"
+	done
+	echo "$tracing" >"$state/tracing"
+	log "tracefs histograms: $(wc -l <"$state/hists") at $tracing"
+else
+	log "no tracefs kvm events: exit reasons will be missing"
+fi
+
+[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
+[ -c /dev/net/tun ] || { mkdir -p /dev/net; mknod /dev/net/tun c 10 200; }
+ip link del "$tap" 2>/dev/null
+if ! ip tuntap add dev "$tap" mode tap 2>/dev/null; then
+	tunctl -t "$tap" >/dev/null || die "cannot create tap $tap"
+fi
+ip addr add "$host_ip/24" dev "$tap" || die "cannot address $tap"
+ip link set "$tap" up || die "cannot bring $tap up"
+
+# The disk lives in RAM (tmpfs or the initramfs) so that the figure is the
+# virtio path, not the harness's shared filesystem. Both VMMs read it
+# through the host page cache (mmvm without ,direct; QEMU cache=writeback).
+disk=$scratch/disk.img
+dd if=/dev/zero of="$disk" bs=1M count="$disk_mb" 2>/dev/null ||
+	die "cannot create a $disk_mb MiB disk in $scratch"
+
+BENCH_STATE=$state
+export BENCH_STATE
+here=$(cd "$(dirname "$0")" && pwd)
+"$tools/rr" server "$port" "$here/hook.sh" 2>>"$out/rr-server.log" &
+server_pid=$!
+
+cmdline="console=ttyS0 quiet mmvm.test=bench bench.secs=$secs"
+cmdline="$cmdline bench.host=$host_ip bench.ip=$guest_ip/24 bench.port=$port"
+mac=52:54:00:12:34:56
+boot_timeout=$((180 + 3 * secs))
+
+qemu_common() {
+	echo -accel kvm -cpu host -m "$mem" -smp 1 -nodefaults -no-user-config \
+		-display none -serial stdio -kernel "$kernel" -initrd "$initrd" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off"
+}
+
+# Runs one configuration once. The VM's argv is built in "$@".
+run_one() {
+	id=$1 config=$2 rep=$3
+	shift 3
+	echo "$out/$id" >"$state/run"
+	rm -f "$state/pid"
+	log "run $id: $*"
+	case "$config" in
+	qemu-*)
+		"$tools/stamp" -t "$boot_timeout" -p "$state/pid" \
+			-k "reboot: Power down" -f "Kernel panic" -- "$@" \
+			>"$out/$id.log" 2>&1 ;;
+	*)
+		"$tools/stamp" -t "$boot_timeout" -p "$state/pid" \
+			-f "Kernel panic" -- "$@" >"$out/$id.log" 2>&1 ;;
+	esac
+	rc=$?
+	# A run that exited cleanly without finishing the guest script
+	# (no BENCH-DONE) is a failure too.
+	if [ "$rc" = 0 ] && ! grep -q BENCH-DONE "$out/$id.log"; then
+		rc=1
+	fi
+	echo "$id $config $rep $rc" >>"$out/runs"
+	log "run $id: exit $rc, $(grep -c BENCH-RESULT "$out/$id.log") result(s)"
+	grep -E 'BENCH-(RESULT|ERROR)' "$out/$id.log" | sed 's/^/bench:   /' >&2
+}
+
+run_config() {
+	config=$1 rep=$2
+	id=r$rep-$config
+	case "$config" in
+	qemu-pci)
+		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
+		run_one "$id" "$config" "$rep" $qemu $(qemu_common) -M q35 \
+			-append "$cmdline" \
+			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
+			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
+			-device virtio-blk-pci,drive=d0 ;;
+	qemu-mmio)
+		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
+		# acpi=off: QEMU appends virtio_mmio.device= to the command
+		# line itself. force-legacy=false: virtio-mmio version 2,
+		# like mmvm's v2.
+		run_one "$id" "$config" "$rep" $qemu $(qemu_common) \
+			-M microvm,acpi=off,x-option-roms=off,rtc=off \
+			-global virtio-mmio.force-legacy=false \
+			-append "$cmdline" \
+			-device "virtio-net-device,netdev=n0,mac=$mac" \
+			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
+			-device virtio-blk-device,drive=d0 ;;
+	mmvm-*)
+		[ -x "$mmvm" ] || { skip "$config" "no $mmvm"; return; }
+		case "$config" in
+		mmvm-v2) vflags="--virtio-version 2" ;;
+		mmvm-v3) vflags="--virtio-version 3" ;;
+		mmvm-v3-nomsi) vflags="--virtio-version 3 --no-msi" ;;
+		mmvm-v3-msi)
+			if [ -z "${MMVM_V3_MSI_ONLY:-}" ]; then
+				skip "$config" "MSI without doorbells is not selectable"
+				return
+			fi
+			vflags="--virtio-version 3 $MMVM_V3_MSI_ONLY" ;;
+		*) skip "$config" "unknown configuration"; return ;;
+		esac
+		run_one "$id" "$config" "$rep" "$mmvm" --kernel "$kernel" \
+			--initrd "$initrd" --mem "$mem" --cpus 1 $vflags \
+			--net "tap=$tap,mac=$mac" --disk "$disk" \
+			--stats "$out/$id.mmvm-stats" --cmdline "$cmdline" ;;
+	*) skip "$config" "unknown configuration" ;;
+	esac
+}
+
+skip() {
+	grep -q "^$1 " "$out/skipped" 2>/dev/null ||
+		echo "$1 $2" >>"$out/skipped"
+	log "skip $1: $2"
+}
+
+: >"$out/runs"
+: >"$out/skipped"
+{
+	echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "kernel_host $(uname -r)"
+	echo "cpu_host $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+	echo "vendor $(grep -m1 vendor_id /proc/cpuinfo | awk '{ print $3 }')"
+	echo "nproc_host $(grep -c '^processor' /proc/cpuinfo)"
+	grep -q hypervisor /proc/cpuinfo && echo "nested yes"
+	echo "secs $secs"
+	echo "reps $reps"
+	echo "configs $configs"
+	echo "mem $mem"
+	echo "disk_mb $disk_mb"
+} >"$out/meta"
+
+rep=1
+while [ "$rep" -le "$reps" ]; do
+	for c in $(echo "$configs" | tr , ' '); do
+		run_config "$c" "$rep"
+	done
+	rep=$((rep + 1))
+done
+log "done: $(wc -l <"$out/runs") run(s) in $out"

@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""Turn one bench/inner.sh results directory into docs/benchmarks.md (and
+the data file gnuplot draws docs/benchmarks.png from).
+
+    bench/report.py RESULTS_DIR --md OUT.md --dat OUT.dat --command "..."
+
+Per run (RESULTS_DIR/runs: "<id> <config> <rep> <status>") it reads:
+  <id>.log            "[seconds] line" console, with BENCH-RESULT lines
+  <id>.<mark>         counters at the guest's marks (bench/hook.sh):
+                      "kvm <name> <value>", "mem VmHWM <kB>",
+                      "hist <event>" + "  { key: v, ... } hitcount: n"
+  <id>.mmvm-stats     mmvm --stats (cross-check of the totals)
+Figures per configuration are medians over the repetitions with the
+min-max spread. Standard library only.
+"""
+import argparse
+import os
+import re
+import statistics
+import sys
+
+CONFIGS = [
+    ("qemu-pci", "QEMU q35, virtio-pci (MSI-X)"),
+    ("qemu-mmio", "QEMU microvm, virtio-mmio (legacy IRQ)"),
+    ("mmvm-v2", "mmvm, virtio-mmio v2 (legacy IRQ)"),
+    ("mmvm-v3-msi", "mmvm, v3 MSI only"),
+    ("mmvm-v3", "mmvm, v3 MSI + doorbells"),
+    ("mmvm-v3-nomsi", "mmvm, v3 doorbells, legacy IRQ (--no-msi)"),
+]
+LABEL = dict(CONFIGS)
+
+SEED = {  # netperf TCP_RR trans/s claimed by the 2019 series
+    "virtio-pci": 9720, "virtio-mmio legacy": 7020, "virtio-mmio MSI": 9520}
+
+# KVM exit codes (the kvm_exit tracepoint's exit_reason).
+SVM_EXITS = {
+    0x060: "INTR", 0x061: "NMI", 0x062: "SMI", 0x063: "INIT",
+    0x064: "VINTR", 0x06e: "RDTSC", 0x072: "CPUID", 0x077: "PAUSE",
+    0x078: "HLT", 0x079: "INVLPG", 0x07b: "IOIO", 0x07c: "MSR",
+    0x07f: "SHUTDOWN", 0x081: "VMMCALL", 0x08d: "XSETBV", 0x400: "NPF",
+    0x401: "AVIC_IPI", 0x402: "AVIC_NOACCEL", 0x018: "WRITE_CR8",
+}
+VMX_EXITS = {
+    0: "EXCEPTION_NMI", 1: "EXTERNAL_INTERRUPT", 7: "INTERRUPT_WINDOW",
+    10: "CPUID", 12: "HLT", 18: "VMCALL", 28: "CR_ACCESS",
+    30: "IO_INSTRUCTION", 31: "MSR_READ", 32: "MSR_WRITE", 40: "PAUSE",
+    44: "APIC_ACCESS", 45: "EOI_INDUCED", 48: "EPT_VIOLATION",
+    49: "EPT_MISCONFIG", 52: "PREEMPTION_TIMER", 56: "APIC_WRITE",
+}
+# Why each kind of exit happens in a request/response loop and what would
+# remove it (for the closing note).
+WHY = {
+    "HLT": ("the vCPU idles between sending a request and the response's "
+            "interrupt", "guest halt polling (cpuidle-haltpoll) or "
+            "idle=poll keeps the vCPU in the guest; host halt_poll_ns "
+            "only shortens the wake-up, the exit stays"),
+    "NPF": ("MMIO: virtqueue notifications (doorbell / QueueNotify "
+            "writes, ioeventfd), xAPIC EOI and timer register writes",
+            "notification suppression (EVENT_IDX, already on) removes "
+            "redundant kicks; a polling backend (vhost-style busy poll) "
+            "removes the rest; x2APIC + PV EOI removes the EOI write "
+            "for edge (MSI) interrupts"),
+    "EPT_VIOLATION": ("MMIO: notifications, LAPIC", "as NPF"),
+    "EPT_MISCONFIG": ("MMIO: notifications (fast MMIO path)", "as NPF"),
+    "MSR": ("TSC-deadline timer reprogramming around idle, x2APIC EOI",
+            "a timer that does not re-arm on every idle entry "
+            "(nohz tuning), PV EOI, APICv/AVIC"),
+    "MSR_WRITE": ("TSC-deadline timer, x2APIC EOI", "as MSR"),
+    "INTR": ("host interrupts while the guest runs (host timer, tap and "
+             "I/O thread wake-ups)", "isolating the vCPU's host CPU; "
+             "posted interrupts"),
+    "EXTERNAL_INTERRUPT": ("host interrupts", "as INTR"),
+    "VINTR": ("interrupt window: an interrupt became pending while the "
+              "guest had interrupts off", "AVIC/APICv posted delivery"),
+    "INTERRUPT_WINDOW": ("interrupt window", "APICv posted delivery"),
+    "IOIO": ("port I/O: legacy PIC/PIT/serial accesses", "not expected "
+             "in the loop; serial output would show up here"),
+    "IO_INSTRUCTION": ("port I/O", "as IOIO"),
+}
+
+HIST_LINE = re.compile(r"\{(.*)\}\s*hitcount:\s*(\d+)")
+KEY_VAL = re.compile(r"(\w+):\s*(0x[0-9a-fA-F]+|-?\d+)")
+
+
+def read_stats(path):
+    """kvm counters, mem figures and histograms of one mark file."""
+    kvm, mem, hists = {}, {}, {}
+    cur = None
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if not parts:
+                    continue
+                if parts[0] == "kvm" and len(parts) == 3:
+                    kvm[parts[1]] = int(parts[2])
+                elif parts[0] == "mem" and len(parts) == 3:
+                    mem[parts[1]] = int(parts[2])
+                elif parts[0] == "hist" and len(parts) == 2:
+                    cur = hists.setdefault(parts[1], [])
+                else:
+                    m = HIST_LINE.search(line)
+                    if m and cur is not None:
+                        keys = tuple((k, int(v, 0)) for k, v in
+                                     KEY_VAL.findall(m.group(1)))
+                        cur.append((keys, int(m.group(2))))
+    except FileNotFoundError:
+        return None
+    return {"kvm": kvm, "mem": mem, "hist": hists}
+
+
+def parse_log(path):
+    res = {"boot_ms": None, "mmvm_boot_ms": None, "net": None, "blk": None,
+           "errors": [], "interrupts": []}
+    in_irq = False
+    try:
+        f = open(path, errors="replace")
+    except FileNotFoundError:
+        return res
+    with f:
+        for line in f:
+            m = re.match(r"\[\s*([\d.]+)\]\s?(.*)", line.rstrip("\n"))
+            if not m:
+                continue
+            t, text = float(m.group(1)), m.group(2)
+            if "MMVM-GUEST" in text and res["boot_ms"] is None:
+                res["boot_ms"] = t * 1000
+            mb = re.search(r"mmvm: boot-to-init (\d+(?:\.\d+)?) ms", text)
+            if mb:
+                res["mmvm_boot_ms"] = float(mb.group(1))
+            if text.startswith("BENCH-RESULT"):
+                kv = dict(re.findall(r"(\w+)=(\S+)", text))
+                what = kv.get("what")
+                if what in ("net", "blk"):
+                    res[what] = kv
+            if text.startswith("BENCH-ERROR"):
+                res["errors"].append(text)
+            if text.startswith("BENCH-INTERRUPTS"):
+                in_irq = True
+                continue
+            if text.startswith("BENCH-DONE") or text.startswith("MMVM-TEST"):
+                in_irq = False
+            if in_irq:
+                res["interrupts"].append(" ".join(text.split()))
+    return res
+
+
+def delta(begin, end, name):
+    if not begin or not end:
+        return None
+    if name not in begin["kvm"] or name not in end["kvm"]:
+        return None
+    return end["kvm"][name] - begin["kvm"][name]
+
+
+def exit_name(code, vendor):
+    table = VMX_EXITS if vendor == "GenuineIntel" else SVM_EXITS
+    return table.get(code, "0x%x" % code)
+
+
+def gpa_label(gpa):
+    if 0xfee00000 <= gpa < 0xfee01000:
+        off = gpa - 0xfee00000
+        return {0xb0: "LAPIC EOI", 0x380: "LAPIC timer TMICT",
+                0x300: "LAPIC ICR"}.get(off, "LAPIC +0x%x" % off)
+    if 0xd0000000 <= gpa < 0xd0000000 + 16 * 0x2000:   # mmvm windows
+        slot, off = divmod(gpa - 0xd0000000, 0x2000)
+        return "mmvm dev%d %s" % (slot, mmio_reg(off))
+    if 0xfeb00000 <= gpa < 0xfeb00000 + 24 * 0x200:     # QEMU microvm
+        slot, off = divmod(gpa - 0xfeb00000, 0x200)
+        return "microvm dev%d %s" % (slot, mmio_reg(off))
+    return "MMIO 0x%x" % gpa
+
+
+def mmio_reg(off):
+    if off >= 0x1000:
+        return "doorbell +0x%x" % (off - 0x1000)
+    return {0x50: "QueueNotify", 0x60: "InterruptStatus",
+            0x64: "InterruptACK", 0x70: "Status",
+            0xc2: "MSICommand"}.get(off, "+0x%x" % off)
+
+
+class Run:
+    def __init__(self, d, rid, config, rep, status, vendor):
+        self.id, self.config, self.rep, self.status = rid, config, rep, status
+        base = os.path.join(d, rid)
+        self.log = parse_log(base + ".log")
+        self.marks = {m: read_stats("%s.%s" % (base, m)) for m in
+                      ("net-begin", "net-end", "blk-begin", "blk-end",
+                       "done")}
+        self.vendor = vendor
+        self.mmvm_stats = {}
+        try:
+            with open(base + ".mmvm-stats") as f:
+                for line in f:
+                    p = line.split()
+                    if len(p) == 2 and re.match(r"^-?\d+$", p[1]):
+                        self.mmvm_stats[p[0]] = int(p[1])
+        except FileNotFoundError:
+            pass
+
+    def count(self, what):
+        r = self.log[what]
+        if not r:
+            return None
+        n = r.get("trans") or r.get("reads")
+        return int(n) if n else None
+
+    def rate(self, what):
+        r = self.log[what]
+        if not r:
+            return None
+        v = r.get("rate") or r.get("iops")
+        return float(v) if v else None
+
+    def per_op(self, what, counter):
+        n = self.count(what)
+        d = delta(self.marks[what + "-begin"], self.marks[what + "-end"],
+                  counter)
+        if not n or d is None:
+            return None
+        return d / n
+
+    def hist_per_op(self, what, event):
+        """{key tuple: count per operation} of one histogram."""
+        n = self.count(what)
+        end = self.marks[what + "-end"]
+        if not n or not end or event not in end["hist"]:
+            return None
+        return {k: c / n for k, c in end["hist"][event]}
+
+    def mem_kb(self, field):
+        for m in ("done", "blk-end", "net-end"):
+            s = self.marks[m]
+            if s and field in s["mem"]:
+                return s["mem"][field]
+        return None
+
+
+def med(values):
+    v = [x for x in values if x is not None]
+    if not v:
+        return None
+    return statistics.median(v), min(v), max(v), len(v)
+
+
+def fmt(m, digits=0, spread=True):
+    if m is None:
+        return "n/a"
+    mid, lo, hi, n = m
+    f = "%%.%df" % digits
+    s = f % mid
+    if spread and n > 1:
+        s += " (" + f % lo + "–" + f % hi + ")"
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--dat", required=True)
+    ap.add_argument("--command", default="bench/run")
+    ap.add_argument("--png", default="benchmarks.png")
+    a = ap.parse_args()
+
+    meta = {}
+    try:
+        with open(os.path.join(a.results, "meta")) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition(" ")
+                meta[k] = v.strip()
+    except FileNotFoundError:
+        pass
+    vendor = meta.get("vendor", "AuthenticAMD")
+    runs = []
+    try:
+        with open(os.path.join(a.results, "runs")) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 4:
+                    runs.append(Run(a.results, p[0], p[1], int(p[2]),
+                                    int(p[3]), vendor))
+    except FileNotFoundError:
+        pass
+    skipped = {}
+    try:
+        with open(os.path.join(a.results, "skipped")) as f:
+            for line in f:
+                k, _, why = line.rstrip("\n").partition(" ")
+                skipped[k] = why
+    except FileNotFoundError:
+        pass
+
+    wanted = meta.get("configs", ",".join(c for c, _ in CONFIGS)).split(",")
+    by = {c: [r for r in runs if r.config == c] for c in wanted}
+
+    def why_missing(c):
+        if c in skipped:
+            return skipped[c]
+        rs = by.get(c) or []
+        if not rs:
+            return "not run"
+        errs = [e for r in rs for e in r.log["errors"]]
+        if errs:
+            return errs[0].replace("BENCH-ERROR ", "")
+        return "runs failed (exit %s)" % ",".join(str(r.status) for r in rs)
+
+    rows = {}
+    for c in wanted:
+        rs = by.get(c) or []
+        rows[c] = {
+            "rr": med([r.rate("net") for r in rs]),
+            "lat": med([float(r.log["net"]["lat_us"]) if r.log["net"]
+                        else None for r in rs]),
+            "x_rr": med([r.per_op("net", "exits") for r in rs]),
+            "iops": med([r.rate("blk") for r in rs]),
+            "x_blk": med([r.per_op("blk", "exits") for r in rs]),
+            "boot": med([r.log["boot_ms"] for r in rs]),
+            "mmvm_boot": med([r.log["mmvm_boot_ms"] for r in rs]),
+            "hwm": med([r.mem_kb("VmHWM") / 1024 if r.mem_kb("VmHWM")
+                        else None for r in rs]),
+            "kinds": {k: med([r.per_op("net", k) for r in rs]) for k in
+                      ("halt_exits", "irq_exits", "mmio_exits",
+                       "io_exits", "irq_window_exits", "insn_emulation",
+                       "irq_injections", "signal_exits")},
+            "blk_kinds": {k: med([r.per_op("blk", k) for r in rs]) for k in
+                          ("halt_exits", "irq_exits", "mmio_exits",
+                           "io_exits", "insn_emulation")},
+        }
+
+    def ratio(a_, b_):
+        ra, rb = rows.get(a_, {}).get("rr"), rows.get(b_, {}).get("rr")
+        if not ra or not rb:
+            return "n/a"
+        return "%.2f" % (ra[0] / rb[0])
+
+    nreps = meta.get("reps", "?")
+    out = []
+    w = out.append
+    w("# Benchmarks: TCP request/response, 4 KiB random reads, exits")
+    w("")
+    w("Generated by `%s` (bench/run; raw data in `%s`) on %s." %
+      (a.command, os.path.relpath(a.results), meta.get("date", "?")))
+    w("")
+    w("Machine: %s; KVM host kernel %s, %s CPU(s)%s. Every configuration "
+      "boots the same guest kernel and initramfs with 1 vCPU and %s, "
+      "workloads %s s each, %s interleaved repetitions (A B C … A B C …); "
+      "figures are medians with the min–max spread in brackets." %
+      (meta.get("cpu_host", "?").strip(), meta.get("kernel_host", "?"),
+       meta.get("nproc_host", "?"),
+       ", nested: KVM runs inside a QEMU TCG (emulated CPU) virtual machine"
+       if meta.get("nested") == "yes" else "", meta.get("mem", "512M"),
+       meta.get("secs", "?"), nreps))
+    w("")
+    if meta.get("nested") == "yes":
+        w("**Absolute numbers are not bare-metal numbers.** The KVM host "
+          "here is itself a guest of QEMU's software CPU emulator, so every "
+          "instruction, and above all every VM exit (a world switch that "
+          "TCG emulates instruction by instruction), costs tens to hundreds "
+          "of times more than on hardware: trans/s are orders of magnitude "
+          "below the seed's, and only ratios measured side by side in this "
+          "one run mean anything. **Exits per transaction do not depend on "
+          "the CPU's speed**: they count what the guest and the device "
+          "model do per request (notifications, interrupts, EOIs, idle "
+          "halts), which is the same on an emulated and a real CPU, so "
+          "they are the figure to compare with other machines.")
+        w("")
+    w("## Results")
+    w("")
+    w("| configuration | TCP_RR trans/s | mean latency µs | exits / trans "
+      "| 4K randread IOPS | exits / read | boot to /init ms | VMM peak RSS MiB |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for c in wanted:
+        r = rows[c]
+        if r["rr"] is None and r["iops"] is None and r["boot"] is None:
+            w("| %s | n/a: %s | | | | | | |" % (LABEL.get(c, c),
+                                               why_missing(c)))
+            continue
+        w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            LABEL.get(c, c), fmt(r["rr"]), fmt(r["lat"], 0, False),
+            fmt(r["x_rr"], 1), fmt(r["iops"]), fmt(r["x_blk"], 1),
+            fmt(r["boot"]), fmt(r["hwm"], 1)))
+    w("")
+    w("TCP_RR: `rr client` in the guest (bench/rr/rr.c: 32-byte request, "
+      "1024-byte response, one transaction outstanding, TCP_NODELAY; "
+      "netperf is not in Debian) against `rr server` on the KVM host over "
+      "a tap device (10.0.3.1 ↔ 10.0.3.15); QEMU uses its userspace tap "
+      "backend (vhost=off), like mmvm. Random reads: bench/blkread/blkread.c"
+      " (4 KiB O_DIRECT preads at random offsets, iodepth 1: fio's "
+      "randread without its libraries) on a %s MiB raw image held in the "
+      "host's RAM. Exits: the VM's KVM statistics (the counters "
+      "KVM_GET_STATS_FD exposes, read from debugfs for every VMM alike) "
+      "snapshotted by the host when the guest marks the start and end of "
+      "each workload, divided by the transactions or reads done. Boot: "
+      "VMM start to the guest /init's first line, on the same clock for "
+      "every VMM." % meta.get("disk_mb", "?"))
+    w("")
+    missing = [c for c in wanted if rows[c]["rr"] is None]
+    if missing:
+        w("Missing figures: " + "; ".join(
+            "%s: %s" % (LABEL.get(c, c), why_missing(c)) for c in missing)
+          + ".")
+        w("")
+
+    w("## Ratios against the seed")
+    w("")
+    w("| ratio (TCP_RR trans/s) | this run | seed (2019 series) |")
+    w("| --- | ---: | ---: |")
+    w("| mmvm v3 / QEMU virtio-pci | %s | %.2f |" %
+      (ratio("mmvm-v3", "qemu-pci"),
+       SEED["virtio-mmio MSI"] / SEED["virtio-pci"]))
+    w("| mmvm v3 / mmvm v2 | %s | %.2f |" %
+      (ratio("mmvm-v3", "mmvm-v2"),
+       SEED["virtio-mmio MSI"] / SEED["virtio-mmio legacy"]))
+    w("| QEMU virtio-mmio / QEMU virtio-pci | %s | %.2f |" %
+      (ratio("qemu-mmio", "qemu-pci"),
+       SEED["virtio-mmio legacy"] / SEED["virtio-pci"]))
+    w("")
+    w("The seed measured netperf TCP_RR on bare metal: virtio-pci %d, "
+      "legacy virtio-mmio %d, virtio-mmio with MSI %d trans/s." %
+      (SEED["virtio-pci"], SEED["virtio-mmio legacy"],
+       SEED["virtio-mmio MSI"]))
+    w("")
+
+    w("## Exits per transaction by kind (TCP_RR)")
+    w("")
+    w("From KVM's counters: `halt_exits` (HLT), `irq_exits` (host "
+      "interrupts), `mmio_exits`/`io_exits` (exits all the way to the "
+      "VMM's userspace), `irq_window_exits`; `insn_emulation` counts MMIO "
+      "accesses KVM emulated in the kernel (ioeventfd notifications, "
+      "LAPIC) and `irq_injections` interrupts injected into the guest.")
+    w("")
+    kinds = ["halt_exits", "irq_exits", "mmio_exits", "io_exits",
+             "irq_window_exits", "insn_emulation", "irq_injections"]
+    w("| configuration | exits | " + " | ".join(kinds) + " |")
+    w("| --- | ---: | " + " | ".join("---:" for _ in kinds) + " |")
+    for c in wanted:
+        r = rows[c]
+        if r["x_rr"] is None:
+            continue
+        w("| %s | %s | %s |" % (LABEL.get(c, c), fmt(r["x_rr"], 2, False),
+                                " | ".join(fmt(r["kinds"][k], 2, False)
+                                           for k in kinds)))
+    w("")
+
+    # Exit reasons from the tracefs histograms, medians over repetitions.
+    def reasons(c, what):
+        per = {}
+        for r in by.get(c) or []:
+            h = r.hist_per_op(what, "kvm_exit")
+            if not h:
+                continue
+            for keys, v in h.items():
+                name = exit_name(dict(keys).get("exit_reason", -1), vendor)
+                per.setdefault(name, []).append(v)
+        return {k: statistics.median(v) for k, v in per.items()}
+
+    def top_hist(c, what, event, label):
+        per = {}
+        for r in by.get(c) or []:
+            h = r.hist_per_op(what, event)
+            if not h:
+                continue
+            for keys, v in h.items():
+                per.setdefault(label(dict(keys)), []).append(v)
+        items = sorted(((statistics.median(v), k) for k, v in per.items()),
+                       reverse=True)
+        return [(k, v) for v, k in items if v >= 0.05]
+
+    have_hist = any(reasons(c, "net") for c in wanted)
+    if have_hist:
+        w("### By exit reason (kvm_exit tracepoint), per transaction")
+        w("")
+        names = sorted({n for c in wanted for n in reasons(c, "net")},
+                       key=lambda n: -max(reasons(c, "net").get(n, 0)
+                                          for c in wanted))
+        names = [n for n in names
+                 if max(reasons(c, "net").get(n, 0) for c in wanted) >= 0.05]
+        w("| configuration | " + " | ".join(names) + " |")
+        w("| --- | " + " | ".join("---:" for _ in names) + " |")
+        for c in wanted:
+            rc = reasons(c, "net")
+            if not rc:
+                continue
+            w("| %s | %s |" % (LABEL.get(c, c), " | ".join(
+                "%.2f" % rc.get(n, 0) for n in names)))
+        w("")
+        w("MMIO and MSR accesses per transaction (kvm_mmio / kvm_msr "
+          "tracepoints; writes unless marked):")
+        w("")
+        for c in wanted:
+            mm = top_hist(c, "net", "kvm_mmio", lambda k: gpa_label(
+                k.get("gpa", 0)) + ("" if k.get("type") == 2 else " read"))
+            ms = top_hist(c, "net", "kvm_msr", lambda k: "MSR 0x%x%s" % (
+                k.get("ecx", 0), "" if k.get("write") else " read"))
+            if mm or ms:
+                w("- %s: %s" % (LABEL.get(c, c), ", ".join(
+                    "%s %.2f" % (k, v) for k, v in mm + ms)))
+        w("")
+
+    w("## Exits per 4 KiB read by kind")
+    w("")
+    bk = ["halt_exits", "irq_exits", "mmio_exits", "io_exits",
+          "insn_emulation"]
+    w("| configuration | exits | " + " | ".join(bk) + " |")
+    w("| --- | ---: | " + " | ".join("---:" for _ in bk) + " |")
+    for c in wanted:
+        r = rows[c]
+        if r["x_blk"] is None:
+            continue
+        w("| %s | %s | %s |" % (LABEL.get(c, c), fmt(r["x_blk"], 2, False),
+                                " | ".join(fmt(r["blk_kinds"][k], 2, False)
+                                           for k in bk)))
+    w("")
+
+    irq = {}
+    for c in wanted:
+        for r in by.get(c) or []:
+            if r.log["interrupts"]:
+                irq[c] = r.log["interrupts"]
+                break
+    if irq:
+        w("## Guest interrupts (end of one run, /proc/interrupts)")
+        w("")
+        for c, lines in irq.items():
+            w("- %s: %s" % (LABEL.get(c, c), "; ".join(
+                "`%s`" % l for l in lines[:8])))
+        w("")
+
+    w("## What still exits per transaction in v3")
+    w("")
+    rc = reasons("mmvm-v3", "net") if have_hist else {}
+    if rc:
+        for n, v in sorted(rc.items(), key=lambda x: -x[1]):
+            if v < 0.05:
+                continue
+            cause, fix = WHY.get(n, ("not classified", "unknown"))
+            w("- **%s, %.2f per transaction**: %s. Would remove it: %s." %
+              (n, v, cause, fix))
+    elif rows.get("mmvm-v3", {}).get("x_rr"):
+        k = rows["mmvm-v3"]["kinds"]
+        w("- %s exits per transaction: HLT %s, host interrupts %s, to "
+          "userspace MMIO %s / PIO %s (no exit-reason histogram in this "
+          "run)." % (fmt(rows["mmvm-v3"]["x_rr"], 2, False),
+                     fmt(k["halt_exits"], 2, False),
+                     fmt(k["irq_exits"], 2, False),
+                     fmt(k["mmio_exits"], 2, False),
+                     fmt(k["io_exits"], 2, False)))
+    else:
+        w("- n/a: mmvm v3 did not produce figures in this run (%s)." %
+          why_missing("mmvm-v3"))
+    w("")
+    w("![trans/s and exits per transaction](%s)" % a.png)
+    w("")
+    with open(a.md, "w") as f:
+        f.write("\n".join(out))
+
+    # gnuplot data: config, trans/s median/min/max, exits/trans by kind.
+    with open(a.dat, "w") as f:
+        f.write("# label rr rr_lo rr_hi halt irq_ext user_mmio user_pio "
+                "other\n")
+        for c in wanted:
+            r = rows[c]
+            if r["rr"] is None:
+                continue
+            k = r["kinds"]
+            parts = [k[n][0] if k[n] else 0 for n in
+                     ("halt_exits", "irq_exits", "mmio_exits", "io_exits")]
+            other = max(0.0, (r["x_rr"][0] if r["x_rr"] else 0) -
+                        sum(parts))
+            f.write('"%s" %.1f %.1f %.1f %s %.3f\n' % (
+                c, r["rr"][0], r["rr"][1], r["rr"][2],
+                " ".join("%.3f" % p for p in parts), other))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
