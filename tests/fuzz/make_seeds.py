@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora for the virtio fuzz targets:
+tests/fuzz/corpus/fuzz_mmio_registers/* and .../fuzz_virtq_chain/*.
+Run from the repository root; the output is committed, so this only needs
+re-running when the input formats (documented in each fuzz_*.c) change."""
+import os
+import struct
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+# ---- fuzz_mmio_registers: 7-byte records -----------------------------------
+W = {1: 0, 2: 1, 4: 2, 8: 3}
+
+
+def acc(off, val=0, write=True, width=4):
+    return struct.pack("<BHI", W[width] | (4 if write else 0), off, val)
+
+
+def act(action, val=0):
+    return struct.pack("<BHI", action << 4, 0, val)
+
+
+RAM = 0x1000
+
+
+def good_init(nq=3, msi=False):
+    s = acc(0x70, 0) + acc(0x70, 1) + acc(0x70, 3)
+    s += acc(0x14, 0) + acc(0x10, write=False) + acc(0x14, 1)
+    s += acc(0x10, write=False)
+    s += acc(0x24, 0) + acc(0x20, (1 << 28) | (1 << 29) | 2)
+    s += acc(0x24, 1) + acc(0x20, 1) + acc(0x70, 0xb)
+    s += acc(0x70, write=False)
+    for q in range(nq):
+        base = RAM + q * 0x1000
+        s += acc(0x30, q) + acc(0x34, write=False) + acc(0x38, 16)
+        s += acc(0x80, base) + acc(0x84, 0)
+        s += acc(0x90, base + 0x400) + acc(0x94, 0)
+        s += acc(0xa0, base + 0x800) + acc(0xa4, 0) + acc(0x44, 1)
+    if msi:
+        s += acc(0xc0, write=False, width=2)
+        for v in range(nq + 1):
+            s += acc(0xc4, 0xfee00000) + acc(0xc8, 0) + acc(0xcc, 0x40 + v)
+            s += acc(0xc2, (1 << 12) | v, width=2)
+        s += acc(0xc0, 0x8000, width=2)
+    s += acc(0x70, 0xf)
+    return s
+
+
+def traffic():
+    s = acc(0x50, 0) + acc(0x1004, 0) + act(12, 1) + act(12, 0)
+    s += acc(0x60, write=False) + acc(0x64, 1) + act(13) + act(15)
+    s += acc(0xc2, (2 << 12) | 1, width=2) + act(12, 0)
+    s += acc(0xc2, (3 << 12) | 1, width=2)
+    s += acc(0x100, write=False, width=1) + acc(0x102, write=False, width=2)
+    s += acc(0x100, write=False, width=8) + acc(0x104, 7)
+    s += acc(0x50, write=False) + acc(0xfc, write=False)
+    return s
+
+
+mmio = {
+    "v2_init": good_init(),
+    "v3_msi_init": good_init(msi=True) + traffic(),
+    "v3_reset_mid_flight": good_init(msi=True) + traffic() + acc(0x70, 0)
+    + traffic(),
+    "needs_reset": good_init() + act(14) + acc(0x70, 0x4f | 0x80),
+    "bad_widths": acc(0x0, write=False, width=2) + acc(0x2, write=False)
+    + acc(0xc0, 0x8000) + acc(0x1ffe, 1, width=8) + acc(0xfffc, 1),
+}
+
+# ---- fuzz_virtq_chain: 16-byte header + guest RAM image ---------------------
+DESC, AVAIL, USED, TABLE, BUF = 0x0, 0x1000, 0x2000, 0x3000, 0x8000
+RAMGPA = 0x10000
+
+
+def header(log2size, flags, raw=0):
+    return struct.pack("<BBHHHQ", log2size, flags, DESC, AVAIL, USED, raw)
+
+
+class Image:
+    def __init__(self, size):
+        self.mem = bytearray(0x9000)
+        self.size = size
+        self.avail = 0
+
+    def desc(self, table, i, addr, length, flags, nxt):
+        struct.pack_into("<QIHH", self.mem, table + 16 * i, addr, length,
+                         flags, nxt)
+
+    def offer(self, head):
+        struct.pack_into("<H", self.mem, AVAIL + 4 + 2 * (self.avail %
+                                                         self.size), head)
+        self.avail += 1
+        struct.pack_into("<H", self.mem, AVAIL + 2, self.avail)
+
+
+def simple():
+    im = Image(8)
+    im.desc(DESC, 0, RAMGPA + BUF, 16, 1, 1)
+    im.desc(DESC, 1, RAMGPA + BUF + 0x100, 64, 2, 0)
+    im.offer(0)
+    im.desc(DESC, 2, RAMGPA + BUF + 0x200, 8, 0, 0)
+    im.offer(2)
+    return header(3, 0) + bytes(im.mem)
+
+
+def indirect():
+    im = Image(8)
+    im.desc(TABLE, 0, RAMGPA + BUF, 16, 1, 1)
+    im.desc(TABLE, 1, RAMGPA + BUF + 0x40, 16, 1, 2)
+    im.desc(TABLE, 2, RAMGPA + BUF + 0x80, 128, 2, 0)
+    im.desc(DESC, 3, RAMGPA + TABLE, 48, 4, 0)
+    im.offer(3)
+    im.desc(DESC, 4, RAMGPA + BUF, 4, 1, 3)
+    im.offer(4)
+    return header(3, 3) + bytes(im.mem)
+
+
+def loops():
+    im = Image(4)
+    im.desc(DESC, 0, RAMGPA + BUF, 16, 1, 1)
+    im.desc(DESC, 1, RAMGPA + BUF, 16, 1, 0)
+    im.offer(0)
+    im.desc(DESC, 2, RAMGPA + BUF, 16, 1, 9)
+    im.offer(2)
+    im.offer(3)
+    return header(2, 1) + bytes(im.mem)
+
+
+virtq = {
+    "simple": simple(),
+    "indirect": indirect(),
+    "loops": loops(),
+    "hostile_ring": header(3, 4 | 8, 0xfffffffffffffffe) + bytes(0x3000),
+}
+
+for target, seeds in (("fuzz_mmio_registers", mmio),
+                      ("fuzz_virtq_chain", virtq)):
+    d = os.path.join(ROOT, target)
+    os.makedirs(d, exist_ok=True)
+    for name, blob in seeds.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(blob)
+    print(target, len(seeds), "seeds")
