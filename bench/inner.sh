@@ -4,7 +4,7 @@
 # everything and calls this; it is not meant to be run by hand, but can be:
 #
 #   bench/inner.sh --out DIR --kernel BZIMAGE --initrd INITRAMFS
-#                  [--mmvm BIN] [--qemu LAUNCHER] [--tools DIR]
+#                  [--mmvm BIN] [--qemu BIN] [--tools DIR]
 #                  [--configs LIST] [--reps N] [--secs N] [--disk-mb N]
 #
 # For each repetition, boots every configuration once, in the same order
@@ -23,10 +23,11 @@
 #   mmvm-v3-msi  mmvm v3, MSI, notifications through QueueNotify
 #   mmvm-v3      mmvm v3, MSI + per-queue doorbells
 #   mmvm-v3-nomsi mmvm v3 --no-msi: doorbells, legacy interrupt (extra)
-# POSIX sh + busybox: the nested harness's initramfs has nothing else.
+# Needs: ip (iproute2) or busybox tunctl, mount, dd, and qemu-system-x86_64
+# for the QEMU configurations (the harness's outer VM sees the host's /).
 set -u
 
-out= kernel= initrd= mmvm=build/mmvm qemu= tools=build/bench
+out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
 configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-v3-msi,mmvm-v3
 reps=3 secs=10 disk_mb=256
 tap=mmvmbench0 host_ip=10.0.3.1 guest_ip=10.0.3.15 port=5201
