@@ -1,9 +1,328 @@
+/* virtio-console, one port.
+ *
+ * Input is read only when the guest has a buffer for it, and only as many
+ * bytes as are waiting (FIONREAD), so the host fd never needs O_NONBLOCK:
+ * stdin is often the user's terminal, shared with the shell that started
+ * us, and must not be left non-blocking behind our back. The fd is watched
+ * edge-triggered; while the guest has no buffers the input simply stays in
+ * the fd until the guest's rx kick. A regular file (which epoll refuses) is
+ * read on kicks alone.
+ *
+ * Output is written to the host fd as it comes, all of it: a console that
+ * drops the guest's output is worse than one that makes it wait.
+ *
+ * Threading as in virtio_net.c: the queues are touched on the I/O thread
+ * under the transport lock; interrupts are raised after dropping it.
+ */
+#include <errno.h>
+#include <linux/virtio_console.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include "devices/virtio_attach.h"
 #include "devices/virtio_console.h"
+
+struct console_config_space {
+	uint16_t cols, rows;
+	uint32_t max_nr_ports;
+	uint32_t emerg_wr;
+} __attribute__((packed));
+
+struct virtio_console {
+	struct virtio_mmio_dev *t;
+	struct event_loop *io;	/* to stop watching in_fd at EOF; may be NULL */
+	int in_fd, out_fd;
+	bool in_watched;	/* in_fd is in the event loop */
+	bool in_hup;		/* writer gone: what is left is all there is */
+	bool in_eof;
+	bool active;
+	struct console_config_space config;
+	struct virtq_chain chain;
+	uint8_t buf[4096];
+	struct virtio_console_stats stats;
+};
+
+/* Bytes ready on in_fd without blocking; 0 if none (or at EOF), -1 if the
+ * fd cannot tell (then it is not a source of input we support). */
+static long input_waiting(struct virtio_console *c)
+{
+	int n;
+
+	if (ioctl(c->in_fd, FIONREAD, &n) < 0)
+		return -1;
+	return n > 0 ? n : 0;
+}
+
+static void input_done(struct virtio_console *c)
+{
+	c->in_eof = true;
+	if (c->in_watched && c->io)
+		event_loop_del(c->io, c->in_fd);
+	c->in_watched = false;
+}
+
+/* Host input into rx buffers; returns true if any were used. */
+static bool console_rx(struct virtio_console *c, bool *needs_reset)
+{
+	struct virtqueue *vq = &c->t->vqs[VIRTIO_CONSOLE_RXQ];
+	enum virtq_pop_result r;
+	bool pushed = false;
+	long want;
+	ssize_t got;
+
+	while (!c->in_eof) {
+		want = input_waiting(c);
+		if (want < 0 || (want == 0 && (c->in_hup || !c->in_watched))) {
+			/* Nothing more can come: closed pipe, end of a regular
+			 * file, or an fd that cannot be asked. */
+			input_done(c);
+			break;
+		}
+		if (want == 0)
+			break;	/* the next edge brings more */
+		r = virtq_pop(vq, &c->chain);
+		if (r == VIRTQ_POP_EMPTY) {
+			if (virtq_enable_notify(vq))
+				continue;	/* buffers came meanwhile */
+			break;	/* input waits for the guest's kick */
+		}
+		if (r == VIRTQ_POP_BROKEN) {
+			*needs_reset = true;
+			c->active = false;
+			break;
+		}
+		if (r == VIRTQ_POP_BAD_CHAIN || c->chain.in_len == 0) {
+			c->stats.bad_chains++;
+			virtq_push(vq, c->chain.head, 0);
+			pushed = true;
+			continue;
+		}
+		if ((uint64_t)want > c->chain.in_len)
+			want = (long)c->chain.in_len;
+		if ((size_t)want > sizeof(c->buf))
+			want = sizeof(c->buf);
+		do
+			got = read(c->in_fd, c->buf, (size_t)want);
+		while (got < 0 && errno == EINTR);
+		if (got <= 0) {
+			virtq_push(vq, c->chain.head, 0);
+			pushed = true;
+			input_done(c);
+			break;
+		}
+		virtq_chain_write(&c->chain, 0, c->buf, (uint64_t)got);
+		virtq_push(vq, c->chain.head, (uint32_t)got);
+		c->stats.in_bytes += (uint64_t)got;
+		pushed = true;
+	}
+	return pushed;
+}
+
+/* Writes all of iov[0..cnt) to out_fd, waiting if it is non-blocking and
+ * full. False if the fd failed. */
+static bool write_all(int fd, const struct iovec *iov, unsigned int cnt)
+{
+	for (unsigned int i = 0; i < cnt; i++) {
+		const uint8_t *p = iov[i].iov_base;
+		size_t left = iov[i].iov_len;
+
+		while (left) {
+			ssize_t r = write(fd, p, left);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 && errno == EAGAIN) {
+				struct pollfd pfd = { .fd = fd,
+						      .events = POLLOUT };
+
+				poll(&pfd, 1, -1);
+				continue;
+			}
+			if (r <= 0)
+				return false;
+			p += r;
+			left -= (size_t)r;
+		}
+	}
+	return true;
+}
+
+static bool console_tx(struct virtio_console *c, bool *needs_reset)
+{
+	struct virtqueue *vq = &c->t->vqs[VIRTIO_CONSOLE_TXQ];
+	enum virtq_pop_result r;
+	bool pushed = false;
+
+	do {
+		virtq_disable_notify(vq);
+		while ((r = virtq_pop(vq, &c->chain)) != VIRTQ_POP_EMPTY) {
+			if (r == VIRTQ_POP_BROKEN) {
+				*needs_reset = true;
+				c->active = false;
+				return pushed;
+			}
+			if (r == VIRTQ_POP_BAD_CHAIN)
+				c->stats.bad_chains++;
+			else if (write_all(c->out_fd, c->chain.iov,
+					   c->chain.nr_out))
+				c->stats.out_bytes += c->chain.out_len;
+			else
+				c->stats.out_errors++;
+			virtq_push(vq, c->chain.head, 0);
+			pushed = true;
+		}
+	} while (virtq_enable_notify(vq));
+	return pushed;
+}
+
+/* Runs the queues whose flag is set, then raises what is due. */
+static void console_run(struct virtio_console *c, bool rx, bool tx)
+{
+	bool signal[2] = { false, false }, needs_reset = false;
+
+	pthread_mutex_lock(&c->t->lock);
+	if (c->active && tx && console_tx(c, &needs_reset))
+		signal[VIRTIO_CONSOLE_TXQ] =
+			virtq_should_notify(&c->t->vqs[VIRTIO_CONSOLE_TXQ]);
+	if (c->active && rx && console_rx(c, &needs_reset))
+		signal[VIRTIO_CONSOLE_RXQ] =
+			virtq_should_notify(&c->t->vqs[VIRTIO_CONSOLE_RXQ]);
+	pthread_mutex_unlock(&c->t->lock);
+
+	if (needs_reset)
+		virtio_mmio_set_needs_reset(c->t);
+	for (unsigned int q = 0; q < 2; q++)
+		if (signal[q])
+			virtio_mmio_signal_queue(c->t, q);
+}
+
+static void console_queue_notify(void *dev, unsigned int queue)
+{
+	console_run(dev, queue == VIRTIO_CONSOLE_RXQ,
+		    queue == VIRTIO_CONSOLE_TXQ);
+}
+
+void virtio_console_input_ready(void *opaque, uint32_t events)
+{
+	struct virtio_console *c = opaque;
+
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		pthread_mutex_lock(&c->t->lock);
+		c->in_hup = true;
+		pthread_mutex_unlock(&c->t->lock);
+	}
+	/* Before DRIVER_OK this does nothing: input waits in the fd. */
+	console_run(c, true, false);
+}
+
+static void console_config_read(void *dev, uint32_t off, void *data,
+				uint32_t len)
+{
+	struct virtio_console *c = dev;
+
+	if (off < sizeof(c->config) && len <= sizeof(c->config) - off)
+		memcpy(data, (uint8_t *)&c->config + off, len);
+	else
+		memset(data, 0, len);
+}
+
+static void console_config_write(void *dev, uint32_t off, const void *data,
+				 uint32_t len)
+{
+	/* emerg_wr needs VIRTIO_CONSOLE_F_EMERG_WRITE, not offered. */
+}
+
+static bool console_activate(void *dev)
+{
+	struct virtio_console *c = dev;
+
+	c->active = true;
+	return true;
+}
+
+static void console_reset(void *dev)
+{
+	struct virtio_console *c = dev;
+
+	c->active = false;
+}
+
+const struct virtio_dev_ops virtio_console_ops = {
+	.name = "console",
+	.device_id = VIRTIO_CONSOLE_ID,
+	.features = 0,
+	.num_queues = 2,
+	.queue_max = VIRTIO_CONSOLE_QUEUE_SIZE,
+	.config_len = sizeof(struct console_config_space),
+	.config_read = console_config_read,
+	.config_write = console_config_write,
+	.activate = console_activate,
+	.reset = console_reset,
+	.queue_notify = console_queue_notify,
+};
+
+struct virtio_console *virtio_console_new(int in_fd, int out_fd,
+					  bool in_polled)
+{
+	struct virtio_console *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
+	c->in_watched = in_polled;
+	c->config.max_nr_ports = 1;
+	return c;
+}
+
+void virtio_console_bind(struct virtio_console *c, struct virtio_mmio_dev *t)
+{
+	c->t = t;
+}
+
+const struct virtio_console_stats *
+virtio_console_get_stats(const struct virtio_console *c)
+{
+	return &c->stats;
+}
+
+void virtio_console_free(struct virtio_console *c)
+{
+	free(c);
+}
 
 int virtio_console_create(struct vm *vm)
 {
-	fprintf(stderr, "mmvm: --console virtio: not implemented yet\n");
-	return -1;
+	struct virtio_console *c;
+	struct virtio_mmio_dev *t;
+	int err;
+
+	c = virtio_console_new(STDIN_FILENO, STDOUT_FILENO, true);
+	if (!c) {
+		fprintf(stderr, "mmvm: --console virtio: out of memory\n");
+		return -1;
+	}
+	t = virtio_attach(vm, &virtio_console_ops, c);
+	if (!t) {
+		virtio_console_free(c);
+		return -1;	/* virtio_attach printed why */
+	}
+	virtio_console_bind(c, t);
+	c->io = vm->io;
+	err = event_loop_add(vm->io, STDIN_FILENO, EPOLLIN | EPOLLET,
+			     virtio_console_input_ready, c);
+	if (err == -EPERM) {
+		/* A regular file or /dev/null: read on kicks alone. */
+		c->in_watched = false;
+	} else if (err < 0) {
+		fprintf(stderr, "mmvm: --console virtio: cannot watch stdin: "
+			"%s\n", strerror(-err));
+		return -1;
+	}
+	return 0;
 }
