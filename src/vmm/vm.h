@@ -3,9 +3,12 @@
 #ifndef MMVM_VMM_VM_H
 #define MMVM_VMM_VM_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "boot/bzimage.h"
 #include "vmm/config.h"
 #include "vmm/event_loop.h"
 #include "vmm/guest_mem.h"
@@ -19,6 +22,28 @@
 #define VM_MMIO_MAX_DEVICES	16
 
 struct vcpu;
+struct serial;
+
+/* How the run ends: the first vm_request_exit() wins, the main thread
+ * (vm_wait_exit) tears everything down. */
+struct vm_exit {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool requested;
+	int status;
+	char msg[256];
+	bool panicking;			/* "Kernel panic" seen, let it print */
+	uint64_t last_output_ns;	/* for the panic's quiet period */
+};
+
+/* The kernel and initrd as they will be loaded. */
+struct vm_boot {
+	const uint8_t *image;		/* whole bzImage file */
+	size_t image_len;
+	struct bzimage_info info;
+	uint64_t initrd_addr, initrd_size;
+};
+
 struct gsi_routing;
 struct virtio_attached;
 
@@ -43,7 +68,36 @@ struct vm {
 	 * first use and owned by the VM until exit. */
 	struct gsi_routing *gsi_routing;
 	struct virtio_attached *virtio_devs;
+
+	/* VMM core (src/vmm, src/main.c). */
+	struct vm_boot boot;
+	struct serial *serial;
+	struct vm_exit exit;
+	uint64_t start_ns;		/* CLOCK_MONOTONIC at mmvm start */
+	uint64_t pio_unhandled;		/* port accesses nobody claimed */
+	uint8_t *ram;			/* host mapping of all guest RAM */
+	uint64_t ram_size;
 };
+
+/* Guest-physical layout of RAM: 0..min(mem, 3 GiB), the rest from 4 GiB.
+ * The 3..4 GiB gap holds the virtio windows, IOAPIC and LAPIC. */
+#define VM_RAM_32BIT_END	0xc0000000ULL
+#define VM_RAM_HIGH_START	0x100000000ULL
+
+/* Opens /dev/kvm, creates the VM, its memory, irqchip and PIT. On failure
+ * writes a one-line reason into err and returns -1. */
+int vm_create(struct vm *vm, const struct mmvm_config *cfg, char *err,
+	      size_t errlen);
+void vm_destroy(struct vm *vm);
+
+/* Largest vCPU count KVM allows for this VM (KVM_CAP_MAX_VCPUS). */
+unsigned int vm_max_vcpus(struct vm *vm);
+
+/* Monotonic nanoseconds, the clock all mmvm timings use. */
+uint64_t vm_now_ns(void);
+
+/* Raises or lowers a GSI (KVM_IRQ_LINE). */
+int vm_irq_line(struct vm *vm, unsigned int gsi, int level);
 
 /* Appends " str" to the guest command line; false if it would not fit. */
 bool vm_cmdline_append(struct vm *vm, const char *str);

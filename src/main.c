@@ -1,0 +1,249 @@
+/* mmvm: parse options, check inputs (before touching /dev/kvm, so that bad
+ * input fails the same way on any host), build the VM, run it until the
+ * guest ends, report. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "boot/boot_params.h"
+#include "boot/layout.h"
+#include "devices/serial.h"
+#include "devices/virtio_devices.h"
+#include "vmm/cli.h"
+#include "vmm/guest_watch.h"
+#include "vmm/host_term.h"
+#include "vmm/kvm_stats.h"
+#include "vmm/lifecycle.h"
+#include "vmm/loader.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+#define ERRLEN 512
+
+static struct vm the_vm = { .kvm_fd = -1, .vm_fd = -1 };
+static struct guest_watch watch;
+
+static int die(const char *msg)
+{
+	fprintf(stderr, "mmvm: %s\n", msg);
+	return MMVM_EXIT_SETUP;
+}
+
+static void serial_set_irq(void *host, int level)
+{
+	vm_irq_line(host, SERIAL_COM1_IRQ, level);
+}
+
+/* Guest console output, on a vCPU thread under the UART lock. */
+static void serial_output(void *host, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = host;
+	unsigned int ev = guest_watch_feed(&watch, buf, len);
+
+	vm_note_output(vm);
+	if (!ev)
+		return;
+	if (ev & GUEST_SEEN_INIT)
+		fprintf(stderr, "mmvm: boot-to-init %llu ms\n",
+			(unsigned long long)((vm_now_ns() - vm->start_ns) /
+					     1000000));
+	if (ev & GUEST_SEEN_POWER_DOWN)
+		vm_request_exit(vm, MMVM_EXIT_OK, "guest powered off");
+	if (ev & GUEST_SEEN_PANIC)
+		vm_note_panic(vm);
+	if (ev & GUEST_SEEN_PANIC_END)
+		vm_request_exit(vm, MMVM_EXIT_PANIC, "guest panicked");
+}
+
+static const struct serial_host_ops serial_ops = {
+	.set_irq = serial_set_irq,
+	.output = serial_output,
+};
+
+/* Host stdin -> UART receive FIFO, on the I/O thread. */
+static void stdin_ready(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+	uint8_t buf[SERIAL_RX_FIFO];
+	size_t room = serial_rx_room(vm->serial);
+	ssize_t n;
+
+	if (room == 0) {
+		/* Guest is not reading; do not spin on a readable fd. */
+		usleep(2000);
+		return;
+	}
+	n = read(STDIN_FILENO, buf, room < sizeof(buf) ? room : sizeof(buf));
+	if (n > 0) {
+		serial_receive(vm->serial, buf, (size_t)n);
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		event_loop_del(vm->io, STDIN_FILENO);	/* EOF */
+	}
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = vm_exit_on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	vcpu_init_signals();
+}
+
+static void write_stats(struct vm *vm)
+{
+	FILE *f;
+
+	if (!vm->cfg->stats_path)
+		return;
+	f = strcmp(vm->cfg->stats_path, "-") ? fopen(vm->cfg->stats_path, "w")
+					      : stderr;
+	if (!f) {
+		fprintf(stderr, "mmvm: --stats %s: %s\n", vm->cfg->stats_path,
+			strerror(errno));
+		return;
+	}
+	kvm_stats_dump(vm, f);
+	virtio_devices_print_stats(vm, f);
+	if (f != stderr)
+		fclose(f);
+}
+
+/* Everything that needs no KVM: options, files, sizes. */
+static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
+{
+	if (cli_check_host_memory(cfg, cli_host_memory(), err, ERRLEN))
+		return -1;
+	vm->boot.image = loader_read_file(cfg->kernel, &vm->boot.image_len,
+					  err, ERRLEN);
+	if (!vm->boot.image) {
+		char tmp[ERRLEN];
+
+		snprintf(tmp, sizeof(tmp), "kernel %s", err);
+		snprintf(err, ERRLEN, "%s", tmp);
+		return -1;
+	}
+	if (loader_check(vm, cfg, err, ERRLEN))
+		return -1;
+	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s", cfg->cmdline);
+	/* No ACPI: have Linux reboot through the i8042, which we catch. */
+	if (!vm_cmdline_append(vm, "reboot=k") ||
+	    boot_check_cmdline(&vm->boot.info, strlen(vm->cmdline))) {
+		snprintf(err, ERRLEN, "--cmdline: too long (%zu bytes with mmvm's additions, kernel allows %u)",
+			 strlen(vm->cmdline) + strlen(" reboot=k"),
+			 vm->boot.info.cmdline_size);
+		return -1;
+	}
+	return 0;
+}
+
+static int build_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
+{
+	if (vm_create(vm, cfg, err, ERRLEN) ||
+	    loader_load_images(vm, err, ERRLEN))
+		return -1;
+	vm->serial = serial_create(STDOUT_FILENO, &serial_ops, vm);
+	vm->io = event_loop_create();
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->serial || !vm->io || !vm->vcpus) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	if (virtio_devices_setup(vm)) {
+		err[0] = '\0';	/* already reported */
+		return -1;
+	}
+	if (loader_write_boot_data(vm, err, ERRLEN))
+		return -1;
+	for (unsigned int i = 0; i < cfg->cpus; i++) {
+		vm->vcpus[i] = vcpu_create(vm, i, loader_entry_point(),
+					   BOOT_ZERO_PAGE_ADDR, err,
+					   ERRLEN);
+		if (!vm->vcpus[i])
+			return -1;
+		vm->nr_vcpus = i + 1;
+	}
+	return 0;
+}
+
+static void stop_vm(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_stop(vm->vcpus[i]);
+	event_loop_stop(vm->io);
+	host_term_restore();
+}
+
+static void free_vm(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(vm->vcpus[i]);
+	free(vm->vcpus);
+	event_loop_destroy(vm->io);
+	serial_destroy(vm->serial);
+	vm_destroy(vm);
+	free((void *)vm->boot.image);
+}
+
+int main(int argc, char **argv)
+{
+	struct vm *vm = &the_vm;
+	static struct mmvm_config cfg;
+	char err[ERRLEN];
+	int status;
+
+	vm->start_ns = vm_now_ns();
+	switch (cli_parse(argc, argv, &cfg, err, sizeof(err))) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		return 0;
+	case CLI_VERSION:
+		printf("mmvm " MMVM_VERSION "\n");
+		return 0;
+	case CLI_ERROR:
+		return die(err);
+	case CLI_RUN:
+		break;
+	}
+	vm->cfg = &cfg;
+	if (check_inputs(vm, &cfg, err))
+		return die(err);
+	vm_exit_init(vm);
+	install_signals();
+	if (build_vm(vm, &cfg, err)) {
+		if (err[0])
+			die(err);
+		free_vm(vm);
+		return MMVM_EXIT_SETUP;
+	}
+
+	host_term_raw();
+	/* stdin may be /dev/null or a file, which epoll refuses: no input
+	 * then, which is fine. */
+	event_loop_add(vm->io, STDIN_FILENO, EPOLLIN, stdin_ready, vm);
+	if (event_loop_start(vm->io) < 0) {
+		free_vm(vm);
+		return die("cannot start the I/O thread");
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (vcpu_start(vm->vcpus[i]) < 0) {
+			vm_request_exit(vm, MMVM_EXIT_SETUP,
+					"cannot start vcpu %u thread", i);
+			break;
+		}
+	}
+	status = vm_wait_exit(vm, cfg.timeout_s);
+	stop_vm(vm);
+	fprintf(stderr, "mmvm: %s\n", vm->exit.msg);
+	fprintf(stderr, "mmvm: ran %.3f s\n",
+		(double)(vm_now_ns() - vm->start_ns) / 1e9);
+	write_stats(vm);
+	free_vm(vm);
+	return status;
+}

@@ -1,0 +1,383 @@
+/* Option parsing. Hand-rolled rather than getopt_long so that it has no
+ * global state (tests call it many times) and so that every error is one
+ * line of our own wording. Options take "--opt VALUE" or "--opt=VALUE". */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#include "vmm/cli.h"
+
+void cli_usage(FILE *f)
+{
+	fputs(
+"usage: mmvm --kernel BZIMAGE [options]\n"
+"Boots a Linux bzImage in a KVM microVM with a 16550A console on ttyS0\n"
+"(stdin/stdout) and virtio-mmio devices.\n"
+"\n"
+"  --kernel BZIMAGE        64-bit Linux bzImage (boot protocol >= 2.06)\n"
+"  --initrd FILE           initial ramdisk\n"
+"  --cmdline STR           kernel command line (default \"" MMVM_DEFAULT_CMDLINE "\");\n"
+"                          mmvm appends reboot=k and its devices' entries\n"
+"  --mem SIZE              guest RAM, K/M/G suffix, bare number = MiB\n"
+"                          (default 256M, at least 32M, at most host RAM)\n"
+"  --cpus N                vCPUs, 1..64 (default 1)\n"
+"  --disk PATH[,ro][,direct]  virtio-blk disk (up to 8)\n"
+"  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]  virtio-net on a tap (up to 4)\n"
+"  --console virtio        add a virtio console (hvc0)\n"
+"  --rng                   add a virtio entropy device\n"
+"  --virtio-version 2|3    virtio-mmio transport version (default 3)\n"
+"  --no-msi                version 3 without MSI (legacy IRQ + doorbells)\n"
+"  --stats FILE            at exit, write KVM and device counters (- = stderr)\n"
+"  --timeout SECONDS       stop the guest after SECONDS\n"
+"  --help, --version\n"
+"\n"
+"Exit status:\n"
+"  0    guest powered off (\"mmvm: guest powered off\") or rebooted\n"
+"       (\"mmvm: guest rebooted\"; the guest gets reboot=k)\n"
+"  1    mmvm could not start: bad option or file, no usable /dev/kvm\n"
+"  2    guest kernel panicked (\"mmvm: guest panicked\")\n"
+"  3    VM failure: triple fault, failed entry, KVM internal error\n"
+"  124  --timeout expired (\"mmvm: timeout\")\n"
+"  130  mmvm interrupted by SIGINT or SIGTERM\n"
+"\n"
+"stderr also gets \"mmvm: boot-to-init N ms\" when the guest first prints\n"
+"MMVM-GUEST, and \"mmvm: ran N s\" at exit.\n", f);
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 20;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': shift = 20; break;
+	case 'B': shift = 0; end++; break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: return -1;
+	}
+	/* Accept "256MiB"/"256MB" spelled out too. */
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (shift && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end || v > (UINT64_MAX >> shift))
+		return -1;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[i * 3]) ||
+		    !isxdigit((unsigned char)s[i * 3 + 1]))
+			return -1;
+		mac[i] = (uint8_t)b[i];
+	}
+	/* A multicast address cannot be a NIC's own. */
+	return (mac[0] & 1) ? -1 : 0;
+}
+
+/* "PATH[,ro][,direct]": the flags are cut off the copy in argv. */
+static int parse_disk(char *val, struct disk_config *d, char *err,
+		      size_t errlen)
+{
+	char *comma;
+
+	*d = (struct disk_config){ .path = val };
+	while ((comma = strrchr(val, ',')) != NULL) {
+		if (!strcmp(comma + 1, "ro")) {
+			d->read_only = true;
+		} else if (!strcmp(comma + 1, "direct")) {
+			d->direct = true;
+		} else {
+			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro or direct)",
+				 comma + 1);
+			return -1;
+		}
+		*comma = '\0';
+	}
+	if (!*val) {
+		snprintf(err, errlen, "--disk: missing PATH");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_net(char *val, struct net_config *n, char *err,
+		     size_t errlen)
+{
+	char *save = NULL;
+
+	*n = (struct net_config){ 0 };
+	for (char *tok = strtok_r(val, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "tap=", 4) && tok[4]) {
+			if (strlen(tok + 4) >= 16) {
+				snprintf(err, errlen, "--net: tap name '%s' too long (max 15)",
+					 tok + 4);
+				return -1;
+			}
+			n->tap = tok + 4;
+		} else if (!strncmp(tok, "mac=", 4)) {
+			if (parse_mac(tok + 4, n->mac)) {
+				snprintf(err, errlen, "--net: bad mac '%s' (want XX:XX:XX:XX:XX:XX, unicast)",
+					 tok + 4);
+				return -1;
+			}
+			n->mac_set = true;
+		} else {
+			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..])",
+				 tok);
+			return -1;
+		}
+	}
+	if (!n->tap) {
+		snprintf(err, errlen, "--net: missing tap=NAME");
+		return -1;
+	}
+	return 0;
+}
+
+enum opt_id {
+	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_DISK,
+	OPT_NET, OPT_CONSOLE, OPT_RNG, OPT_VIRTIO_VERSION, OPT_NO_MSI,
+	OPT_STATS, OPT_TIMEOUT, OPT_HELP, OPT_VERSION,
+};
+
+static const struct {
+	const char *name;
+	enum opt_id id;
+	bool has_arg;
+} options[] = {
+	{ "kernel", OPT_KERNEL, true },
+	{ "initrd", OPT_INITRD, true },
+	{ "cmdline", OPT_CMDLINE, true },
+	{ "mem", OPT_MEM, true },
+	{ "cpus", OPT_CPUS, true },
+	{ "disk", OPT_DISK, true },
+	{ "net", OPT_NET, true },
+	{ "console", OPT_CONSOLE, true },
+	{ "rng", OPT_RNG, false },
+	{ "virtio-version", OPT_VIRTIO_VERSION, true },
+	{ "no-msi", OPT_NO_MSI, false },
+	{ "stats", OPT_STATS, true },
+	{ "timeout", OPT_TIMEOUT, true },
+	{ "help", OPT_HELP, false },
+	{ "version", OPT_VERSION, false },
+};
+
+static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
+			     char *val, char *err, size_t errlen)
+{
+	switch (id) {
+	case OPT_KERNEL:
+		cfg->kernel = val;
+		break;
+	case OPT_INITRD:
+		cfg->initrd = val;
+		break;
+	case OPT_CMDLINE:
+		cfg->cmdline = val;
+		break;
+	case OPT_MEM:
+		if (cli_parse_size(val, &cfg->mem_bytes)) {
+			snprintf(err, errlen, "--mem: cannot parse '%s' (want e.g. 512M or 2G)",
+				 val);
+			return CLI_ERROR;
+		}
+		if (cfg->mem_bytes < MMVM_MIN_MEM) {
+			snprintf(err, errlen, "--mem %s: too small (minimum 32M)",
+				 val);
+			return CLI_ERROR;
+		}
+		if (cfg->mem_bytes & 0xfff) {
+			snprintf(err, errlen, "--mem %s: not a multiple of 4K",
+				 val);
+			return CLI_ERROR;
+		}
+		break;
+	case OPT_CPUS:
+		if (parse_uint(val, 1000000, &cfg->cpus) || cfg->cpus == 0 ||
+		    cfg->cpus > MMVM_MAX_CPUS) {
+			snprintf(err, errlen, "--cpus '%s': want 1..%d", val,
+				 MMVM_MAX_CPUS);
+			return CLI_ERROR;
+		}
+		break;
+	case OPT_DISK:
+		if (cfg->nr_disks >= MMVM_MAX_DISKS) {
+			snprintf(err, errlen, "--disk: too many disks (max %d)",
+				 MMVM_MAX_DISKS);
+			return CLI_ERROR;
+		}
+		if (parse_disk(val, &cfg->disks[cfg->nr_disks], err, errlen))
+			return CLI_ERROR;
+		cfg->nr_disks++;
+		break;
+	case OPT_NET:
+		if (cfg->nr_nets >= MMVM_MAX_NETS) {
+			snprintf(err, errlen, "--net: too many network devices (max %d)",
+				 MMVM_MAX_NETS);
+			return CLI_ERROR;
+		}
+		if (parse_net(val, &cfg->nets[cfg->nr_nets], err, errlen))
+			return CLI_ERROR;
+		cfg->nr_nets++;
+		break;
+	case OPT_CONSOLE:
+		if (strcmp(val, "virtio")) {
+			snprintf(err, errlen, "--console '%s': only 'virtio' is supported",
+				 val);
+			return CLI_ERROR;
+		}
+		cfg->virtio_console = true;
+		break;
+	case OPT_RNG:
+		cfg->virtio_rng = true;
+		break;
+	case OPT_VIRTIO_VERSION:
+		if (parse_uint(val, 1000, &cfg->virtio_version) ||
+		    (cfg->virtio_version != 2 && cfg->virtio_version != 3)) {
+			snprintf(err, errlen, "--virtio-version '%s': want 2 or 3",
+				 val);
+			return CLI_ERROR;
+		}
+		break;
+	case OPT_NO_MSI:
+		cfg->virtio_msi = false;
+		break;
+	case OPT_STATS:
+		cfg->stats_path = val;
+		break;
+	case OPT_TIMEOUT:
+		if (parse_uint(val, 1000000000, &cfg->timeout_s) ||
+		    cfg->timeout_s == 0) {
+			snprintf(err, errlen, "--timeout '%s': want a positive number of seconds",
+				 val);
+			return CLI_ERROR;
+		}
+		break;
+	case OPT_HELP:
+		return CLI_HELP;
+	case OPT_VERSION:
+		return CLI_VERSION;
+	}
+	return CLI_RUN;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct mmvm_config *cfg,
+			  char *err, size_t errlen)
+{
+	*cfg = (struct mmvm_config){
+		.cmdline = MMVM_DEFAULT_CMDLINE,
+		.mem_bytes = MMVM_DEFAULT_MEM,
+		.cpus = 1,
+		.virtio_version = 3,
+		.virtio_msi = true,
+	};
+	err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		char *arg = argv[i], *val = NULL, *eq;
+		size_t namelen;
+		size_t o;
+		enum cli_result r;
+
+		if (strncmp(arg, "--", 2) || !arg[2]) {
+			snprintf(err, errlen, "unexpected argument '%s' (try --help)",
+				 arg);
+			return CLI_ERROR;
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+		for (o = 0; o < sizeof(options) / sizeof(options[0]); o++)
+			if (strlen(options[o].name) == namelen &&
+			    !strncmp(options[o].name, arg, namelen))
+				break;
+		if (o == sizeof(options) / sizeof(options[0])) {
+			snprintf(err, errlen, "unknown option '--%.*s' (try --help)",
+				 (int)namelen, arg);
+			return CLI_ERROR;
+		}
+		if (options[o].has_arg) {
+			if (eq) {
+				val = eq + 1;
+			} else if (i + 1 < argc) {
+				val = argv[++i];
+			} else {
+				snprintf(err, errlen, "option '--%s' needs a value",
+					 options[o].name);
+				return CLI_ERROR;
+			}
+		} else if (eq) {
+			snprintf(err, errlen, "option '--%s' takes no value",
+				 options[o].name);
+			return CLI_ERROR;
+		}
+		r = apply(cfg, options[o].id, val, err, errlen);
+		if (r != CLI_RUN)
+			return r;
+	}
+	if (!cfg->kernel) {
+		snprintf(err, errlen, "missing --kernel BZIMAGE (try --help)");
+		return CLI_ERROR;
+	}
+	return CLI_RUN;
+}
+
+uint64_t cli_host_memory(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) < 0)
+		return 0;
+	return (uint64_t)si.totalram * si.mem_unit;
+}
+
+int cli_check_host_memory(const struct mmvm_config *cfg, uint64_t host_bytes,
+			  char *err, size_t errlen)
+{
+	if (host_bytes && cfg->mem_bytes > host_bytes) {
+		snprintf(err, errlen, "--mem %llu MiB: more than the host has (%llu MiB)",
+			 (unsigned long long)(cfg->mem_bytes >> 20),
+			 (unsigned long long)(host_bytes >> 20));
+		return -1;
+	}
+	return 0;
+}

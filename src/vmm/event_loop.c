@@ -1,0 +1,154 @@
+/* epoll loop plus an eventfd that only exists to wake it for stopping.
+ * Watch records are never freed while the loop runs (a deleted record is
+ * only unhooked from epoll), so a callback can never race with its own
+ * removal into a use-after-free. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vmm/event_loop.h"
+
+struct watch {
+	struct watch *next;
+	int fd;
+	bool active;
+	event_fn fn;
+	void *opaque;
+};
+
+struct event_loop {
+	int epfd, wakefd;
+	pthread_t thread;
+	bool started;
+	volatile bool stopping;
+	pthread_mutex_t lock;	/* protects the watch list */
+	struct watch *watches;
+};
+
+struct event_loop *event_loop_create(void)
+{
+	struct event_loop *loop = calloc(1, sizeof(*loop));
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (!loop)
+		return NULL;
+	pthread_mutex_init(&loop->lock, NULL);
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	loop->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ev.data.ptr = NULL;	/* NULL marks the wakeup fd */
+	if (loop->epfd < 0 || loop->wakefd < 0 ||
+	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wakefd, &ev) < 0) {
+		event_loop_destroy(loop);
+		return NULL;
+	}
+	return loop;
+}
+
+int event_loop_add(struct event_loop *loop, int fd, uint32_t events,
+		   event_fn fn, void *opaque)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	struct epoll_event ev = { .events = events };
+
+	if (!w)
+		return -ENOMEM;
+	*w = (struct watch){ .fd = fd, .active = true, .fn = fn,
+			     .opaque = opaque };
+	ev.data.ptr = w;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int err = -errno;
+
+		free(w);
+		return err;
+	}
+	pthread_mutex_lock(&loop->lock);
+	w->next = loop->watches;
+	loop->watches = w;
+	pthread_mutex_unlock(&loop->lock);
+	return 0;
+}
+
+int event_loop_del(struct event_loop *loop, int fd)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&loop->lock);
+	for (struct watch *w = loop->watches; w; w = w->next) {
+		if (w->active && w->fd == fd) {
+			w->active = false;
+			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return ret;
+}
+
+static void *loop_thread(void *arg)
+{
+	struct event_loop *loop = arg;
+	struct epoll_event evs[32];
+
+	while (!loop->stopping) {
+		int n = epoll_wait(loop->epfd, evs, 32, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < n && !loop->stopping; i++) {
+			struct watch *w = evs[i].data.ptr;
+
+			if (w && __atomic_load_n(&w->active, __ATOMIC_ACQUIRE))
+				w->fn(w->opaque, evs[i].events);
+		}
+	}
+	return NULL;
+}
+
+int event_loop_start(struct event_loop *loop)
+{
+	int err = pthread_create(&loop->thread, NULL, loop_thread, loop);
+
+	if (err)
+		return -err;
+	loop->started = true;
+	return 0;
+}
+
+void event_loop_stop(struct event_loop *loop)
+{
+	uint64_t one = 1;
+
+	if (!loop || !loop->started)
+		return;
+	loop->stopping = true;
+	if (write(loop->wakefd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow from one write; nothing to do. */
+	}
+	pthread_join(loop->thread, NULL);
+	loop->started = false;
+}
+
+void event_loop_destroy(struct event_loop *loop)
+{
+	if (!loop)
+		return;
+	event_loop_stop(loop);
+	while (loop->watches) {
+		struct watch *w = loop->watches;
+
+		loop->watches = w->next;
+		free(w);
+	}
+	if (loop->epfd >= 0)
+		close(loop->epfd);
+	if (loop->wakefd >= 0)
+		close(loop->wakefd);
+	pthread_mutex_destroy(&loop->lock);
+	free(loop);
+}

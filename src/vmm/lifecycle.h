@@ -1,0 +1,47 @@
+/* How a run ends. Any thread may ask for the end (guest powered off,
+ * panicked, triple-faulted, timeout); the main thread waits for that, then
+ * stops vCPUs and the I/O thread.
+ *
+ * Exit statuses (also in --help):
+ *   0   guest powered off or rebooted
+ *   1   mmvm could not start (bad option, file, no /dev/kvm)
+ *   2   guest kernel panicked
+ *   3   VM failure: triple fault, failed entry, KVM internal error
+ *   124 --timeout expired
+ *   130 mmvm interrupted by SIGINT/SIGTERM
+ */
+#ifndef MMVM_VMM_LIFECYCLE_H
+#define MMVM_VMM_LIFECYCLE_H
+
+#include <stdarg.h>
+
+#include "vmm/vm.h"
+
+#define MMVM_EXIT_OK		0
+#define MMVM_EXIT_SETUP		1
+#define MMVM_EXIT_PANIC		2
+#define MMVM_EXIT_VM_FAILURE	3
+#define MMVM_EXIT_TIMEOUT	124
+#define MMVM_EXIT_SIGNAL	130
+
+/* After a panic line, wait this long without new output before exiting. */
+#define MMVM_PANIC_QUIET_MS	200
+
+void vm_exit_init(struct vm *vm);
+
+/* First caller wins; msg is printed as "mmvm: <msg>" on stderr at exit. */
+void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Serial output activity and the panic watch. */
+void vm_note_output(struct vm *vm);
+void vm_note_panic(struct vm *vm);
+
+/* Set from a signal handler: ends the run with MMVM_EXIT_SIGNAL. */
+void vm_exit_on_signal(int sig);
+
+/* Blocks until an exit is requested (or the timeout, 0 = none, expires or
+ * a panic has gone quiet). Returns the status; msg is in vm->exit.msg. */
+int vm_wait_exit(struct vm *vm, unsigned int timeout_s);
+
+#endif

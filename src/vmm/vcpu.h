@@ -1,0 +1,43 @@
+/* One vCPU: its KVM fd, the shared kvm_run page and the thread running it. */
+#ifndef MMVM_VMM_VCPU_H
+#define MMVM_VMM_VCPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/vm.h"
+
+struct kvm_run;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;	/* KVM vcpu id == APIC id */
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	bool stop;		/* atomic: leave the run loop */
+};
+
+/* Creates vCPU id with CPUID, MSRs, FPU and LAPIC set up. The BSP (id 0)
+ * also gets the 64-bit boot state: RIP = entry, RSI = zero page. APs wait
+ * for INIT/SIPI in the in-kernel LAPIC. Returns NULL with err filled in. */
+struct vcpu *vcpu_create(struct vm *vm, unsigned int id, uint64_t entry,
+			 uint64_t zero_page, char *err, size_t errlen);
+void vcpu_destroy(struct vcpu *v);
+
+/* Installs the SIGUSR1 handler used to kick vCPUs out of KVM_RUN. */
+void vcpu_init_signals(void);
+
+int vcpu_start(struct vcpu *v);
+/* Kicks the vCPU out of the guest and joins its thread. */
+void vcpu_stop(struct vcpu *v);
+
+/* Register and CPUID setup (vcpu_init.c). */
+int vcpu_init_cpuid(struct vcpu *v, char *err, size_t errlen);
+int vcpu_init_regs(struct vcpu *v, uint64_t entry, uint64_t zero_page,
+		   char *err, size_t errlen);
+int vcpu_init_common(struct vcpu *v, char *err, size_t errlen);
+
+#endif

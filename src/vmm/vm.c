@@ -1,0 +1,216 @@
+/* VM creation: the KVM fds, guest RAM, the in-kernel irqchip and PIT. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boot/e820.h"
+#include "boot/layout.h"
+#include "vmm/lifecycle.h"
+#include "vmm/vm.h"
+
+_Static_assert(VM_RAM_32BIT_END == BOOT_RAM_32BIT_END, "layouts disagree");
+_Static_assert(VM_RAM_HIGH_START == BOOT_RAM_HIGH_START, "layouts disagree");
+_Static_assert(VM_MMIO_DEVICES_BASE >= BOOT_RAM_32BIT_END &&
+	       VM_MMIO_DEVICES_BASE + VM_MMIO_MAX_DEVICES *
+	       VM_MMIO_DEVICE_STRIDE <= BOOT_IOAPIC_ADDR,
+	       "virtio windows must sit in the 32-bit gap");
+
+/* Two pages KVM needs for its own use on Intel (TSS, identity map for
+ * real mode emulation); both in the gap below the IOAPIC. */
+#define VM_TSS_ADDR		0xfffbd000ULL
+#define VM_IDENTITY_MAP_ADDR	0xfffbc000ULL
+
+uint64_t vm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa,
+		    uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return -errno;
+	if (!guest_mem_add_region(&vm->mem, gpa, size, hva))
+		return -EINVAL;
+	return 0;
+}
+
+static int setup_memory(struct vm *vm, char *err, size_t errlen)
+{
+	struct ram_layout l;
+	int ret;
+
+	ram_layout_for(vm->cfg->mem_bytes, &l);
+	vm->ram_size = vm->cfg->mem_bytes;
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		snprintf(err, errlen, "cannot allocate %llu MiB of guest memory: %s",
+			 (unsigned long long)(vm->ram_size >> 20),
+			 strerror(errno));
+		return -1;
+	}
+	madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+	ret = set_slot(vm, 0, 0, l.low_end, vm->ram);
+	if (!ret && l.high_size)
+		ret = set_slot(vm, 1, BOOT_RAM_HIGH_START, l.high_size,
+			       vm->ram + l.low_end);
+	if (ret) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+			 strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int vm_ioctl(struct vm *vm, unsigned long req, unsigned long arg,
+		    const char *what, char *err, size_t errlen)
+{
+	if (ioctl(vm->vm_fd, req, arg) < 0) {
+		snprintf(err, errlen, "%s: %s", what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+unsigned int vm_max_vcpus(struct vm *vm)
+{
+	int n = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+
+	if (n <= 0)
+		n = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+int vm_create(struct vm *vm, const struct mmvm_config *cfg, char *err,
+	      size_t errlen)
+{
+	static const struct { int cap; const char *name; } caps[] = {
+		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	};
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int version;
+
+	vm->cfg = cfg;
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		snprintf(err, errlen, "no usable /dev/kvm: %s", strerror(errno));
+		return -1;
+	}
+	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version < 0) {
+		snprintf(err, errlen, "no usable /dev/kvm: %s", strerror(errno));
+		return -1;
+	}
+	if (version != KVM_API_VERSION) {
+		snprintf(err, errlen, "no usable /dev/kvm: API version %d, need %d",
+			 version, KVM_API_VERSION);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
+			snprintf(err, errlen, "no usable /dev/kvm: missing %s",
+				 caps[i].name);
+			return -1;
+		}
+	}
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -1;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return -1;
+	}
+	if (cfg->cpus > vm_max_vcpus(vm)) {
+		snprintf(err, errlen, "--cpus %u: KVM allows at most %u",
+			 cfg->cpus, vm_max_vcpus(vm));
+		return -1;
+	}
+	if (vm_ioctl(vm, KVM_SET_TSS_ADDR, VM_TSS_ADDR, "KVM_SET_TSS_ADDR",
+		     err, errlen))
+		return -1;
+	{
+		uint64_t idmap = VM_IDENTITY_MAP_ADDR;
+
+		if (vm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR,
+			     (unsigned long)&idmap,
+			     "KVM_SET_IDENTITY_MAP_ADDR", err, errlen))
+			return -1;
+	}
+	if (setup_memory(vm, err, errlen))
+		return -1;
+	if (vm_ioctl(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP", err,
+		     errlen) ||
+	    vm_ioctl(vm, KVM_CREATE_PIT2, (unsigned long)&pit,
+		     "KVM_CREATE_PIT2", err, errlen))
+		return -1;
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	vm->ram = NULL;
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->vm_fd = vm->kvm_fd = -1;
+}
+
+int vm_irq_line(struct vm *vm, unsigned int gsi, int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+}
+
+bool vm_cmdline_append(struct vm *vm, const char *str)
+{
+	size_t cur = strlen(vm->cmdline), add = strlen(str);
+	size_t sep = cur ? 1 : 0;
+
+	if (cur + sep + add + 1 > sizeof(vm->cmdline))
+		return false;
+	if (sep)
+		vm->cmdline[cur++] = ' ';
+	memcpy(vm->cmdline + cur, str, add + 1);
+	return true;
+}
+
+bool vm_alloc_mmio_slot(struct vm *vm, uint64_t *base, unsigned int *gsi)
+{
+	unsigned int n = vm->nr_mmio_devices;
+
+	if (n >= VM_MMIO_MAX_DEVICES)
+		return false;
+	*base = VM_MMIO_DEVICES_BASE + n * VM_MMIO_DEVICE_STRIDE;
+	*gsi = VM_MMIO_FIRST_IRQ + n;
+	vm->nr_mmio_devices = n + 1;
+	return true;
+}
