@@ -78,6 +78,10 @@ WHY = {
     "IO_INSTRUCTION": ("port I/O", "as IOIO"),
 }
 
+# kvm_mmio tracepoint types: a read KVM could not satisfy in the kernel is
+# traced twice (before and after the VMM answers it).
+MMIO_TYPE = {0: " read (to VMM)", 1: " read", 2: ""}
+
 HIST_LINE = re.compile(r"\{(.*)\}\s*hitcount:\s*(\d+)")
 KEY_VAL = re.compile(r"(\w+):\s*(0x[0-9a-fA-F]+|-?\d+)")
 
@@ -163,6 +167,8 @@ def gpa_label(gpa):
         off = gpa - 0xfee00000
         return {0xb0: "LAPIC EOI", 0x380: "LAPIC timer TMICT",
                 0x300: "LAPIC ICR"}.get(off, "LAPIC +0x%x" % off)
+    if 0xfec00000 <= gpa < 0xfec01000:
+        return "IOAPIC +0x%x" % (gpa - 0xfec00000)
     if 0xd0000000 <= gpa < 0xd0000000 + 16 * 0x2000:   # mmvm windows
         slot, off = divmod(gpa - 0xd0000000, 0x2000)
         return "mmvm dev%d %s" % (slot, mmio_reg(off))
@@ -491,7 +497,7 @@ def main():
         w("")
         for c in wanted:
             mm = top_hist(c, "net", "kvm_mmio", lambda k: gpa_label(
-                k.get("gpa", 0)) + ("" if k.get("type") == 2 else " read"))
+                k.get("gpa", 0)) + MMIO_TYPE.get(k.get("type"), ""))
             ms = top_hist(c, "net", "kvm_msr", lambda k: "MSR 0x%x%s" % (
                 k.get("ecx", 0), "" if k.get("write") else " read"))
             if mm or ms:
