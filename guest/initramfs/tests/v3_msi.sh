@@ -2,7 +2,7 @@
 # around some disk and rng I/O.
 #   /proc/interrupts before and after, between MMVM-IRQ-BEGIN/END markers
 #   N 4 KiB O_DIRECT reads of /dev/vda (N from mmvm.reads=N, default 2000)
-# Prints: MMVM-V3 reads=<N> rng_bytes=<n>
+# Prints: MMVM-V3 reads=<N> rng_bytes=<n> msi_param=<value|none>
 reads=2000
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in mmvm.reads=*) reads=${arg#mmvm.reads=} ;; esac
@@ -14,4 +14,7 @@ dd if=/dev/vda of=/dev/null bs=4k count="$reads" iflag=direct 2>/dev/null ||
 echo "MMVM-V3-IO-END"
 rng=$(head -c 4096 /dev/hwrng 2>/dev/null | wc -c)
 echo "MMVM-IRQ-BEGIN after"; cat /proc/interrupts; echo "MMVM-IRQ-END after"
-echo "MMVM-V3 reads=$reads rng_bytes=$rng"
+msi_param=none
+[ -r /sys/module/virtio_mmio/parameters/msi ] &&
+	msi_param=$(cat /sys/module/virtio_mmio/parameters/msi)
+echo "MMVM-V3 reads=$reads rng_bytes=$rng msi_param=$msi_param"
