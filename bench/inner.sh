@@ -108,7 +108,7 @@ if [ -n "$tracing" ]; then
 		 "kvm_mmio hist:keys=type,gpa" \
 		 "kvm_pio hist:keys=rw,port" \
 		 "kvm_userspace_exit hist:keys=reason" \
-		 "kvm_inj_virq hist:keys=irq"; do
+		 "kvm_inj_virq hist:keys=vector"; do
 		event=${h%% *} spec=${h#* }
 		[ -f "$tracing/events/kvm/$event/trigger" ] || continue
 		echo "$spec" >>"$tracing/events/kvm/$event/trigger" 2>/dev/null &&

@@ -500,9 +500,14 @@ def main():
                 k.get("gpa", 0)) + MMIO_TYPE.get(k.get("type"), ""))
             ms = top_hist(c, "net", "kvm_msr", lambda k: "MSR 0x%x%s" % (
                 k.get("ecx", 0), "" if k.get("write") else " read"))
+            iv = top_hist(c, "net", "kvm_inj_virq", lambda k: "vector %d" %
+                          k.get("vector", 0))
             if mm or ms:
                 w("- %s: %s" % (LABEL.get(c, c), ", ".join(
                     "%s %.2f" % (k, v) for k, v in mm + ms)))
+            if iv:
+                w("  - interrupts injected: %s" % ", ".join(
+                    "%s %.2f" % (k, v) for k, v in iv))
         w("")
 
     w("## Exits per 4 KiB read by kind")
