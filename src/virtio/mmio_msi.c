@@ -13,6 +13,8 @@
 
 #include "virtio/mmio_internal.h"
 
+static void flush_pending(struct virtio_mmio_dev *t, unsigned int vector);
+
 uint16_t virtio_msi_read_status(const struct virtio_mmio_dev *t)
 {
 	return (t->msi_enabled ? VIRTIO_MMIO_MSI_STATUS_ENABLE : 0) |
@@ -29,7 +31,12 @@ void virtio_msi_write_status(struct virtio_mmio_dev *t, uint16_t val)
 		t->stats.invalid++;	/* MSI not offered */
 		return;
 	}
+	if (t->msi_enabled)
+		return;
 	t->msi_enabled = true;
+	/* A vector unmasked while MSI was off may hold a pending signal. */
+	for (unsigned int i = 0; i < virtio_mmio_num_vectors(t); i++)
+		flush_pending(t, i);
 }
 
 static void fire(struct virtio_mmio_dev *t, unsigned int vector)

@@ -137,17 +137,28 @@ static bool features_acceptable(const struct virtio_mmio_dev *t)
 	       (f & (1ULL << VIRTIO_F_VERSION_1));
 }
 
+/* The negotiated ring features, into every queue (FEATURES_OK and again at
+ * DRIVER_OK, so a device model sees them from either point on). */
+static void copy_ring_features(struct virtio_mmio_dev *t)
+{
+	bool event_idx = t->driver_features & (1ULL << VIRTIO_F_EVENT_IDX);
+	bool indirect = t->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
+
+	for (unsigned int i = 0; i < virtio_mmio_num_queues(t); i++) {
+		t->vqs[i].event_idx = event_idx;
+		t->vqs[i].indirect = indirect;
+	}
+}
+
 /* DRIVER_OK: validate every ready queue's rings, then start the device. */
 static void activate(struct virtio_mmio_dev *t)
 {
 	bool ok = true;
 
+	copy_ring_features(t);
 	for (unsigned int i = 0; i < virtio_mmio_num_queues(t); i++) {
 		struct virtqueue *vq = &t->vqs[i];
 
-		vq->event_idx = t->driver_features & (1ULL << VIRTIO_F_EVENT_IDX);
-		vq->indirect = t->driver_features &
-			       (1ULL << VIRTIO_F_INDIRECT_DESC);
 		if (vq->ready && !virtq_activate(vq, t->mem))
 			ok = false;
 	}
@@ -185,6 +196,8 @@ static void write_status(struct virtio_mmio_dev *t, uint32_t val)
 		t->stats.invalid++;
 	}
 	t->status |= add;
+	if (add & VIRTIO_STATUS_FEATURES_OK)
+		copy_ring_features(t);
 	if (add & VIRTIO_STATUS_DRIVER_OK)
 		activate(t);
 }

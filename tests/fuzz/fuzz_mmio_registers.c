@@ -1,7 +1,8 @@
 /* libFuzzer target: the virtio-mmio register file under arbitrary accesses.
  *
- * The input is a sequence of 7-byte records applied in turn to a v3 (MSI)
- * and a v2 transport with mock host ops and a small fake device:
+ * The input is a sequence of 7-byte records applied in turn to a v3 with
+ * MSI, a v3 without MSI and a v2 transport, with mock host ops and a small
+ * fake device:
  *   byte 0    bits 0-1: width 1/2/4/8; bit 2: write; bits 4-7: action
  *             (0-11 register access, 12 signal queue, 13 signal config,
  *             14 set needs reset, 15 query irq pending)
@@ -25,7 +26,7 @@
 
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct guest_mem mem;
-static struct virtio_mmio_dev v3, v2;
+static struct virtio_mmio_dev v3, v3n, v2;
 static uint8_t config[CONFIG_LEN];
 
 #define must(cond) do { if (!(cond)) abort(); } while (0)
@@ -176,25 +177,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct virtio_mmio_config c3 = { .version = 3,
 						      .msi = true };
+	static const struct virtio_mmio_config c3n = { .version = 3 };
 	static const struct virtio_mmio_config c2 = { .version = 2 };
 
 	if (!mem.nr_regions)
 		guest_mem_add_region(&mem, RAM_GPA, RAM_SIZE, ram);
 	memset(config, 0, sizeof(config));
 	virtio_mmio_init(&v3, &c3, &dops, &v3, &hops, &v3, &mem);
+	virtio_mmio_init(&v3n, &c3n, &dops, &v3n, &hops, &v3n, &mem);
 	virtio_mmio_init(&v2, &c2, &dops, &v2, &hops, &v2, &mem);
 	for (size_t i = 0; i + RECORD <= size; i += RECORD) {
 		apply(&v3, data + i);
+		apply(&v3n, data + i);
 		apply(&v2, data + i);
 	}
 	/* The stats printer must cope with whatever state is left. */
 	FILE *null = fopen("/dev/null", "w");
 	if (null) {
 		virtio_mmio_print_stats(&v3, null);
+		virtio_mmio_print_stats(&v3n, null);
 		virtio_mmio_print_stats(&v2, null);
 		fclose(null);
 	}
 	virtio_mmio_destroy(&v3);
+	virtio_mmio_destroy(&v3n);
 	virtio_mmio_destroy(&v2);
 	return 0;
 }

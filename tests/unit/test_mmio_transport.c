@@ -229,6 +229,7 @@ static void test_v2_good_driver(void)
 
 	negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_EVENT_IDX));
 	CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	CHECK(t.vqs[1].event_idx);	/* visible from FEATURES_OK on */
 
 	wr32(VIRTIO_MMIO_QUEUE_SEL, 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_QUEUE_NUM_MAX), QMAX);
@@ -618,6 +619,19 @@ static void test_msi_delivery(void)
 	CHECK_EQ(t.stats.invalid, inv + 1);
 	CHECK_EQ(t.stats.isr_acks, 1);
 	t.interrupt_status = 0;
+
+	/* Unmasked while MSI was off: delivered when MSI comes back on. */
+	wr16(VIRTIO_MMIO_MSI_COMMAND,
+	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_MASK, 0));
+	virtio_mmio_signal_config(&t);
+	wr16(VIRTIO_MMIO_MSI_STATUS, 0);
+	wr16(VIRTIO_MMIO_MSI_COMMAND,
+	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UNMASK, 0));
+	CHECK_EQ(host.fired[0], 1);
+	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
+	CHECK_EQ(host.fired[0], 2);
+	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
+	CHECK_EQ(host.fired[0], 2);
 
 	/* Disable: back to the legacy line. */
 	wr16(VIRTIO_MMIO_MSI_STATUS, 0);
