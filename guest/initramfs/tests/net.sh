@@ -1,0 +1,58 @@
+# virtio-net guest side (host side: tests/integration/test_virtio_net.sh).
+# eth0 gets 10.0.2.15/24; the host is 10.0.2.1 on the tap. Then:
+#   guest -> host: N MiB of random data to host port 5001 (busybox nc)
+#   host -> guest: whatever the host sends on port 5002, summed here
+#   then waits for the host's "GO" on port 5003 (the host pings us first).
+# N is mmvm.net_mib=N on the kernel command line (default 50).
+# Lines for the host: MMVM-NET key=value ...
+mib=50
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	mmvm.net_mib=*) mib=${arg#mmvm.net_mib=} ;;
+	esac
+done
+host=10.0.2.1
+
+fail() { echo "MMVM-NET FAIL $*"; exit 1; }
+
+[ -d /sys/class/net/eth0 ] || fail "no eth0"
+ip link set lo up
+ip link set eth0 up || fail "eth0 up"
+ip addr add 10.0.2.15/24 dev eth0 || fail "eth0 address"
+feat=$(cat /sys/class/net/eth0/device/features 2>/dev/null)
+echo "MMVM-NET mac=$(cat /sys/class/net/eth0/address)" \
+	"mtu=$(cat /sys/class/net/eth0/mtu) features=$feat"
+
+# The link is up at once, but give the host's side a moment too.
+i=0
+until ping -c 1 -W 1 $host >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 30 ] || fail "host $host does not answer ping"
+done
+echo "MMVM-NET ping_host=ok tries=$((i + 1))"
+
+dd if=/dev/urandom of=/tmp/tx bs=1M count="$mib" 2>/dev/null ||
+	fail "cannot make /tmp/tx"
+echo "MMVM-NET tx_md5=$(md5sum </tmp/tx | cut -d' ' -f1)" \
+	"tx_bytes=$(wc -c </tmp/tx)"
+t0=$(date +%s)
+nc $host 5001 </tmp/tx || fail "nc to $host:5001"
+t1=$(date +%s)
+rm -f /tmp/tx
+echo "MMVM-NET tx_done s=$((t1 - t0))"
+
+nc $host 5002 </dev/null >/tmp/rx || fail "nc from $host:5002"
+t2=$(date +%s)
+echo "MMVM-NET rx_md5=$(md5sum </tmp/rx | cut -d' ' -f1)" \
+	"rx_bytes=$(wc -c </tmp/rx) s=$((t2 - t1))"
+rm -f /tmp/rx
+
+# Stay reachable until the host has pinged us and says GO.
+i=0
+until nc $host 5003 </dev/null 2>/dev/null | grep -q GO; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "no GO from the host"
+	sleep 1
+done
+grep -E '^ *eth0:' /proc/net/dev | sed 's/^ */MMVM-NET dev /'
+echo "MMVM-NET done"

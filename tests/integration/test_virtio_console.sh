@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# virtio-console end to end, for --virtio-version 2 and 3 (and 3 with
+# --no-msi): boots with --console virtio and console=ttyS0 (kernel and init
+# output stay on the serial port); the guest test "console"
+# (guest/initramfs/tests/console.sh) runs a shell on /dev/hvc0. Through
+# mmvm's stdin we send `echo MARKER-$((6*7))`, wait for MARKER-42 on mmvm's
+# stdout (the guest's arithmetic, so not our own echo), then a longer
+# command whose output must come back whole, then `exit`, after which the
+# guest powers off.
+#
+# Runs where KVM works:  scripts/mmvm-host tests/integration/test_virtio_console.sh
+# Env: MMVM_KERNEL, MMVM_INITRD, MMVM_VERSIONS (default "2 3 3nomsi").
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+mmvm=${MMVM:-$repo/build/mmvm}
+kernel=${MMVM_KERNEL:-$repo/build/guest/bzImage}
+initrd=${MMVM_INITRD:-$repo/build/guest/initramfs.cpio.gz}
+versions=${MMVM_VERSIONS:-2 3 3nomsi}
+work=$(mktemp -d "${TMPDIR:-/tmp}/mmvm-console.XXXXXX")
+failures=0
+mmvm_pid=
+
+say() { echo "test_virtio_console: $*"; }
+fail() { say "FAIL: $*"; failures=$((failures + 1)); }
+
+cleanup() {
+	[ -n "$mmvm_pid" ] && kill "$mmvm_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+for f in "$mmvm" "$kernel" "$initrd"; do
+	[ -r "$f" ] || { say "missing $f (build it first)"; exit 1; }
+done
+[ -c /dev/kvm ] || { say "no /dev/kvm (run under scripts/mmvm-host)"; exit 1; }
+
+# wait_for LOG PATTERN SECONDS: true once LOG has a line matching PATTERN;
+# false at the deadline or when mmvm has exited without it.
+wait_for() {
+	local i=0
+	while [ "$i" -lt $(($3 * 5)) ]; do
+		grep -qE "$2" "$1" && return 0
+		kill -0 "$mmvm_pid" 2>/dev/null || { grep -qE "$2" "$1"; return; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+for v in $versions; do
+	case "$v" in
+	3nomsi) vopt=(--virtio-version 3 --no-msi) ;;
+	*) vopt=(--virtio-version "$v") ;;
+	esac
+	say "virtio-mmio $v"
+	log=$work/$v.log
+	ok=1
+	rm -f "$work/in"
+	mkfifo "$work/in"
+
+	t0=$(date +%s.%N)
+	"$mmvm" --kernel "$kernel" --initrd "$initrd" --mem 256M \
+		--cmdline "console=ttyS0 quiet mmvm.test=console" \
+		--console virtio --timeout 300 --stats "$work/$v.stats" \
+		"${vopt[@]}" <"$work/in" >"$log" 2>&1 &
+	mmvm_pid=$!
+	exec 3>"$work/in"	# mmvm's stdin, held open until we are done
+
+	if wait_for "$log" "MMVM-CONSOLE ready" 240; then
+		t1=$(date +%s.%N)
+		echo 'echo MARKER-$((6*7))' >&3
+		if wait_for "$log" "MARKER-42" 60; then
+			say "  ok: MARKER-42 came back" \
+				"$(echo "$(date +%s.%N) - $t1" | bc) s after the command"
+		else
+			fail "$v: no MARKER-42"; ok=0
+		fi
+		# 2000 numbered lines: every byte of a longer answer arrives.
+		echo 'i=0; while [ $i -lt 2000 ]; do echo "LINE-$i"; i=$((i+1)); done; echo SEQ-DONE' >&3
+		if wait_for "$log" "^SEQ-DONE" 120 &&
+		   [ "$(grep -cE '^LINE-[0-9]+.?$' "$log")" = 2000 ]; then
+			say "  ok: 2000 lines of output intact"
+		else
+			fail "$v: long output: $(grep -cE '^LINE-[0-9]+' "$log") of 2000 lines"
+			ok=0
+		fi
+		echo 'exit 0' >&3
+	else
+		fail "$v: guest never said MMVM-CONSOLE ready"; ok=0
+	fi
+	exec 3>&-
+
+	rc=0
+	wait "$mmvm_pid" || rc=$?
+	mmvm_pid=
+	say "  mmvm exit $rc, $(echo "$(date +%s.%N) - $t0" | bc) s in all"
+	if [ "$rc" != 0 ] || ! grep -q "MMVM-TEST-END name=console rc=0" "$log"; then
+		fail "$v: guest test"; ok=0
+		sed 's/^/    | /' "$log" | tail -n 40
+	fi
+	grep -E "^console0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|notifies_[01]) " \
+		"$work/$v.stats" 2>/dev/null | sed 's/^/    stats: /' || true
+	[ "$ok" = 1 ] && say "  PASS virtio-mmio $v"
+done
+
+if [ "$failures" = 0 ]; then
+	say "PASS"
+else
+	say "FAILED ($failures)"
+	exit 1
+fi

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# virtio-net end to end over a tap, for --virtio-version 2 and 3 (and 3 with
+# --no-msi). The host owns tap mmvmtap0 (10.0.2.1/24); the guest test "net"
+# (guest/initramfs/tests/net.sh) gives eth0 10.0.2.15/24, then:
+#   guest -> host: N MiB (default 50) of random data over TCP (busybox nc
+#                  to tools/tcpxfer recv); the MD5 sums must match;
+#   host -> guest: N MiB over TCP (tcpxfer send to busybox nc); same check;
+#   host pings the guest (3 echo replies wanted).
+# Plus: a tap that cannot be opened is refused with the exact one-line error.
+#
+# Runs where KVM works:  scripts/mmvm-host tests/integration/test_virtio_net.sh
+# Needs root (tap, addresses). Only addresses on the tap are used.
+# Env: MMVM_KERNEL (default build/guest/bzImage), MMVM_INITRD (default
+# build/guest/initramfs.cpio.gz), MMVM_VERSIONS (default "2 3 3nomsi"),
+# MMVM_NET_MIB (default 50).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+mmvm=${MMVM:-$repo/build/mmvm}
+kernel=${MMVM_KERNEL:-$repo/build/guest/bzImage}
+initrd=${MMVM_INITRD:-$repo/build/guest/initramfs.cpio.gz}
+versions=${MMVM_VERSIONS:-2 3 3nomsi}
+mib=${MMVM_NET_MIB:-50}
+tap=mmvmtap0
+host_ip=10.0.2.1
+guest_ip=10.0.2.15
+work=$(mktemp -d "${TMPDIR:-/tmp}/mmvm-net.XXXXXX")
+failures=0
+pids=()
+
+say() { echo "test_virtio_net: $*"; }
+fail() { say "FAIL: $*"; failures=$((failures + 1)); }
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	ip link del "$tap" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+for f in "$mmvm" "$kernel" "$initrd"; do
+	[ -r "$f" ] || { say "missing $f (build it first)"; exit 1; }
+done
+[ -c /dev/kvm ] || { say "no /dev/kvm (run under scripts/mmvm-host)"; exit 1; }
+[ "$(id -u)" = 0 ] || { say "needs root (tap device)"; exit 1; }
+PATH=$PATH:/sbin:/usr/sbin
+if command -v ping >/dev/null; then ping=(ping); else ping=(busybox ping); fi
+
+# The host end of the transfers, static so it runs anywhere.
+tcpxfer=$work/tcpxfer
+cc -std=gnu11 -O2 -Wall -Wextra -Werror -static -o "$tcpxfer" \
+	"$here/tools/tcpxfer.c" || { say "cannot build tcpxfer"; exit 1; }
+
+# Refused taps: one clear line, exit 1, before any guest runs. "lo" exists
+# and is no tap, so TUNSETIFF fails even for root.
+rc=0
+out=$("$mmvm" --kernel "$kernel" --net tap=lo 2>&1) || rc=$?
+if [ "$rc" = 1 ] && [ "$(echo "$out" | grep -c .)" = 1 ] &&
+   echo "$out" | grep -qx "mmvm: --net tap=lo: cannot open tap: Invalid argument"; then
+	say "ok: bad tap refused: $out"
+else
+	fail "bad tap: rc=$rc output: $out"
+fi
+
+ip link del "$tap" 2>/dev/null || true
+ip tuntap add dev "$tap" mode tap
+ip addr add "$host_ip/24" dev "$tap"
+ip link set "$tap" up
+
+head -c "${mib}M" /dev/urandom >"$work/host_tx"
+host_tx_md5=$(md5sum <"$work/host_tx" | cut -d' ' -f1)
+
+# field LOG KEY: value of KEY=... on the guest's last MMVM-NET line with it.
+field() {
+	grep -o "MMVM-NET .*" "$1" | tr ' \r' '\n\n' | sed -n "s/^$2=//p" |
+		tail -n 1
+}
+
+for v in $versions; do
+	case "$v" in
+	3nomsi) vopt=(--virtio-version 3 --no-msi) ;;
+	*) vopt=(--virtio-version "$v") ;;
+	esac
+	say "virtio-mmio $v"
+	log=$work/$v.log
+	ok=1
+
+	# Listeners first: the guest connects as soon as it is up.
+	"$tcpxfer" recv "$host_ip" 5001 300 >"$work/rx-$v.bin" \
+		2>"$work/recv-$v.err" &
+	recv_pid=$!
+	"$tcpxfer" send "$host_ip" 5002 300 <"$work/host_tx" \
+		2>"$work/send-$v.err" &
+	send_pid=$!
+	pids=("$recv_pid" "$send_pid")
+
+	t0=$(date +%s.%N)
+	"$mmvm" --kernel "$kernel" --initrd "$initrd" --mem 512M \
+		--cmdline "console=ttyS0 quiet mmvm.test=net mmvm.net_mib=$mib" \
+		--net "tap=$tap" --timeout 900 --stats "$work/$v.stats" \
+		"${vopt[@]}" >"$log" 2>&1 &
+	mmvm_pid=$!
+	pids+=("$mmvm_pid")
+
+	# If mmvm dies first, the listeners would wait out their timeouts.
+	while kill -0 "$recv_pid" 2>/dev/null ||
+	      kill -0 "$send_pid" 2>/dev/null; do
+		if ! kill -0 "$mmvm_pid" 2>/dev/null; then
+			sleep 2
+			kill "$recv_pid" "$send_pid" 2>/dev/null || true
+			break
+		fi
+		sleep 1
+	done
+	wait "$recv_pid" || { fail "$v: guest -> host transfer"; ok=0; }
+	cat "$work/recv-$v.err"
+	wait "$send_pid" || { fail "$v: host -> guest transfer"; ok=0; }
+	cat "$work/send-$v.err"
+
+	# The guest waits for GO on port 5003 until we have pinged it.
+	if "${ping[@]}" -c 3 -W 5 "$guest_ip" >"$work/ping-$v.out" 2>&1; then
+		say "  ok: host pings guest: $(grep -E 'packets|round-trip|rtt' \
+			"$work/ping-$v.out" | tr '\n' ' ')"
+	else
+		fail "$v: ping $guest_ip"; ok=0
+		sed 's/^/    | /' "$work/ping-$v.out"
+	fi
+	if kill -0 "$mmvm_pid" 2>/dev/null; then
+		echo GO | "$tcpxfer" send "$host_ip" 5003 60 2>/dev/null ||
+			{ fail "$v: guest did not take GO"; ok=0; }
+	fi
+
+	rc=0
+	wait "$mmvm_pid" || rc=$?
+	pids=()
+	t1=$(date +%s.%N)
+	say "  mmvm exit $rc, $(echo "$t1 - $t0" | bc) s in all"
+	grep -o "MMVM-NET .*" "$log" | sed 's/^/    /'
+	if [ "$rc" != 0 ] || ! grep -q "MMVM-TEST-END name=net rc=0" "$log"; then
+		fail "$v: guest test"; ok=0
+		sed 's/^/    | /' "$log" | tail -n 40
+	fi
+
+	guest_tx_md5=$(field "$log" tx_md5)
+	host_rx_md5=$(md5sum <"$work/rx-$v.bin" | cut -d' ' -f1)
+	rm -f "$work/rx-$v.bin"
+	if [ -n "$guest_tx_md5" ] && [ "$guest_tx_md5" = "$host_rx_md5" ]; then
+		say "  ok: guest -> host $mib MiB, md5 $host_rx_md5"
+	else
+		fail "$v: guest -> host md5: guest $guest_tx_md5 host $host_rx_md5"
+		ok=0
+	fi
+	guest_rx_md5=$(field "$log" rx_md5)
+	if [ "$guest_rx_md5" = "$host_tx_md5" ] &&
+	   [ "$(field "$log" rx_bytes)" = $((mib << 20)) ]; then
+		say "  ok: host -> guest $mib MiB, md5 $guest_rx_md5"
+	else
+		fail "$v: host -> guest md5: host $host_tx_md5 guest $guest_rx_md5"
+		ok=0
+	fi
+	grep -E "^net0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|doorbells_kvm_[01]|notifies_[01]|isr_reads|irq_resamples) " \
+		"$work/$v.stats" 2>/dev/null | sed 's/^/    stats: /' || true
+	[ "$ok" = 1 ] && say "  PASS virtio-mmio $v"
+done
+
+if [ "$failures" = 0 ]; then
+	say "PASS"
+else
+	say "FAILED ($failures)"
+	exit 1
+fi
