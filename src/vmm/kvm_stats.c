@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vmm/kvm_stats.h"
+#include "vmm/pio.h"
 #include "vmm/vcpu.h"
 
 #define MAX_STATS	256
@@ -113,6 +114,7 @@ void kvm_stats_dump(struct vm *vm, FILE *f)
 	fprintf(f, "mmvm.vcpus %u\n", vm->nr_vcpus);
 	fprintf(f, "mmvm.pio_unhandled %llu\n",
 		(unsigned long long)vm->pio_unhandled);
+	pio_print_stats(f);
 	fprintf(f, "mmvm.mmio_unhandled %llu\n",
 		(unsigned long long)vm->mmio.unhandled);
 	free(t);

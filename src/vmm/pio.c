@@ -14,6 +14,16 @@
 #define I8042_STATUS_ABSENT	0xfd
 
 static uint8_t cmos_index;
+/* Which absent ports the guest keeps poking: printed with --stats. */
+static uint32_t unhandled_by_port[65536];
+
+void pio_print_stats(FILE *f)
+{
+	for (unsigned int p = 0; p < 65536; p++)
+		if (unhandled_by_port[p])
+			fprintf(f, "mmvm.pio_unhandled.0x%04x %u\n", p,
+				unhandled_by_port[p]);
+}
 
 static uint8_t to_bcd(int v)
 {
@@ -91,8 +101,11 @@ static void pio_byte(struct vm *vm, uint16_t port, uint8_t *val,
 			*val = cmos_read(cmos_index);
 		return;
 	}
-	if (!is_absent_uart(port))
+	if (!is_absent_uart(port)) {
 		__atomic_add_fetch(&vm->pio_unhandled, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&unhandled_by_port[port], 1,
+				   __ATOMIC_RELAXED);
+	}
 	if (!is_write)
 		*val = 0xff;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmm/vm.h"
 
@@ -17,5 +18,8 @@
 /* One access of size 1, 2 or 4 bytes; data is little-endian. */
 void pio_access(struct vm *vm, uint16_t port, uint8_t *data, unsigned int size,
 		bool is_write);
+
+/* "mmvm.pio_unhandled.0xPORT count" for every unclaimed port touched. */
+void pio_print_stats(FILE *f);
 
 #endif
