@@ -1,0 +1,163 @@
+#include <string.h>
+
+#include "unit.h"
+#include "vmm/cli.h"
+
+#define MAXARGS 32
+
+static char errbuf[256];
+static struct mmvm_config cfg;
+static char storage[MAXARGS][128];
+
+/* Splits a space-separated line into a fresh, writable argv. */
+static enum cli_result parse(const char *line)
+{
+	char *argv[MAXARGS];
+	char copy[1024];
+	int argc = 0;
+
+	argv[argc++] = "mmvm";
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (char *save = NULL, *t = strtok_r(copy, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save)) {
+		snprintf(storage[argc], sizeof(storage[0]), "%s", t);
+		argv[argc] = storage[argc];
+		argc++;
+	}
+	return cli_parse(argc, argv, &cfg, errbuf, sizeof(errbuf));
+}
+
+static bool err_has(const char *s)
+{
+	return strstr(errbuf, s) != NULL;
+}
+
+static void test_defaults(void)
+{
+	CHECK_EQ(parse("--kernel bz"), CLI_RUN);
+	CHECK(!strcmp(cfg.kernel, "bz"));
+	CHECK(cfg.initrd == NULL);
+	CHECK(!strcmp(cfg.cmdline, "console=ttyS0"));
+	CHECK_EQ(cfg.mem_bytes, 256ULL << 20);
+	CHECK_EQ(cfg.cpus, 1);
+	CHECK_EQ(cfg.virtio_version, 3);
+	CHECK(cfg.virtio_msi);
+	CHECK_EQ(cfg.nr_disks, 0);
+	CHECK_EQ(cfg.timeout_s, 0);
+	CHECK(cfg.stats_path == NULL);
+}
+
+static void test_all_options(void)
+{
+	CHECK_EQ(parse("--kernel=bz --initrd ird --cmdline=quiet --mem 1G --cpus 4 "
+		       "--disk a.img --disk b.img,ro,direct --net tap=tap0,mac=52:54:00:12:34:56 "
+		       "--net tap=tap1 --console virtio --rng --virtio-version 2 --no-msi "
+		       "--stats - --timeout 30"), CLI_RUN);
+	CHECK(!strcmp(cfg.initrd, "ird"));
+	CHECK(!strcmp(cfg.cmdline, "quiet"));
+	CHECK_EQ(cfg.mem_bytes, 1ULL << 30);
+	CHECK_EQ(cfg.cpus, 4);
+	CHECK_EQ(cfg.nr_disks, 2);
+	CHECK(!strcmp(cfg.disks[0].path, "a.img"));
+	CHECK(!cfg.disks[0].read_only && !cfg.disks[0].direct);
+	CHECK(!strcmp(cfg.disks[1].path, "b.img"));
+	CHECK(cfg.disks[1].read_only && cfg.disks[1].direct);
+	CHECK_EQ(cfg.nr_nets, 2);
+	CHECK(!strcmp(cfg.nets[0].tap, "tap0"));
+	CHECK(cfg.nets[0].mac_set);
+	CHECK_EQ(cfg.nets[0].mac[5], 0x56);
+	CHECK(!cfg.nets[1].mac_set);
+	CHECK(cfg.virtio_console && cfg.virtio_rng);
+	CHECK_EQ(cfg.virtio_version, 2);
+	CHECK(!cfg.virtio_msi);
+	CHECK(!strcmp(cfg.stats_path, "-"));
+	CHECK_EQ(cfg.timeout_s, 30);
+	CHECK_EQ(parse("--help"), CLI_HELP);
+	CHECK_EQ(parse("--version"), CLI_VERSION);
+}
+
+static void test_sizes(void)
+{
+	uint64_t b;
+
+	CHECK(!cli_parse_size("256M", &b) && b == 256ULL << 20);
+	CHECK(!cli_parse_size("256", &b) && b == 256ULL << 20);
+	CHECK(!cli_parse_size("4g", &b) && b == 4ULL << 30);
+	CHECK(!cli_parse_size("65536K", &b) && b == 64ULL << 20);
+	CHECK(!cli_parse_size("512MiB", &b) && b == 512ULL << 20);
+	CHECK(!cli_parse_size("33554432B", &b) && b == 32ULL << 20);
+	CHECK(cli_parse_size("", &b));
+	CHECK(cli_parse_size("-1G", &b));
+	CHECK(cli_parse_size("1X", &b));
+	CHECK(cli_parse_size("1GG", &b));
+	CHECK(cli_parse_size("99999999999999999999", &b));
+	CHECK(cli_parse_size("17179869184G", &b));	/* overflows */
+	CHECK(cli_parse_size(" 1G", &b));
+}
+
+static void test_errors(void)
+{
+	CHECK_EQ(parse("--kernel bz --frobnicate"), CLI_ERROR);
+	CHECK(err_has("unknown option '--frobnicate'"));
+	CHECK_EQ(parse(""), CLI_ERROR);
+	CHECK(err_has("missing --kernel"));
+	CHECK_EQ(parse("--kernel"), CLI_ERROR);
+	CHECK(err_has("needs a value"));
+	CHECK_EQ(parse("--kernel bz stray"), CLI_ERROR);
+	CHECK(err_has("unexpected argument"));
+	CHECK_EQ(parse("--kernel bz --rng=1"), CLI_ERROR);
+	CHECK(err_has("takes no value"));
+	CHECK_EQ(parse("--kernel bz --mem 16M"), CLI_ERROR);
+	CHECK(err_has("too small"));
+	CHECK_EQ(parse("--kernel bz --mem lots"), CLI_ERROR);
+	CHECK(err_has("cannot parse"));
+	CHECK_EQ(parse("--kernel bz --mem 33554433B"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --cpus 0"), CLI_ERROR);
+	CHECK(err_has("--cpus"));
+	CHECK_EQ(parse("--kernel bz --cpus 65"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --cpus 2x"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --cpus 64"), CLI_RUN);
+	CHECK_EQ(parse("--kernel bz --virtio-version 1"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --timeout 0"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --timeout -5"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --console serial"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --disk a,rw"), CLI_ERROR);
+	CHECK(err_has("unknown flag"));
+	CHECK_EQ(parse("--kernel bz --disk ,ro"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net mac=52:54:00:12:34:56"), CLI_ERROR);
+	CHECK(err_has("missing tap"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,mac=01:00:00:00:00:00"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,mac=52:54:00:12:34"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,mac=5g:54:00:12:34:56"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=averyveryverylongtapname"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,speed=10"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --disk 1 --disk 2 --disk 3 --disk 4 --disk 5 "
+		       "--disk 6 --disk 7 --disk 8 --disk 9"), CLI_ERROR);
+	CHECK(err_has("too many disks"));
+	CHECK_EQ(parse("--kernel bz --net tap=a --net tap=b --net tap=c "
+		       "--net tap=d --net tap=e"), CLI_ERROR);
+	CHECK(err_has("too many network"));
+	/* every message is one line */
+	CHECK(strchr(errbuf, '\n') == NULL);
+}
+
+static void test_host_memory(void)
+{
+	CHECK_EQ(parse("--kernel bz --mem 4G"), CLI_RUN);
+	CHECK_EQ(cli_check_host_memory(&cfg, 2ULL << 30, errbuf,
+				       sizeof(errbuf)), -1);
+	CHECK(err_has("more than the host has"));
+	CHECK_EQ(cli_check_host_memory(&cfg, 8ULL << 30, errbuf,
+				       sizeof(errbuf)), 0);
+	CHECK(cli_host_memory() > 0);
+}
+
+int main(void)
+{
+	RUN(test_defaults);
+	RUN(test_all_options);
+	RUN(test_sizes);
+	RUN(test_errors);
+	RUN(test_host_memory);
+	return unit_finish("cli");
+}
