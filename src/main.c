@@ -136,7 +136,7 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 	if (!vm_cmdline_append(vm, "reboot=k") ||
 	    boot_check_cmdline(&vm->boot.info, strlen(vm->cmdline))) {
 		snprintf(err, ERRLEN, "--cmdline: too long (%zu bytes with mmvm's additions, kernel allows %u)",
-			 strlen(vm->cmdline) + strlen(" reboot=k"),
+			 strlen(cfg->cmdline) + strlen(" reboot=k"),
 			 vm->boot.info.cmdline_size);
 		return -1;
 	}
