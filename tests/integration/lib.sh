@@ -1,0 +1,108 @@
+# Helpers for integration tests. Source it from a test script:
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Paths (each overridable from the environment):
+#   MMVM_REPO    the repo root
+#   MMVM         the VMM binary          (build/mmvm)
+#   MMVM_KERNEL  the guest kernel        (build/guest/bzImage)
+#   MMVM_INITRD  the guest initramfs     (build/guest/initramfs.cpio.gz)
+#   MMVM_WORK    a scratch dir, removed at exit (under $TMPDIR or /tmp)
+#
+# Functions:
+#   require_kvm / require_root / require_files FILE...   exit 77 (skipped)
+#                                   or 1 with a clear line when unmet
+#   run_guest LOG TEST [MMVM-OPTION...]
+#       boots the guest with mmvm.test=TEST (guest/initramfs/tests/TEST.sh),
+#       the kernel and initrd above and the options given; the console goes
+#       to LOG. Kernel command line: "console=ttyS0 mmvm.test=TEST" plus
+#       $GUEST_CMDLINE_EXTRA. Bounded by $RUN_GUEST_TIMEOUT seconds (120).
+#       Returns mmvm's exit status (124 on timeout); also sets RUN_GUEST_RC
+#       and RUN_GUEST_SECONDS.
+#   guest_field LOG KEY     a field of the guest's "MMVM-GUEST k=v ..." line
+#   guest_test_rc LOG       the guest test's status (MMVM-TEST-END rc=N)
+#   show_log LOG [N]        the last N (30) lines of LOG, indented
+#   pass MSG / fail MSG     print "PASS <test>: MSG" / "FAIL <test>: MSG" and
+#                           count; say MSG prints "<test>: MSG"
+#   finish                  prints "<test>: N passed, N failed" and exits 0
+#                           only if something passed and nothing failed
+# A test script exits 0 (pass), 77 (skipped) or anything else (failed);
+# tests/integration/run-all.sh runs them all and sums up.
+
+MMVM_REPO=${MMVM_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+MMVM=${MMVM:-$MMVM_REPO/build/mmvm}
+MMVM_KERNEL=${MMVM_KERNEL:-$MMVM_REPO/build/guest/bzImage}
+MMVM_INITRD=${MMVM_INITRD:-$MMVM_REPO/build/guest/initramfs.cpio.gz}
+RUN_GUEST_TIMEOUT=${RUN_GUEST_TIMEOUT:-120}
+GUEST_CMDLINE_EXTRA=${GUEST_CMDLINE_EXTRA:-}
+
+lib_test=$(basename "${0%.sh}")
+lib_passed=0
+lib_failed=0
+MMVM_WORK=$(mktemp -d "${TMPDIR:-/tmp}/mmvm-$lib_test.XXXXXX")
+trap 'rm -rf "$MMVM_WORK"' EXIT
+
+say() { echo "$lib_test: $*"; }
+pass() { echo "PASS $lib_test: $*"; lib_passed=$((lib_passed + 1)); }
+fail() { echo "FAIL $lib_test: $*"; lib_failed=$((lib_failed + 1)); }
+
+skip() { echo "SKIP $lib_test: $*"; exit 77; }
+
+require_kvm() {
+	[ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null ||
+		skip "no usable /dev/kvm (run it under scripts/mmvm-host)"
+	exec 3>&-
+}
+
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+}
+
+require_files() {
+	local f
+	for f in "$@"; do
+		[ -r "$f" ] || { echo "FAIL $lib_test: missing $f (build it first)"; exit 1; }
+	done
+}
+
+run_guest() {
+	local log=$1 test=$2 t0 t1
+	shift 2
+	t0=$(date +%s.%N)
+	RUN_GUEST_RC=0
+	timeout -k 5 "$RUN_GUEST_TIMEOUT" "$MMVM" \
+		--kernel "$MMVM_KERNEL" --initrd "$MMVM_INITRD" \
+		--cmdline "console=ttyS0 mmvm.test=$test${GUEST_CMDLINE_EXTRA:+ $GUEST_CMDLINE_EXTRA}" \
+		"$@" </dev/null >"$log" 2>&1 || RUN_GUEST_RC=$?
+	t1=$(date +%s.%N)
+	RUN_GUEST_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	[ "$RUN_GUEST_RC" = 124 ] &&
+		echo "$lib_test: guest '$test' timed out after $RUN_GUEST_TIMEOUT s" >>"$log"
+	return "$RUN_GUEST_RC"
+}
+
+# Fields end at a space or CR: mmvm's own stderr lines may land right
+# after the guest's CR, before its LF.
+guest_field() {
+	awk -v key="$2" '/MMVM-GUEST / {
+		n = split($0, f, /[ \r]+/)
+		for (i = 1; i <= n; i++)
+			if (index(f[i], key "=") == 1) {
+				print substr(f[i], length(key) + 2); exit
+			}
+	}' "$1"
+}
+
+guest_test_rc() {
+	sed -n 's/^.*MMVM-TEST-END name=[^ ]* rc=\([0-9][0-9]*\).*$/\1/p' "$1" | head -n 1
+}
+
+show_log() {
+	tail -n "${2:-30}" "$1" | sed 's/^/    | /'
+}
+
+finish() {
+	echo "$lib_test: $lib_passed passed, $lib_failed failed"
+	[ "$lib_failed" = 0 ] && [ "$lib_passed" -gt 0 ]
+	exit $?
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Run the integration tests (every tests/integration/test_*.sh, or the ones
+# named) one after another, each bounded by $MMVM_TEST_TIMEOUT seconds
+# (default 900), and sum up. A test passes with exit status 0, is skipped
+# with 77, and fails otherwise. The last line is "N passed, N failed"; the
+# exit status is non-zero if any test failed or none passed.
+#
+#   tests/integration/run-all.sh [test_NAME.sh ...]
+#
+# The tests need KVM: where /dev/kvm is not usable this script re-runs
+# itself under scripts/mmvm-host, so all of them share one outer VM.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+per_test=${MMVM_TEST_TIMEOUT:-900}
+
+if ! { [ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null; }; then
+	[ -n "${MMVM_HOST_NESTED:-}" ] && {
+		echo "run-all: no /dev/kvm even inside scripts/mmvm-host"
+		echo "0 passed, 1 failed"
+		exit 1
+	}
+	exec "$repo/scripts/mmvm-host" --timeout "${MMVM_SUITE_TIMEOUT:-3600}" \
+		"$here/run-all.sh" "$@"
+fi
+exec 3>&-
+
+if [ $# -gt 0 ]; then
+	tests=()
+	for t in "$@"; do
+		case "$t" in */*) tests+=("$t") ;; *) tests+=("$here/$t") ;; esac
+	done
+else
+	tests=("$here"/test_*.sh)
+fi
+
+passed=0 failed=0 skipped=0
+results=()
+suite_t0=$(date +%s)
+for t in "${tests[@]}"; do
+	name=$(basename "$t")
+	echo "=== $name"
+	t0=$(date +%s)
+	if [ ! -f "$t" ]; then
+		echo "run-all: no such test $t"; rc=127
+	else
+		rc=0
+		timeout -k 10 "$per_test" bash "$t" </dev/null 2>&1 || rc=$?
+	fi
+	secs=$(($(date +%s) - t0))
+	case "$rc" in
+	0) passed=$((passed + 1)); verdict=PASS ;;
+	77) skipped=$((skipped + 1)); verdict=SKIP ;;
+	124) failed=$((failed + 1)); verdict="FAIL (timeout after $per_test s)" ;;
+	*) failed=$((failed + 1)); verdict="FAIL (exit $rc)" ;;
+	esac
+	results+=("$(printf '%-28s %s, %d s' "$name" "$verdict" "$secs")")
+	echo "=== $name: $verdict, $secs s"
+done
+
+echo "=== summary ($(($(date +%s) - suite_t0)) s)"
+printf '  %s\n' "${results[@]}"
+[ "$skipped" = 0 ] || echo "$skipped skipped"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
