@@ -2,6 +2,7 @@
 #include "devices/virtio_attach.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,4 +98,12 @@ fail_transport:
 fail:
 	free(a);
 	return NULL;
+}
+
+void virtio_attach_set_stats(struct virtio_mmio_dev *t, virtio_stats_fn fn)
+{
+	struct virtio_attached *a = (struct virtio_attached *)
+		((char *)t - offsetof(struct virtio_attached, t));
+
+	a->print_stats = fn;
 }

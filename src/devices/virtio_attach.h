@@ -15,4 +15,11 @@ struct virtio_mmio_dev *virtio_attach(struct vm *vm,
 				      const struct virtio_dev_ops *ops,
 				      void *dev);
 
+/* Optional: extra device-model counters for the exit statistics, printed
+ * after the transport's as "<name>.<key> <value>" lines; fn gets the
+ * device name and the dev pointer given to virtio_attach(). */
+#include <stdio.h>
+typedef void (*virtio_stats_fn)(void *dev, const char *name, FILE *f);
+void virtio_attach_set_stats(struct virtio_mmio_dev *t, virtio_stats_fn fn);
+
 #endif

@@ -6,6 +6,7 @@
 #ifndef MMVM_DEVICES_VIRTIO_ATTACHED_H
 #define MMVM_DEVICES_VIRTIO_ATTACHED_H
 
+#include "devices/virtio_attach.h"
 #include "irq/virtio_irq.h"
 #include "virtio/mmio_transport.h"
 
@@ -17,6 +18,7 @@ struct virtio_attached {
 	unsigned int gsi;
 	struct virtio_mmio_dev t;
 	struct virtio_irq irq;
+	virtio_stats_fn print_stats;	/* device model's own counters */
 };
 
 #endif

@@ -3,6 +3,7 @@
 #include "devices/virtio_blk.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -64,6 +65,23 @@ static void blk_queue_notify(void *dev, unsigned int queue)
 	struct virtio_blk *b = dev;
 
 	virtio_queue_run(b->t, queue, &b->chain, blk_chain, b);
+}
+
+static void blk_print_stats(void *dev, const char *name, FILE *f)
+{
+	const struct blk_stats *s = &((struct virtio_blk *)dev)->be.stats;
+
+	fprintf(f, "%s.blk_reads %" PRIu64 "\n", name, s->reads);
+	fprintf(f, "%s.blk_writes %" PRIu64 "\n", name, s->writes);
+	fprintf(f, "%s.blk_flushes %" PRIu64 "\n", name, s->flushes);
+	fprintf(f, "%s.blk_get_ids %" PRIu64 "\n", name, s->get_ids);
+	fprintf(f, "%s.blk_unsupported %" PRIu64 "\n", name, s->unsupported);
+	fprintf(f, "%s.blk_bad_requests %" PRIu64 "\n", name,
+		s->bad_requests);
+	fprintf(f, "%s.blk_io_errors %" PRIu64 "\n", name, s->io_errors);
+	fprintf(f, "%s.blk_bytes_read %" PRIu64 "\n", name, s->bytes_read);
+	fprintf(f, "%s.blk_bytes_written %" PRIu64 "\n", name,
+		s->bytes_written);
 }
 
 static const struct virtio_dev_ops blk_ops_template = {
@@ -149,5 +167,6 @@ int virtio_blk_create(struct vm *vm, const struct disk_config *dc,
 		close(fd);
 		return -1;
 	}
+	virtio_attach_set_stats(b->t, blk_print_stats);
 	return 0;
 }

@@ -43,6 +43,8 @@ void virtio_devices_print_stats(struct vm *vm, FILE *f)
 	for (a = vm->virtio_devs; a; a = a->next) {
 		virtio_mmio_print_stats(&a->t, f);
 		virtio_irq_print_stats(&a->irq, f);
+		if (a->print_stats)
+			a->print_stats(a->t.dev, a->name, f);
 	}
 	if (vm->gsi_routing)
 		fprintf(f, "irq.gsi_routing_commits %" PRIu64 "\n",
