@@ -15,46 +15,33 @@
 #   Exits per 4 KiB read, v2 and v3: two runs (0 and N reads), the KVM exit
 #   counters' difference divided by N. Printed, not asserted.
 #
-# Runs where KVM works:  scripts/mmvm-host tests/integration/test_v3_msi.sh
+# Needs KVM: tests/integration/run-all.sh test_v3_msi.sh
 # Env: MMVM_KERNEL, MMVM_INITRD, MMVM_READS (default 2000).
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-mmvm=${MMVM:-$repo/build/mmvm}
-kernel=${MMVM_KERNEL:-$repo/build/guest/bzImage}
-initrd=${MMVM_INITRD:-$repo/build/guest/initramfs.cpio.gz}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+set -uo pipefail
+RUN_GUEST_TIMEOUT=${RUN_GUEST_TIMEOUT_V3:-300}
 reads=${MMVM_READS:-2000}
-work=$(mktemp -d "${TMPDIR:-/tmp}/mmvm-v3.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-failures=0
+work=$MMVM_WORK
 
-say() { echo "test_v3_msi: $*"; }
-fail() { say "FAIL: $*"; failures=$((failures + 1)); }
-
-for f in "$mmvm" "$kernel" "$initrd"; do
-	[ -r "$f" ] || { say "missing $f (build it first)"; exit 1; }
-done
-[ -c /dev/kvm ] || { say "no /dev/kvm (run under scripts/mmvm-host)"; exit 1; }
+require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
+require_kvm
 
 img=$work/disk.img
 truncate -s 64M "$img"
 
-# boot NAME N_READS EXTRA_CMDLINE [mmvm options]: log in $work/NAME.log,
-# stats in $work/NAME.stats; non-zero if the guest test failed.
+# boot NAME N_READS EXTRA_CMDLINE [mmvm options]: log in $work/NAME.log
+# (and without CRs in NAME.txt), stats in $work/NAME.stats; non-zero if
+# mmvm or the guest test failed.
 boot() {
-	local name=$1 n=$2 extra=$3 rc=0
+	local name=$1 n=$2 extra=$3
 	shift 3
-	local t0=$(date +%s.%N)
-	"$mmvm" --kernel "$kernel" --initrd "$initrd" --mem 256M \
-		--cmdline "console=ttyS0 quiet mmvm.test=v3_msi mmvm.reads=$n $extra" \
-		--disk "$img" --rng --timeout 300 --stats "$work/$name.stats" "$@" \
-		>"$work/$name.log" 2>&1 || rc=$?
+	GUEST_CMDLINE_EXTRA="mmvm.reads=$n${extra:+ $extra}" \
+		run_guest "$work/$name.log" v3_msi --disk "$img" --rng \
+		--stats "$work/$name.stats" "$@"
 	tr -d '\r' <"$work/$name.log" >"$work/$name.txt"
-	local t1=$(date +%s.%N)
-	say "  $name: mmvm exit $rc, $(echo "$t1 - $t0" | bc) s"
-	if [ "$rc" != 0 ] || ! grep -q "MMVM-TEST-END name=v3_msi rc=0" "$work/$name.txt"; then
-		sed 's/^/    | /' "$work/$name.txt" | tail -n 40
+	say "  $name: mmvm exit $RUN_GUEST_RC, $RUN_GUEST_SECONDS s"
+	if [ "$RUN_GUEST_RC" != 0 ] || [ "$(guest_test_rc "$work/$name.txt")" != 0 ]; then
+		show_log "$work/$name.txt" 40
 		return 1
 	fi
 }
@@ -95,23 +82,25 @@ if boot v3 "$reads" ""  --virtio-version 3; then
 	done
 	b=$(irq v3 before "$blk-req.0") a=$(irq v3 after "$blk-req.0")
 	[ "$b" != none ] && [ "$a" != none ] && [ "$a" -gt "$b" ] &&
-		say "  ok: $blk-req.0 rose $b -> $a over $reads reads" ||
+		pass "v3: $blk-req.0 rose $b -> $a over $reads reads" ||
 		fail "v3: $blk-req.0 did not rise ($b -> $a)"
 	b=$(irq v3 before "$rng-input") a=$(irq v3 after "$rng-input")
 	[ "$b" != none ] && [ "$a" != none ] && [ "$a" -gt "$b" ] &&
-		say "  ok: $rng-input rose $b -> $a" ||
+		pass "v3: $rng-input rose $b -> $a" ||
 		fail "v3: $rng-input did not rise ($b -> $a)"
 	for d in $blk $rng; do
 		c=$(irq v3 after "$d")
 		[ "$c" = none ] || [ "$c" = 0 ] ||
 			fail "v3: legacy line $d fired $c times"
 	done
+	zero=1
 	for d in blk0 rng0; do
 		for k in isr_reads isr_acks queue_notify_exits irqs_legacy; do
 			[ "$(kstat v3 "$d.$k")" = 0 ] ||
-				fail "v3: $d.$k = $(kstat v3 "$d.$k"), want 0"
+				{ zero=0; fail "v3: $d.$k = $(kstat v3 "$d.$k"), want 0"; }
 		done
 	done
+	[ "$zero" = 1 ] && pass "v3: 0 isr_reads/isr_acks/queue_notify_exits/irqs_legacy on blk0 and rng0"
 	say "  stats: blk0 irqs_msi_1=$(kstat v3 blk0.irqs_msi_1)" \
 		"msi_fires_1=$(kstat v3 blk0.msi_fires_1)" \
 		"doorbells_kvm_0=$(kstat v3 blk0.doorbells_kvm_0)" \
@@ -128,11 +117,11 @@ say "v3 --no-msi (legacy IRQ + doorbells)"
 if boot v3nomsi "$reads" "" --virtio-version 3 --no-msi; then
 	show_irqs v3nomsi
 	c=$(irq v3nomsi after $blk)
-	[ "$c" != none ] && [ "$c" -gt 0 ] && say "  ok: legacy $blk fired $c" ||
+	[ "$c" != none ] && [ "$c" -gt 0 ] && pass "v3 --no-msi: legacy $blk fired $c" ||
 		fail "v3 --no-msi: legacy line $blk count $c"
 	[ "$(kstat v3nomsi blk0.doorbells_kvm_0)" -gt 0 ] &&
 		[ "$(kstat v3nomsi blk0.queue_notify_exits)" = 0 ] &&
-		say "  ok: doorbells $(kstat v3nomsi blk0.doorbells_kvm_0)," \
+		pass "v3 --no-msi: doorbells $(kstat v3nomsi blk0.doorbells_kvm_0)," \
 			"resamples $(kstat v3nomsi blk0.irq_resamples)" ||
 		fail "v3 --no-msi: doorbells not used"
 else
@@ -147,7 +136,7 @@ if boot v3gmsi0 "$reads" "virtio_mmio.msi=0" --virtio-version 3; then
 	else
 		c=$(irq v3gmsi0 after $blk)
 		[ "$c" != none ] && [ "$c" -gt 0 ] &&
-			say "  ok: msi=$param, legacy $blk fired $c" ||
+			pass "v3, guest msi=$param, legacy $blk fired $c" ||
 			fail "guest msi=0: legacy line $blk count $c"
 	fi
 else
@@ -158,7 +147,7 @@ say "v2 device, patched guest"
 if boot v2 "$reads" "" --virtio-version 2; then
 	show_irqs v2
 	c=$(irq v2 after $blk)
-	[ "$c" != none ] && [ "$c" -gt 0 ] && say "  ok: legacy $blk fired $c" ||
+	[ "$c" != none ] && [ "$c" -gt 0 ] && pass "v2: legacy $blk fired $c" ||
 		fail "v2: legacy line $blk count $c"
 else
 	fail "v2: guest test failed"
@@ -180,9 +169,4 @@ for v in 2 3; do
 	say "  $line"
 done
 
-if [ "$failures" = 0 ]; then
-	say "PASS"
-else
-	say "FAILED ($failures)"
-	exit 1
-fi
+finish

@@ -3,51 +3,29 @@
 # /sys/class/misc/hw_random/rng_current names the virtio device and
 # /dev/hwrng gives 4096 bytes that look random (guest test rng.sh).
 #
-# Runs where KVM works:  scripts/mmvm-host tests/integration/test_virtio_rng.sh
-# Env: MMVM_KERNEL, MMVM_INITRD, MMVM_VERSIONS (default "2 3").
-set -euo pipefail
+# Needs KVM: tests/integration/run-all.sh test_virtio_rng.sh
+# Env: MMVM_RNG_VERSIONS (default "2 3"), and lib.sh's.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+set -uo pipefail
+versions=${MMVM_RNG_VERSIONS:-2 3}
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-mmvm=${MMVM:-$repo/build/mmvm}
-kernel=${MMVM_KERNEL:-$repo/build/guest/bzImage}
-initrd=${MMVM_INITRD:-$repo/build/guest/initramfs.cpio.gz}
-versions=${MMVM_VERSIONS:-2 3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/mmvm-rng.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-say() { echo "test_virtio_rng: $*"; }
-
-for f in "$mmvm" "$kernel" "$initrd"; do
-	[ -r "$f" ] || { say "missing $f (build it first)"; exit 1; }
-done
-[ -c /dev/kvm ] || { say "no /dev/kvm (run under scripts/mmvm-host)"; exit 1; }
+require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
+require_kvm
 
 for v in $versions; do
-	log=$work/rng-$v.log
-	rc=0
-	t0=$(date +%s.%N)
-	"$mmvm" --kernel "$kernel" --initrd "$initrd" --mem 256M \
-		--cmdline "console=ttyS0 quiet mmvm.test=rng" --rng \
-		--virtio-version "$v" --timeout 300 --stats "$work/rng-$v.stats" \
-		>"$log" 2>&1 || rc=$?
-	t1=$(date +%s.%N)
-	line=$(grep -o "MMVM-RNG .*" "$log" | tr -d '\r' || true)
-	if [ "$rc" = 0 ] && grep -q "MMVM-TEST-END name=rng rc=0" "$log"; then
-		say "ok: virtio-mmio $v: $line ($(echo "$t1 - $t0" | bc) s)"
+	log=$MMVM_WORK/rng-$v.log
+	run_guest "$log" rng --rng --virtio-version "$v" \
+		--stats "$MMVM_WORK/rng-$v.stats"
+	line=$(grep -a -o "MMVM-RNG .*" "$log" | tr -d '\r')
+	if [ "$RUN_GUEST_RC" = 0 ] && [ "$(guest_test_rc "$log")" = 0 ]; then
+		pass "virtio-mmio $v: $line ($RUN_GUEST_SECONDS s)"
 		grep -E "^rng0\.(irqs_legacy|irqs_msi_1|isr_reads|queue_notify_exits|notifies_0|doorbells_kvm_0) " \
-			"$work/rng-$v.stats" | sed 's/^/    stats: /' || true
+			"$MMVM_WORK/rng-$v.stats" | tr '\n' ' ' | sed 's/^/    stats: /'
+		echo
 	else
-		say "FAIL: virtio-mmio $v: mmvm exit $rc: $line"
-		sed 's/^/    | /' "$log" | tail -n 40
-		failures=$((failures + 1))
+		fail "virtio-mmio $v: mmvm exit $RUN_GUEST_RC: $line"
+		show_log "$log" 40
 	fi
 done
 
-if [ "$failures" = 0 ]; then
-	say "PASS"
-else
-	say "FAILED ($failures)"
-	exit 1
-fi
+finish
