@@ -11,7 +11,11 @@ void virtio_msi_write_status(struct virtio_mmio_dev *t, uint16_t val);
 void virtio_msi_command(struct virtio_mmio_dev *t, uint16_t cmd);
 /* Fires vector, or leaves it pending while masked or unprogrammed. */
 void virtio_msi_deliver(struct virtio_mmio_dev *t, unsigned int vector);
-/* Device reset: MSI off, every route dropped, every vector forgotten. */
+/* Device reset: MSI off, every route dropped, every vector forgotten,
+ * staged registers zeroed. */
 void virtio_msi_reset(struct virtio_mmio_dev *t);
+
+/* Sets DEVICE_NEEDS_RESET and, once DRIVER_OK, notifies a config change. */
+void virtio_mmio_needs_reset_locked(struct virtio_mmio_dev *t);
 
 #endif

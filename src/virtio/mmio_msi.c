@@ -5,7 +5,8 @@
  * holds half of an old message and half of a new one. Bit 15 of MSI status
  * is the enable bit; the vector count in bits 0-10 says whether MSI is
  * offered at all. A signal for a masked or not yet programmed vector is
- * remembered (pending) and sent on UNMASK or UPDATE.
+ * remembered (pending) and sent on UNMASK or UPDATE. Commands work whether
+ * MSI is enabled or not, but nothing is sent while it is off.
  *
  * All functions here run with t->lock held.
  */
@@ -13,30 +14,41 @@
 
 #include "virtio/mmio_internal.h"
 
-static void flush_pending(struct virtio_mmio_dev *t, unsigned int vector);
-
 uint16_t virtio_msi_read_status(const struct virtio_mmio_dev *t)
 {
 	return (t->msi_enabled ? VIRTIO_MMIO_MSI_STATUS_ENABLE : 0) |
 	       (uint16_t)virtio_mmio_num_vectors(t);
 }
 
+/* Returns every vector to its reset state and drops the host routes behind
+ * the programmed ones (reset, and MSI being switched off). */
+static void forget_vectors(struct virtio_mmio_dev *t)
+{
+	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_VECTORS; i++) {
+		if (t->vectors[i].programmed && t->host_ops->msi_route)
+			t->host_ops->msi_route(t->host, i, false, 0, 0);
+	}
+	memset(t->vectors, 0, sizeof(t->vectors));
+}
+
+/* Spec 6.2 and 7.5: only bit 15 acts; writing the current value does
+ * nothing; 0 -> 1 clears InterruptStatus (the line drops at the next
+ * resample), 1 -> 0 forgets every vector, pending ones included. */
 void virtio_msi_write_status(struct virtio_mmio_dev *t, uint16_t val)
 {
-	if (!(val & VIRTIO_MMIO_MSI_STATUS_ENABLE)) {
-		t->msi_enabled = false;
-		return;
-	}
-	if (virtio_mmio_num_vectors(t) == 0) {
+	bool enable = val & VIRTIO_MMIO_MSI_STATUS_ENABLE;
+
+	if (enable && virtio_mmio_num_vectors(t) == 0) {
 		t->stats.invalid++;	/* MSI not offered */
 		return;
 	}
-	if (t->msi_enabled)
+	if (enable == t->msi_enabled)
 		return;
-	t->msi_enabled = true;
-	/* A vector unmasked while MSI was off may hold a pending signal. */
-	for (unsigned int i = 0; i < virtio_mmio_num_vectors(t); i++)
-		flush_pending(t, i);
+	t->msi_enabled = enable;
+	if (enable)
+		t->interrupt_status = 0;
+	else
+		forget_vectors(t);
 }
 
 static void fire(struct virtio_mmio_dev *t, unsigned int vector)
@@ -83,7 +95,10 @@ static void update_vector(struct virtio_mmio_dev *t, unsigned int vector)
 					    v->data);
 	v->programmed = rc == 0;
 	if (rc) {
-		t->stats.invalid++;	/* host could not route it */
+		/* Spec 12: events of a vector the host cannot route must not
+		 * vanish silently; they stay pending and the driver is told. */
+		t->stats.invalid++;
+		virtio_mmio_needs_reset_locked(t);
 		return;
 	}
 	flush_pending(t, vector);
@@ -116,11 +131,7 @@ void virtio_msi_command(struct virtio_mmio_dev *t, uint16_t cmd)
 
 void virtio_msi_reset(struct virtio_mmio_dev *t)
 {
-	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_VECTORS; i++) {
-		if (t->vectors[i].programmed && t->host_ops->msi_route)
-			t->host_ops->msi_route(t->host, i, false, 0, 0);
-	}
-	memset(t->vectors, 0, sizeof(t->vectors));
+	forget_vectors(t);
 	t->msi_enabled = false;
 	t->msi_staged_addr = 0;
 	t->msi_staged_data = 0;

@@ -3,7 +3,7 @@
  *
  * Every access is judged here: registers are 32 bits wide and 4-byte
  * aligned (the two v3 MSI registers at 0x0c0/0x0c2 are 16 bits), config
- * space takes 1, 2, 4 or 8 bytes. Anything else reads 0, is ignored on
+ * space takes 1, 2, 4 (or aligned 8) bytes. Anything else reads 0, is ignored on
  * write and is counted in stats.invalid; the guest cannot make us fail.
  */
 #include <string.h>
@@ -122,7 +122,7 @@ static void raise_config(struct virtio_mmio_dev *t)
 		t->host_ops->legacy_raise(t->host);
 }
 
-static void needs_reset(struct virtio_mmio_dev *t)
+void virtio_mmio_needs_reset_locked(struct virtio_mmio_dev *t)
 {
 	t->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (t->status & VIRTIO_STATUS_DRIVER_OK)
@@ -165,7 +165,7 @@ static void activate(struct virtio_mmio_dev *t)
 	if (ok && t->ops->activate && !t->ops->activate(t->dev))
 		ok = false;
 	if (!ok)
-		needs_reset(t);
+		virtio_mmio_needs_reset_locked(t);
 }
 
 static void write_status(struct virtio_mmio_dev *t, uint32_t val)
@@ -405,7 +405,7 @@ static uint32_t read_reg(struct virtio_mmio_dev *t, uint64_t off, bool *ok)
 		       VIRTIO_MMIO_DOORBELL_BASE;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		t->stats.isr_reads++;
-		return t->interrupt_status;
+		return t->msi_enabled ? 0 : t->interrupt_status;
 	case VIRTIO_MMIO_STATUS:
 		return t->status;
 	case VIRTIO_MMIO_SHM_LEN_LOW:
@@ -413,18 +413,6 @@ static uint32_t read_reg(struct virtio_mmio_dev *t, uint64_t off, bool *ok)
 	case VIRTIO_MMIO_SHM_BASE_LOW:
 	case VIRTIO_MMIO_SHM_BASE_HIGH:
 		return 0xffffffff;	/* 4.2.2: length ~0 = no such region */
-	case VIRTIO_MMIO_MSI_ADDRESS_LOW:
-		if (v3)
-			return (uint32_t)t->msi_staged_addr;
-		break;
-	case VIRTIO_MMIO_MSI_ADDRESS_HIGH:
-		if (v3)
-			return (uint32_t)(t->msi_staged_addr >> 32);
-		break;
-	case VIRTIO_MMIO_MSI_DATA:
-		if (v3)
-			return t->msi_staged_data;
-		break;
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return t->config_generation;
 	default:
@@ -440,11 +428,15 @@ static bool is_msi16(const struct virtio_mmio_dev *t, uint64_t off)
 	       (off == VIRTIO_MMIO_MSI_STATUS || off == VIRTIO_MMIO_MSI_COMMAND);
 }
 
+/* Config space takes 1, 2 and 4-byte accesses anywhere inside it, and an
+ * aligned 8-byte one (drivers split those, but a VMM-side 8 is harmless). */
 static bool config_access_ok(const struct virtio_mmio_dev *t, uint64_t off,
 			     uint32_t len)
 {
 	uint64_t c = off - VIRTIO_MMIO_CONFIG;
 
+	if (len == 8 && c % 8)
+		return false;
 	return c < t->ops->config_len && len <= t->ops->config_len - c;
 }
 
@@ -595,7 +587,7 @@ void virtio_mmio_signal_config(struct virtio_mmio_dev *t)
 void virtio_mmio_set_needs_reset(struct virtio_mmio_dev *t)
 {
 	lock(t);
-	needs_reset(t);
+	virtio_mmio_needs_reset_locked(t);
 	unlock(t);
 }
 

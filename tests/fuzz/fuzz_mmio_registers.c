@@ -118,6 +118,10 @@ static void check_state(struct virtio_mmio_dev *t)
 	must(!(t->interrupt_status & ~3u));
 	must(!(t->status & ~0xffu));
 	must(!t->msi_enabled || nvec);
+	/* MSI on: no ISR bits. MSI off: nothing pending (spec 7.3, 7.5). */
+	must(!t->msi_enabled || t->interrupt_status == 0);
+	for (unsigned int v = 0; v < VIRTIO_MMIO_MAX_VECTORS; v++)
+		must(t->msi_enabled || !t->vectors[v].pending);
 	for (unsigned int v = nvec; v < VIRTIO_MMIO_MAX_VECTORS; v++)
 		must(!t->vectors[v].programmed && !t->vectors[v].pending);
 	if (t->status & VIRTIO_STATUS_FEATURES_OK)

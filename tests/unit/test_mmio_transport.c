@@ -492,7 +492,7 @@ static void test_config_space(void)
 	/* Beyond config_len: 0, counted. */
 	CHECK_EQ(rd32(VIRTIO_MMIO_CONFIG + 10), 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_CONFIG + 0x100), 0);
-	virtio_mmio_read(&t, VIRTIO_MMIO_CONFIG + 6, &q, 8);
+	virtio_mmio_read(&t, VIRTIO_MMIO_CONFIG + 4, &q, 8); /* unaligned 8 */
 	CHECK_EQ(q, 0);
 	CHECK_EQ(t.stats.invalid, 3);
 	wr32(VIRTIO_MMIO_CONFIG + 4, 0xaabbccdd);
@@ -611,34 +611,51 @@ static void test_msi_delivery(void)
 	CHECK(!virtio_mmio_irq_pending(&t));
 	CHECK_EQ(t.stats.irqs_msi[2], 1);
 
-	/* ACK is ignored (and counted) while MSI is on. */
+	/* ISR reads 0 and ACK is ignored (and counted) while MSI is on. */
 	unsigned long long inv = t.stats.invalid;
-	t.interrupt_status = 1;		/* left over from legacy days */
+	t.interrupt_status = 1;		/* as if left over */
+	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	wr32(VIRTIO_MMIO_INTERRUPT_ACK, 1);
 	CHECK_EQ(t.interrupt_status, 1);
 	CHECK_EQ(t.stats.invalid, inv + 1);
 	CHECK_EQ(t.stats.isr_acks, 1);
-	t.interrupt_status = 0;
 
-	/* Unmasked while MSI was off: delivered when MSI comes back on. */
+	/* Writing ENABLE again changes nothing; disabling forgets every
+	 * vector (pending ones too) and drops the routes. */
+	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE | 0x7ff);
+	CHECK_EQ(host.unroutes, 0);
 	wr16(VIRTIO_MMIO_MSI_COMMAND,
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_MASK, 0));
 	virtio_mmio_signal_config(&t);
+	CHECK(t.vectors[0].pending);
 	wr16(VIRTIO_MMIO_MSI_STATUS, 0);
-	wr16(VIRTIO_MMIO_MSI_COMMAND,
-	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UNMASK, 0));
+	CHECK_EQ(host.unroutes, NQ + 1);
+	CHECK(!t.vectors[0].pending && !t.vectors[0].masked &&
+	      !t.vectors[0].programmed);
+	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 1);
 	CHECK_EQ(host.fired[0], 1);
-	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
-	CHECK_EQ(host.fired[0], 2);
-	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
-	CHECK_EQ(host.fired[0], 2);
 
-	/* Disable: back to the legacy line. */
-	wr16(VIRTIO_MMIO_MSI_STATUS, 0);
+	/* Back on the legacy line. */
 	virtio_mmio_signal_queue(&t, 0);
 	CHECK_EQ(host.legacy, 1);
 	CHECK_EQ(host.fired[1], 1);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 1);
+	CHECK(virtio_mmio_irq_pending(&t));
+
+	/* Commands while MSI is off update state but send nothing. */
+	program(1, 0xfee00000, 0x41);
+	wr16(VIRTIO_MMIO_MSI_COMMAND,
+	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UNMASK, 1));
+	CHECK(t.vectors[1].programmed);
+	CHECK_EQ(host.fires, 3);
+	/* Enabling clears InterruptStatus and keeps the programmed vector. */
+	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
+	CHECK_EQ(t.interrupt_status, 0);
+	CHECK(!virtio_mmio_irq_pending(&t));
+	CHECK(t.vectors[1].programmed);
+	CHECK_EQ(host.fires, 3);
+	virtio_mmio_signal_queue(&t, 0);
+	CHECK_EQ(host.fired[1], 2);
 	virtio_mmio_destroy(&t);
 }
 
@@ -700,9 +717,14 @@ static void test_msi_unprogrammed_pending(void)
 	program(0, 0xfee00000, 0x40);
 	CHECK(!t.vectors[0].programmed);
 	CHECK_EQ(t.stats.invalid, inv + 1);
-	virtio_mmio_signal_config(&t);
+	/* The driver is told (spec 12), and the config event that carries
+	 * NEEDS_RESET waits on the unroutable vector 0. */
+	CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	CHECK_EQ(host.fired[0], 0);
 	CHECK(t.vectors[0].pending);
+	host.route_rc = 0;
+	program(0, 0xfee00000, 0x40);
+	CHECK_EQ(host.fired[0], 1);
 	virtio_mmio_destroy(&t);
 }
 
@@ -718,9 +740,11 @@ static void test_msi_torn_update(void)
 	CHECK_EQ(host.routes, 1);
 	wr32(VIRTIO_MMIO_MSI_ADDRESS_HIGH, 0x1);
 	wr32(VIRTIO_MMIO_MSI_DATA, 0x99);
-	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_ADDRESS_LOW), 0xfee0f000);
-	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_ADDRESS_HIGH), 1);
-	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_DATA), 0x99);
+	/* Staged registers are write-only. */
+	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_ADDRESS_LOW), 0);
+	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_ADDRESS_HIGH), 0);
+	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_DATA), 0);
+	CHECK_EQ(t.msi_staged_addr, 0x1fee0f000ULL);
 	CHECK_EQ(t.vectors[1].data, 0x41);
 	wr16(VIRTIO_MMIO_MSI_COMMAND,
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UPDATE, 1));
@@ -760,7 +784,8 @@ static void test_msi_reset_mid_flight(void)
 	CHECK_EQ(host.unroutes, NQ + 1);
 	CHECK(!t.msi_enabled);
 	CHECK_EQ(rd16(VIRTIO_MMIO_MSI_STATUS), NQ + 1);
-	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_ADDRESS_LOW), 0);
+	CHECK_EQ(t.msi_staged_addr, 0);
+	CHECK_EQ(t.msi_staged_data, 0);
 	for (unsigned int v = 0; v < NQ + 1; v++) {
 		CHECK(!t.vectors[v].programmed);
 		CHECK(!t.vectors[v].masked);
