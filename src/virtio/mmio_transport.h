@@ -9,7 +9,10 @@
  * through struct virtio_mmio_host_ops (interrupt delivery, kicking the I/O
  * thread) and struct virtio_dev_ops (the device model). Register accesses
  * arrive from vCPU threads; signals arrive from the I/O thread; one mutex per
- * device serialises both.
+ * device (t->lock, not recursive) serialises both. The virtq_* functions
+ * never take it, so a device model may hold t->lock around its queue work
+ * (which keeps reset from racing with it), but must release it before
+ * calling virtio_mmio_signal_*() or virtio_mmio_set_needs_reset().
  */
 #ifndef MMVM_VIRTIO_MMIO_TRANSPORT_H
 #define MMVM_VIRTIO_MMIO_TRANSPORT_H
@@ -125,7 +128,9 @@ struct virtio_mmio_host_ops {
 	 * the host re-checks virtio_mmio_irq_pending() after the guest EOI). */
 	void (*legacy_raise)(void *host);
 	/* Program (or with valid=false, drop) the route behind an MSI vector.
-	 * Called on UPDATE and on reset/disable. Returns 0 or -errno. */
+	 * Called on UPDATE, and with valid=false for every programmed vector
+	 * on reset and on MSI disable. Returns 0 or -errno; on error the
+	 * vector stays unprogrammed and the device sets NEEDS_RESET. */
 	int (*msi_route)(void *host, unsigned int vector, bool valid,
 			 uint64_t addr, uint32_t data);
 	/* Send the (unmasked, routed) vector's message. */
@@ -140,12 +145,16 @@ struct virtio_mmio_counters {
 	uint64_t reg_reads[0x40], reg_writes[0x40];	/* by offset / 4 */
 	uint64_t config_reads, config_writes;
 	uint64_t isr_reads, isr_acks;
-	uint64_t queue_notify_exits;		/* QueueNotify in userspace */
+	uint64_t queue_notify_exits;		/* QueueNotify or doorbell
+						 * writes that reached us */
 	uint64_t invalid;			/* bad width/offset/state */
 	uint64_t irqs_legacy;
 	uint64_t irqs_msi[VIRTIO_MMIO_MAX_VECTORS];
-	uint64_t msi_masked_pending;		/* fired while masked */
-	uint64_t doorbells[VIRTIO_MMIO_MAX_QUEUES];	/* counted by host */
+	uint64_t msi_masked_pending;		/* signalled while masked or
+						 * unprogrammed: left pending */
+	/* Doorbell rings: the host adds its ioeventfd hits, the transport
+	 * the writes that came to userspace. */
+	uint64_t doorbells[VIRTIO_MMIO_MAX_QUEUES];
 };
 
 struct virtio_msi_vector {
@@ -226,7 +235,8 @@ void virtio_mmio_signal_config(struct virtio_mmio_dev *t);
 /* Device found the driver broken: sets DEVICE_NEEDS_RESET and tells it. */
 void virtio_mmio_set_needs_reset(struct virtio_mmio_dev *t);
 
-/* For the legacy resample path: is InterruptStatus non-zero? */
+/* For the legacy resample path: is InterruptStatus non-zero (and MSI
+ * off, so the line is in use)? */
 bool virtio_mmio_irq_pending(struct virtio_mmio_dev *t);
 
 /* Byte offset, within the window, of queue q's doorbell (v3). */
