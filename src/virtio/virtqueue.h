@@ -60,7 +60,9 @@ struct virtqueue {
 	uint16_t used_idx;		/* shadow of used->idx */
 	uint16_t signalled_used;	/* used idx at last interrupt */
 	bool signalled_used_valid;
-	bool broken;		/* ring itself unusable (bad addresses) */
+	bool broken;		/* ring itself unusable: bad addresses at
+				 * activation, avail idx or a head out of
+				 * range; stays set until reset/activate */
 	bool notify_disabled;	/* virtq_disable_notify() in effect */
 	const char *last_error;	/* why the last pop/activate failed, for
 				 * the device's log line; static string */
@@ -102,10 +104,13 @@ struct virtq_chain {
 enum virtq_pop_result {
 	VIRTQ_POP_EMPTY = 0,	/* nothing available */
 	VIRTQ_POP_OK = 1,	/* chain filled in */
-	VIRTQ_POP_BAD_CHAIN = -1, /* chain malformed: head consumed, complete it
-				   * with len 0 (chain->head is valid) */
-	VIRTQ_POP_BROKEN = -2,	/* ring unusable: device should set
-				   * DEVICE_NEEDS_RESET */
+	VIRTQ_POP_BAD_CHAIN = -1, /* chain malformed (loop, index or buffer
+				   * out of range, bad indirect table, too
+				   * long, readable after writable): head
+				   * consumed, complete it with len 0
+				   * (chain->head is valid, no segments) */
+	VIRTQ_POP_BROKEN = -2,	/* ring unusable (vq->broken): device should
+				   * set DEVICE_NEEDS_RESET */
 };
 
 /* Checks the ring addresses against guest memory and resets indices.
@@ -113,14 +118,18 @@ enum virtq_pop_result {
 bool virtq_activate(struct virtqueue *vq, const struct guest_mem *mem);
 void virtq_reset(struct virtqueue *vq);
 
-/* Takes the next available chain. */
+/* Takes the next available chain. With EVENT_IDX and notifications on,
+ * also advances avail_event past it. vq->last_error says why on failure. */
 enum virtq_pop_result virtq_pop(struct virtqueue *vq, struct virtq_chain *chain);
 
-/* Puts head on the used ring with len bytes written by the device. */
+/* Puts head on the used ring with len bytes written by the device and
+ * publishes the new used idx (release). Ignored if head >= size or the
+ * queue is not ready or broken. */
 void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
 /* After one or more pushes: true if the driver wants an interrupt now
- * (honours VIRTQ_AVAIL_F_NO_INTERRUPT or used_event with EVENT_IDX). */
+ * (honours VIRTQ_AVAIL_F_NO_INTERRUPT or used_event with EVENT_IDX).
+ * False if nothing was pushed since the last call that returned. */
 bool virtq_should_notify(struct virtqueue *vq);
 
 /* Re-enables driver->device notifications (avail_event / used flags) and
