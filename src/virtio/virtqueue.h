@@ -129,7 +129,7 @@ void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
 /* After one or more pushes: true if the driver wants an interrupt now
  * (honours VIRTQ_AVAIL_F_NO_INTERRUPT or used_event with EVENT_IDX).
- * False if nothing was pushed since the last call that returned. */
+ * False if nothing was pushed since the previous call. */
 bool virtq_should_notify(struct virtqueue *vq);
 
 /* Re-enables driver->device notifications (avail_event / used flags) and
