@@ -129,11 +129,17 @@ static bool handle_exit(struct vcpu *v)
 		/* Only without an in-kernel LAPIC; treat as power off. */
 		vm_request_exit(vm, MMVM_EXIT_OK, "guest powered off");
 		return false;
-	case KVM_EXIT_SHUTDOWN:
+	case KVM_EXIT_SHUTDOWN: {
+		/* On AMD, KVM resets the vCPU before reporting the shutdown,
+		 * so the reset vector is all that is left to show. */
+		uint64_t rip = vcpu_rip(v);
+
 		vm_request_exit(vm, MMVM_EXIT_VM_FAILURE,
-				"vcpu %u: triple fault (KVM_EXIT_SHUTDOWN) at RIP 0x%llx",
-				v->id, (unsigned long long)vcpu_rip(v));
+				"vcpu %u: triple fault (KVM_EXIT_SHUTDOWN) at RIP 0x%llx%s",
+				v->id, (unsigned long long)rip,
+				rip == 0xfff0 ? " (vCPU already reset by KVM)" : "");
 		return false;
+	}
 	case KVM_EXIT_SYSTEM_EVENT:
 		switch (run->system_event.type) {
 		case KVM_SYSTEM_EVENT_RESET:
