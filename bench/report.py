@@ -525,6 +525,23 @@ def main():
                                            for k in bk)))
     w("")
 
+    checks = []
+    for c in wanted:
+        for r in by.get(c) or []:
+            total = r.mmvm_stats.get("vcpu.exits")
+            done = r.marks["done"]
+            if total is None or not done or "exits" not in done["kvm"]:
+                continue
+            checks.append("%s: %d at exit, %d at the last mark" % (
+                r.id, total, done["kvm"]["exits"]))
+            break
+    if checks:
+        w("Cross-check of the two ways to read the counters (`mmvm --stats` "
+          "through KVM_GET_STATS_FD at exit, debugfs at the guest's last "
+          "mark, shortly before poweroff), vCPU exits: " +
+          "; ".join(checks) + ".")
+        w("")
+
     irq = {}
     for c in wanted:
         for r in by.get(c) or []:
