@@ -161,12 +161,13 @@ uint64_t loader_entry_point(void)
 	return BOOT_KERNEL_ADDR + ENTRY_64_OFFSET;
 }
 
-/* GSIs of the virtio-mmio slots: level-triggered in the MP table. */
-static uint32_t virtio_level_gsis(void)
+/* GSIs of the virtio-mmio slots in use: level-triggered in the MP table
+ * (their irqfds resample, which needs a level pin); the rest stay ISA. */
+static uint32_t virtio_level_gsis(const struct vm *vm)
 {
 	uint32_t mask = 0;
 
-	for (unsigned int i = 0; i < VM_MMIO_MAX_DEVICES; i++)
+	for (unsigned int i = 0; i < vm->nr_mmio_devices; i++)
 		if (VM_MMIO_FIRST_IRQ + i < MPTABLE_IOAPIC_PINS)
 			mask |= 1u << (VM_MMIO_FIRST_IRQ + i);
 	return mask;
@@ -210,7 +211,7 @@ int loader_write_boot_data(struct vm *vm, char *err, size_t errlen)
 	boot_build_gdt(gdt);
 	memcpy(gdt_dst, gdt, sizeof(gdt));
 	if (mptable_build(mpt, BOOT_BIOS_SIZE, BOOT_BIOS_ADDR, vm->cfg->cpus,
-			  virtio_level_gsis()) < 0) {
+			  virtio_level_gsis(vm)) < 0) {
 		snprintf(err, errlen, "MP table does not fit %u CPUs",
 			 vm->cfg->cpus);
 		return -1;
