@@ -101,16 +101,20 @@ int vcpu_init_cpuid(struct vcpu *v, char *err, size_t errlen)
 
 static int set_msrs(struct vcpu *v)
 {
-	struct {
+	/* struct kvm_msrs ends in a flexible array, so build it in a buffer
+	 * rather than nest it (clang rejects a variable-sized member that is
+	 * not last). */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[2];
-	} m = {
-		.hdr.nmsrs = 2,
-		.e = {
-			{ .index = MSR_IA32_MISC_ENABLE,
-			  .data = MISC_ENABLE_FAST_STRING },
-			{ .index = MSR_MTRR_DEF_TYPE, .data = MTRR_ENABLE_WB },
-		},
+		uint8_t bytes[sizeof(struct kvm_msrs) +
+			      2 * sizeof(struct kvm_msr_entry)];
+	} m = { .hdr.nmsrs = 2 };
+
+	m.hdr.entries[0] = (struct kvm_msr_entry){
+		.index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING,
+	};
+	m.hdr.entries[1] = (struct kvm_msr_entry){
+		.index = MSR_MTRR_DEF_TYPE, .data = MTRR_ENABLE_WB,
 	};
 
 	/* Both are niceties; KVM returns how many it took. */
