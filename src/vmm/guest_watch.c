@@ -39,13 +39,15 @@ unsigned int guest_watch_feed(struct guest_watch *w, const uint8_t *buf,
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = buf[i];
 
-		if (c == '\n' || c == '\r') {
+		/* Events fire on '\n', after the whole line reached stdout, so
+		 * that our stderr notes never land inside a console line. */
+		if (c == '\n') {
 			if (w->len)
 				events |= match_line(w);
 			continue;
 		}
 		/* NULs would hide the rest of the line from strstr. */
-		if (c && w->len < GUEST_WATCH_LINE_MAX - 1)
+		if (c && c != '\r' && w->len < GUEST_WATCH_LINE_MAX - 1)
 			w->line[w->len++] = (char)c;
 	}
 	return events;
