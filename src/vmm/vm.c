@@ -190,14 +190,36 @@ int vm_irq_line(struct vm *vm, unsigned int gsi, int level)
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
 }
 
+/* Offset of the "--" token that ends the kernel's parameters (the rest
+ * is init's argv), or the string length if there is none. */
+static size_t kernel_params_end(const char *cmd)
+{
+	for (const char *p = strstr(cmd, "--"); p; p = strstr(p + 1, "--")) {
+		bool starts = p == cmd || p[-1] == ' ';
+		bool ends = p[2] == '\0' || p[2] == ' ';
+
+		if (starts && ends)
+			return (size_t)(p - cmd);
+	}
+	return strlen(cmd);
+}
+
 bool vm_cmdline_append(struct vm *vm, const char *str)
 {
 	size_t cur = strlen(vm->cmdline), add = strlen(str);
-	size_t sep = cur ? 1 : 0;
+	size_t at = kernel_params_end(vm->cmdline);
 
-	if (cur + sep + add + 1 > sizeof(vm->cmdline))
+	if (cur + add + 2 > sizeof(vm->cmdline))
 		return false;
-	if (sep)
+	if (at < cur) {
+		/* "... -- init args": our parameter goes before the "--". */
+		memmove(vm->cmdline + at + add + 1, vm->cmdline + at,
+			cur - at + 1);
+		memcpy(vm->cmdline + at, str, add);
+		vm->cmdline[at + add] = ' ';
+		return true;
+	}
+	if (cur)
 		vm->cmdline[cur++] = ' ';
 	memcpy(vm->cmdline + cur, str, add + 1);
 	return true;

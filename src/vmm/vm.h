@@ -99,7 +99,9 @@ uint64_t vm_now_ns(void);
 /* Raises or lowers a GSI (KVM_IRQ_LINE). */
 int vm_irq_line(struct vm *vm, unsigned int gsi, int level);
 
-/* Appends " str" to the guest command line; false if it would not fit. */
+/* Adds str to the kernel's parameters in the guest command line: at the
+ * end, or just before a "--" (after which the words are init's
+ * arguments). False if it would not fit. */
 bool vm_cmdline_append(struct vm *vm, const char *str);
 
 /* Reserves the next virtio-mmio slot: window base address and legacy GSI. */

@@ -2,6 +2,7 @@
 
 #include "unit.h"
 #include "vmm/cli.h"
+#include "vmm/vm.h"
 
 #define MAXARGS 32
 
@@ -152,8 +153,41 @@ static void test_host_memory(void)
 	CHECK(cli_host_memory() > 0);
 }
 
+static void test_cmdline_append(void)
+{
+	static struct vm vm;
+
+	vm.cmdline[0] = '\0';
+	CHECK(vm_cmdline_append(&vm, "a=1"));
+	CHECK(!strcmp(vm.cmdline, "a=1"));
+	CHECK(vm_cmdline_append(&vm, "reboot=k"));
+	CHECK(!strcmp(vm.cmdline, "a=1 reboot=k"));
+	snprintf(vm.cmdline, sizeof(vm.cmdline), "console=ttyS0 -- -f x");
+	CHECK(vm_cmdline_append(&vm, "reboot=k"));
+	CHECK(!strcmp(vm.cmdline, "console=ttyS0 reboot=k -- -f x"));
+	CHECK(vm_cmdline_append(&vm, "virtio_mmio.device=8K@0xd0000000:5"));
+	CHECK(!strcmp(vm.cmdline, "console=ttyS0 reboot=k "
+		      "virtio_mmio.device=8K@0xd0000000:5 -- -f x"));
+	/* "--" only as a whole word; a bare trailing one counts */
+	snprintf(vm.cmdline, sizeof(vm.cmdline), "a--b c=-- --");
+	CHECK(vm_cmdline_append(&vm, "z"));
+	CHECK(!strcmp(vm.cmdline, "a--b c=-- z --"));
+	snprintf(vm.cmdline, sizeof(vm.cmdline), "-- init");
+	CHECK(vm_cmdline_append(&vm, "z"));
+	CHECK(!strcmp(vm.cmdline, "z -- init"));
+	/* full: " y" plus the NUL must fit in the 4096 bytes */
+	memset(vm.cmdline, 'x', sizeof(vm.cmdline) - 2);
+	vm.cmdline[sizeof(vm.cmdline) - 2] = '\0';
+	CHECK(!vm_cmdline_append(&vm, "y"));
+	CHECK_EQ(strlen(vm.cmdline), sizeof(vm.cmdline) - 2);
+	vm.cmdline[sizeof(vm.cmdline) - 3] = '\0';
+	CHECK(vm_cmdline_append(&vm, "y"));
+	CHECK_EQ(strlen(vm.cmdline), sizeof(vm.cmdline) - 1);
+}
+
 int main(void)
 {
+	RUN(test_cmdline_append);
 	RUN(test_defaults);
 	RUN(test_all_options);
 	RUN(test_sizes);
