@@ -42,6 +42,8 @@ patch_byte() { # file offset value(octal escape)
 cp "$kernel" "$W/oldproto"; patch_byte "$W/oldproto" 0x206 '\005'; patch_byte "$W/oldproto" 0x207 '\002'
 cp "$kernel" "$W/no64"; patch_byte "$W/no64" 0x236 '\000'
 cp "$kernel" "$W/nomagic"; patch_byte "$W/nomagic" 0x202 'X'
+# init_size 1.5 GiB: the kernel cannot unpack in 256 MiB
+cp "$kernel" "$W/bigkernel"; patch_byte "$W/bigkernel" 0x263 '\140'
 truncate -s 2G "$W/huge-initrd"
 echo x >"$W/small-initrd"
 long=$(head -c 5000 /dev/zero | tr '\0' 'a')
@@ -63,7 +65,7 @@ expect "no 64-bit entry" "64-bit" --kernel "$W/no64"
 expect "--mem too small" "too small" "${K[@]}" --mem 16M
 expect "--mem unparseable" "cannot parse" "${K[@]}" --mem lots
 expect "--mem above host" "more than the host has" "${K[@]}" --mem $((host_mib * 2))M
-expect "--mem too small for kernel" "does not fit in guest memory" "${K[@]}" --mem 32M
+expect "--mem too small for kernel" "does not fit in guest memory" --kernel "$W/bigkernel" --mem 256M
 expect "--cpus 0" "--cpus" "${K[@]}" --cpus 0
 expect "--cpus 65" "--cpus" "${K[@]}" --cpus 65
 expect "--timeout 0" "--timeout" "${K[@]}" --timeout 0
