@@ -10,8 +10,9 @@
 #define GUEST_WATCH_LINE_MAX	256
 
 #define GUEST_SEEN_INIT		0x1	/* "MMVM-GUEST": guest /init runs */
-#define GUEST_SEEN_POWER_DOWN	0x2	/* "reboot: Power down" or
-					 * "reboot: System halted" */
+#define GUEST_SEEN_POWER_DOWN	0x2	/* "reboot: Power down",
+					 * "reboot: System halted" or
+					 * "reboot: Power off not available" */
 #define GUEST_SEEN_PANIC	0x4	/* "Kernel panic - not syncing" */
 #define GUEST_SEEN_PANIC_END	0x8	/* "---[ end Kernel panic" */
 

@@ -22,6 +22,9 @@ static void test_events(void)
 	memset(&w, 0, sizeof(w));
 	CHECK_EQ(feed(&w, "[ 1.0] reboot: System halted\n"),
 		 GUEST_SEEN_POWER_DOWN);
+	memset(&w, 0, sizeof(w));
+	CHECK_EQ(feed(&w, "[ 4.4] reboot: Power off not available: System halted instead\r\n"),
+		 GUEST_SEEN_POWER_DOWN);
 	CHECK_EQ(feed(&w, "[ 2.0] Kernel panic - not syncing: VFS\n"),
 		 GUEST_SEEN_PANIC);
 	CHECK_EQ(feed(&w, "---[ end Kernel panic - not syncing: VFS ]---\n"),
