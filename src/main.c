@@ -240,6 +240,10 @@ int main(int argc, char **argv)
 	}
 	status = vm_wait_exit(vm, cfg.timeout_s);
 	stop_vm(vm);
+	/* Console output and our notes often share a file: start on a line
+	 * of our own if the guest stopped mid-line. */
+	if (watch.len)
+		fputc('\n', stderr);
 	fprintf(stderr, "mmvm: %s\n", vm->exit.msg);
 	fprintf(stderr, "mmvm: ran %.3f s\n",
 		(double)(vm_now_ns() - vm->start_ns) / 1e9);
