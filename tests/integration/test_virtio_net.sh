@@ -142,6 +142,8 @@ for v in $versions; do
 	grep -o "MMVM-NET .*" "$log" | sed 's/^/    /'
 	if [ "$rc" != 0 ] || ! grep -q "MMVM-TEST-END name=net rc=0" "$log"; then
 		fail "$v: guest test"; ok=0
+		grep -q "Version 3 not supported" "$log" &&
+			say "  (the guest kernel lacks the virtio-mmio v3 patches)"
 		sed 's/^/    | /' "$log" | tail -n 40
 	fi
 
