@@ -12,6 +12,7 @@
 #                          (/sys/kernel/debug/kvm/<pid>-<fd>/: the same
 #                          counters KVM_GET_STATS_FD gives, vCPUs summed),
 #                          for any VMM alike
+#   time <epoch seconds>   when the snapshot was taken
 #   mem VmHWM|VmRSS <kB>   the VMM's resident memory
 #   hist <event> ...       tracefs histograms (exit reasons, MSRs, MMIO
 #                          addresses, port I/O, injected vectors) since the
@@ -41,6 +42,9 @@ clear_hists() {
 }
 
 counters() {
+	# Wall clock of the snapshot: the report turns the idle window into
+	# a background rate per second (GNU date; busybox prints no %N).
+	echo "time $(date +%s.%N)"
 	for d in /sys/kernel/debug/kvm/"$pid"-*; do
 		[ -d "$d" ] || continue
 		# One grep for all files: forks are slow under an emulated CPU.

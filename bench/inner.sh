@@ -163,7 +163,8 @@ run_one() {
 	case "$config" in
 	qemu-*)
 		"$tools/stamp" -t "$boot_timeout" -p "$state/pid" \
-			-k "reboot: Power down" -f "Kernel panic" -- "$@" \
+			-k "reboot: Power down" -k "System halted" \
+			-f "Kernel panic" -- "$@" \
 			>"$out/$id.log" 2>&1 ;;
 	*)
 		"$tools/stamp" -t "$boot_timeout" -p "$state/pid" \

@@ -2,7 +2,10 @@
 #
 # Kernel command line parameters (all optional):
 #   bench.secs=N        seconds per workload (10)
-#   bench.what=net,blk  workloads to run, in this order (net,blk)
+#   bench.what=idle,net,blk  workloads to run, in this order
+#   bench.idle=N        seconds of the idle window (4): the guest only
+#                       sleeps, so the host sees the background exit rate
+#                       (timer ticks) to subtract from the workloads' counts
 #   bench.host=IP       host end of the tap, runs "rr server" (10.0.3.1)
 #   bench.ip=IP/LEN     this guest's address (10.0.3.15/24)
 #   bench.port=N        rr server port (5201)
@@ -14,11 +17,12 @@
 # printed afterwards as "BENCH-RESULT what=<what> <tool's line>".
 # Needs /bin/rr and /bin/blkread (bench/run adds them to the initramfs).
 
-secs=10 what=net,blk host=10.0.3.1 ip=10.0.3.15/24 port=5201
+secs=10 idle=4 what=idle,net,blk host=10.0.3.1 ip=10.0.3.15/24 port=5201
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	bench.secs=*) secs=${arg#*=} ;;
 	bench.what=*) what=${arg#*=} ;;
+	bench.idle=*) idle=${arg#*=} ;;
 	bench.host=*) host=${arg#*=} ;;
 	bench.ip=*) ip=${arg#*=} ;;
 	bench.port=*) port=${arg#*=} ;;
@@ -58,6 +62,11 @@ run_framed() {
 
 for w in $(echo "$what" | tr , ' '); do
 	case "$w" in
+	idle)
+		rr mark "$host" "$port" idle-begin || fail "mark idle-begin"
+		sleep "$idle"
+		rr mark "$host" "$port" idle-end || fail "mark idle-end"
+		echo "BENCH-RESULT what=idle secs=$idle" ;;
 	net) run_framed net rr client "$host" "$port" ;;
 	blk)
 		[ -b /dev/vda ] || fail "no /dev/vda"
