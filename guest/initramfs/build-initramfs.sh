@@ -11,6 +11,9 @@
 # atomically, so a VM booting from it meanwhile never sees half a file.
 # Last line on stdout: the path of the initramfs.
 set -euo pipefail
+# One compound command, read whole before it runs: editing this file
+# while it runs cannot change what the running copy does.
+{
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -78,3 +81,5 @@ fi
 echo "build-initramfs: $(stat -c %s "$out") bytes, $ntests guest test(s)," \
 	"${#adds[@]} extra file(s)" >&2
 echo "$out"
+exit
+}

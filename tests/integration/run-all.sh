@@ -10,6 +10,9 @@
 # The tests need KVM: where /dev/kvm is not usable this script re-runs
 # itself under scripts/mmvm-host, so all of them share one outer VM.
 set -uo pipefail
+# One compound command, read whole before it runs: editing this file
+# while it runs cannot change what the running copy does.
+{
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -64,3 +67,5 @@ printf '  %s\n' "${results[@]}"
 [ "$skipped" = 0 ] || echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+exit
+}
