@@ -13,6 +13,7 @@
 
 #define CPUID_MAX_ENTRIES	256
 #define CPUID_HYPERVISOR	(1u << 31)	/* leaf 1 ECX */
+#define CPUID_TSC_DEADLINE	(1u << 24)	/* leaf 1 ECX */
 
 #define MSR_IA32_MISC_ENABLE	0x1a0
 #define MSR_MTRR_DEF_TYPE	0x2ff
@@ -67,6 +68,9 @@ int vcpu_init_cpuid(struct vcpu *v, char *err, size_t errlen)
 	size_t size;
 	int ret;
 
+	bool tsc_deadline = ioctl(v->vm->kvm_fd, KVM_CHECK_EXTENSION,
+				  KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+
 	if (!sup)
 		return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID");
 	size = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
@@ -82,6 +86,12 @@ int vcpu_init_cpuid(struct vcpu *v, char *err, size_t errlen)
 			/* Initial APIC id in EBX[31:24]; we are a guest. */
 			e->ebx = (e->ebx & 0x00ffffff) | (v->id << 24);
 			e->ecx |= CPUID_HYPERVISOR;
+			/* The in-kernel LAPIC emulates TSC-deadline mode, but
+			 * KVM leaves advertising it to us. With it the guest
+			 * skips calibrating the LAPIC timer against the PIT,
+			 * which fails on a slow (nested, loaded) host. */
+			if (tsc_deadline)
+				e->ecx |= CPUID_TSC_DEADLINE;
 			break;
 		case 0xb:
 		case 0x1f:
