@@ -13,8 +13,8 @@
 # The guest (mmvm.test=bench, guest/initramfs/tests/bench.sh) runs the
 # TCP request/response and the 4K random read workloads; "rr server" here
 # answers it and snapshots the KVM counters at the guest's marks
-# (bench/hook.sh). Per run DIR gets <id>.log (timestamped console),
-# <id>.net-begin, <id>.net-end, <id>.blk-begin, ... (counters) and for mmvm
+# (bench/rr/kvm_snapshot.c). Per run DIR gets <id>.log (timestamped console),
+# <id>.idle-begin, <id>.idle-end, <id>.net-begin, ... (counters), for mmvm
 # <id>.mmvm-stats. DIR/runs lists "<id> <config> <rep> <exit status>".
 #
 # Configurations:
@@ -97,7 +97,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Histograms the hook reads at each *-end mark (see bench/hook.sh):
+# Histograms rr server reads at each mark (bench/rr/kvm_snapshot.c):
 # exit reasons, MSR accesses (x2APIC EOI, TSC deadline), MMIO addresses
 # (LAPIC, device registers, doorbells), port I/O, exits to userspace and
 # injected interrupt vectors.
@@ -136,10 +136,7 @@ disk=$scratch/disk.img
 dd if=/dev/zero of="$disk" bs=1M count="$disk_mb" 2>/dev/null ||
 	die "cannot create a $disk_mb MiB disk in $scratch"
 
-BENCH_STATE=$state
-export BENCH_STATE
-here=$(cd "$(dirname "$0")" && pwd)
-"$tools/rr" server "$port" "$here/hook.sh" 2>>"$out/rr-server.log" &
+"$tools/rr" server "$port" "$state" 2>>"$out/rr-server.log" &
 server_pid=$!
 
 cmdline="console=ttyS0 quiet mmvm.test=bench bench.secs=$secs"

@@ -6,7 +6,7 @@ the data file gnuplot draws docs/benchmarks.png from).
 
 Per run (RESULTS_DIR/runs: "<id> <config> <rep> <status>") it reads:
   <id>.log            "[seconds] line" console, with BENCH-RESULT lines
-  <id>.<mark>         counters at the guest's marks (bench/hook.sh):
+  <id>.<mark>         counters at the guest's marks (bench/rr/kvm_snapshot.c):
                       "kvm <name> <value>", "mem VmHWM <kB>",
                       "hist <event>" + "  { key: v, ... } hitcount: n"
   <id>.mmvm-stats     mmvm --stats (cross-check of the totals)

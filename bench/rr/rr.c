@@ -1,11 +1,11 @@
 /*
  * rr: a TCP request/response benchmark (what netperf TCP_RR measures).
  *
- *   rr server PORT [HOOK]      answer each 32-byte request with 1024 bytes
+ *   rr server PORT [STATEDIR]  answer each 32-byte request with 1024 bytes
  *   rr client HOST PORT SECS   one outstanding transaction at a time, for
  *                              SECS seconds; prints transactions/s
- *   rr mark HOST PORT TAG      ask the server to run "HOOK TAG" and wait
- *                              until it has finished
+ *   rr mark HOST PORT TAG      ask the server to snapshot the KVM counters
+ *                              (kvm_snapshot.c, STATEDIR), wait until done
  *
  * netperf is not packaged in Debian, hence this tool. Both sides set
  * TCP_NODELAY, so every request and every response is one segment train
@@ -14,9 +14,9 @@
  *
  * "mark" lets the benchmark snapshot the host's KVM counters exactly at the
  * edges of a guest workload: the guest runs "rr mark ... net-begin", the
- * server runs the hook (which reads the counters) while the guest waits,
- * and only then replies. A mark is an ordinary 32-byte request starting
- * with "MMVM-MARK ", so it costs one short connection.
+ * server reads the counters while the guest waits, and only then replies.
+ * A mark is an ordinary 32-byte request starting with "MMVM-MARK ", so it
+ * costs one short connection. Without STATEDIR marks are only answered.
  *
  * Machine-readable result line of the client:
  *   RR trans=<n> secs=<s> rate=<trans/s> lat_us=<mean latency>
@@ -32,9 +32,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kvm_snapshot.h"
 
 #define REQ_SIZE	32
 #define RESP_SIZE	1024
@@ -118,39 +119,7 @@ static unsigned int parse_uint(const char *s, const char *what,
 	return v;
 }
 
-/* Runs "hook tag" and waits for it; the server keeps serving whatever the
- * hook does, so a failing hook is reported, not fatal. */
-static void run_hook(const char *hook, const char *tag)
-{
-	pid_t pid;
-	int status;
-
-	if (!hook) {
-		fprintf(stderr, "rr: mark '%s' (no hook)\n", tag);
-		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "rr: fork: %s\n", strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		execl(hook, hook, tag, (char *)NULL);
-		fprintf(stderr, "rr: exec %s: %s\n", hook, strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			fprintf(stderr, "rr: waitpid: %s\n", strerror(errno));
-			return;
-		}
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fprintf(stderr, "rr: hook %s %s failed (status 0x%x)\n",
-			hook, tag, status);
-}
-
-/* Mark tags go to a hook's argv: keep them to a harmless alphabet. */
+/* Mark tags become file names: keep them to a harmless alphabet. */
 static void extract_tag(const char *req, char *tag, size_t taglen)
 {
 	size_t i, n = 0;
@@ -169,7 +138,7 @@ static void extract_tag(const char *req, char *tag, size_t taglen)
 		snprintf(tag, taglen, "unnamed");
 }
 
-static void serve_connection(int fd, const char *hook)
+static void serve_connection(int fd, const char *state)
 {
 	char req[REQ_SIZE], resp[RESP_SIZE];
 	unsigned long long trans = 0;
@@ -187,7 +156,8 @@ static void serve_connection(int fd, const char *hook)
 			char tag[REQ_SIZE];
 
 			extract_tag(req, tag, sizeof(tag));
-			run_hook(hook, tag);
+			if (state)
+				kvm_snapshot(state, tag);
 			write_full(fd, resp, sizeof(resp));
 			return;
 		}
@@ -207,14 +177,14 @@ static void serve_connection(int fd, const char *hook)
 static void __attribute__((noreturn)) cmd_server(int argc, char **argv)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET };
-	const char *hook;
+	const char *state;
 	int lfd, one = 1;
 
 	if (argc < 1 || argc > 2)
-		die("usage: rr server PORT [HOOK]");
+		die("usage: rr server PORT [STATEDIR]");
 	addr.sin_port = htons(parse_uint(argv[0], "port", 65535));
 	addr.sin_addr.s_addr = htonl(INADDR_ANY);
-	hook = argc == 2 ? argv[1] : NULL;
+	state = argc == 2 ? argv[1] : NULL;
 
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd < 0)
@@ -235,7 +205,7 @@ static void __attribute__((noreturn)) cmd_server(int argc, char **argv)
 				continue;
 			die("accept: %s", strerror(errno));
 		}
-		serve_connection(fd, hook);
+		serve_connection(fd, state);
 		close(fd);
 	}
 }
@@ -323,7 +293,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "mark"))
 		return cmd_mark(argc - 2, argv + 2);
 	fprintf(stderr,
-		"usage: rr server PORT [HOOK]\n"
+		"usage: rr server PORT [STATEDIR]\n"
 		"       rr client HOST PORT SECONDS\n"
 		"       rr mark HOST PORT TAG\n");
 	return 2;

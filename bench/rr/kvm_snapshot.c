@@ -1,0 +1,192 @@
+/*
+ * The host side of "rr mark": snapshot the running VM's KVM counters while
+ * the guest waits for the mark's reply, so the snapshot sits exactly at the
+ * edge of the guest's workload. It is done here, in C, rather than by a
+ * shell hook because under the nested harness the outer machine's CPU is
+ * emulated: a hook's fork/exec chain took seconds there, the guest sat
+ * idle meanwhile, and those seconds ended up in the workload's window.
+ *
+ * State directory DIR (written by bench/inner.sh):
+ *   pid      the VMM's pid (bench/stamp -p)
+ *   run      output prefix of the current run
+ *   tracing  tracefs mount point (optional)
+ *   hists    "<kvm event> <hist trigger spec>" per line (optional)
+ * Output <prefix>.<tag>:
+ *   time <epoch seconds>
+ *   kvm <name> <value>     every counter of /sys/kernel/debug/kvm/<pid>-<fd>/
+ *                          (the statistics KVM_GET_STATS_FD exposes, vCPUs
+ *                          summed), for any VMM alike
+ *   mem VmHWM|VmRSS <kB>   the VMM's resident memory
+ *   hist <event>           then "  { key: value, ... } hitcount: n" lines:
+ *                          the tracefs histogram since the last *-begin
+ *                          mark (a *-begin mark clears them and records no
+ *                          histogram)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kvm_snapshot.h"
+
+#define KVM_DEBUGFS	"/sys/kernel/debug/kvm"
+
+/* Reads the first line of DIR/NAME into buf, without its newline. */
+static int read_line(const char *dir, const char *name, char *buf,
+		     size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Every numeric file of the VM's debugfs directory. */
+static void write_counters(FILE *out, const char *pid)
+{
+	char prefix[64], vmdir[512], line[128];
+	struct dirent *d, *e;
+	DIR *top, *vm;
+
+	snprintf(prefix, sizeof(prefix), "%s-", pid);
+	top = opendir(KVM_DEBUGFS);
+	if (!top)
+		return;
+	while ((d = readdir(top))) {
+		if (strncmp(d->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(vmdir, sizeof(vmdir), KVM_DEBUGFS "/%s", d->d_name);
+		vm = opendir(vmdir);
+		if (!vm)
+			continue;
+		while ((e = readdir(vm))) {
+			char *end;
+
+			if (e->d_name[0] == '.' ||
+			    read_line(vmdir, e->d_name, line, sizeof(line)))
+				continue;
+			strtoull(line, &end, 10);
+			if (end != line && *end == '\0')
+				fprintf(out, "kvm %s %s\n", e->d_name, line);
+		}
+		closedir(vm);
+	}
+	closedir(top);
+}
+
+static void write_memory(FILE *out, const char *pid)
+{
+	char path[64], line[256];
+	unsigned long kb;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmHWM: %lu", &kb) == 1)
+			fprintf(out, "mem VmHWM %lu\n", kb);
+		else if (sscanf(line, "VmRSS: %lu", &kb) == 1)
+			fprintf(out, "mem VmRSS %lu\n", kb);
+	}
+	fclose(f);
+}
+
+/* For each "event spec" line of DIR/hists: clear the histogram (begin
+ * marks) or copy its entries to out. */
+static void do_hists(const char *dir, FILE *out, bool clear)
+{
+	char tracing[1024], path[4096], line[1024];
+	FILE *hists, *f;
+
+	if (read_line(dir, "tracing", tracing, sizeof(tracing)))
+		return;
+	snprintf(path, sizeof(path), "%s/hists", dir);
+	hists = fopen(path, "r");
+	if (!hists)
+		return;
+	while (fgets(line, sizeof(line), hists)) {
+		char event[128], spec[512];
+
+		if (sscanf(line, "%127s %511s", event, spec) != 2)
+			continue;
+		if (clear) {
+			snprintf(path, sizeof(path),
+				 "%s/events/kvm/%s/trigger", tracing, event);
+			f = fopen(path, "a");
+			if (f) {
+				fprintf(f, "%s:clear\n", spec);
+				fclose(f);
+			}
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/events/kvm/%s/hist",
+			 tracing, event);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		fprintf(out, "hist %s\n", event);
+		while (fgets(line, sizeof(line), f))
+			if (line[0] == '{')
+				fprintf(out, "  %s", line);
+		fclose(f);
+	}
+	fclose(hists);
+}
+
+int kvm_snapshot(const char *dir, const char *tag)
+{
+	char pid[32], prefix[2048], path[4200], tmp[4300];
+	bool begin = has_suffix(tag, "-begin");
+	struct timespec now;
+	FILE *out;
+
+	if (read_line(dir, "pid", pid, sizeof(pid)) ||
+	    read_line(dir, "run", prefix, sizeof(prefix))) {
+		fprintf(stderr, "rr: mark %s: no current run in %s\n", tag, dir);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s.%s", prefix, tag);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* Clear first, then read the counters: the histograms then cover
+	 * no more than the counters do. */
+	if (begin)
+		do_hists(dir, NULL, true);
+	out = fopen(tmp, "w");
+	if (!out) {
+		fprintf(stderr, "rr: %s: %s\n", tmp, strerror(errno));
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(out, "time %lld.%09ld\n", (long long)now.tv_sec, now.tv_nsec);
+	write_counters(out, pid);
+	write_memory(out, pid);
+	if (!begin)
+		do_hists(dir, out, false);
+	if (fclose(out) || rename(tmp, path)) {
+		fprintf(stderr, "rr: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
