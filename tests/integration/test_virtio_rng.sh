@@ -7,6 +7,7 @@
 # Env: MMVM_RNG_VERSIONS (default "2 3"), and lib.sh's.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -uo pipefail
+RUN_GUEST_TIMEOUT=${RUN_GUEST_TIMEOUT_RNG:-300}
 versions=${MMVM_RNG_VERSIONS:-2 3}
 
 require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
