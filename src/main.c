@@ -96,23 +96,33 @@ static void install_signals(void)
 	vcpu_init_signals();
 }
 
+/* --stats FILE is opened before the guest runs, so a bad path fails at
+ * once instead of after a long run. */
+static FILE *stats_file;
+
+static int open_stats(const struct mmvm_config *cfg, char *err)
+{
+	if (!cfg->stats_path)
+		return 0;
+	stats_file = strcmp(cfg->stats_path, "-") ?
+		     fopen(cfg->stats_path, "w") : stderr;
+	if (!stats_file) {
+		snprintf(err, ERRLEN, "--stats %s: %s", cfg->stats_path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void write_stats(struct vm *vm)
 {
-	FILE *f;
-
-	if (!vm->cfg->stats_path)
+	if (!stats_file)
 		return;
-	f = strcmp(vm->cfg->stats_path, "-") ? fopen(vm->cfg->stats_path, "w")
-					      : stderr;
-	if (!f) {
-		fprintf(stderr, "mmvm: --stats %s: %s\n", vm->cfg->stats_path,
-			strerror(errno));
-		return;
-	}
-	kvm_stats_dump(vm, f);
-	virtio_devices_print_stats(vm, f);
-	if (f != stderr)
-		fclose(f);
+	kvm_stats_dump(vm, stats_file);
+	virtio_devices_print_stats(vm, stats_file);
+	if (stats_file != stderr)
+		fclose(stats_file);
+	stats_file = NULL;
 }
 
 /* Everything that needs no KVM: options, files, sizes. */
@@ -129,7 +139,7 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 		snprintf(err, ERRLEN, "%s", tmp);
 		return -1;
 	}
-	if (loader_check(vm, cfg, err, ERRLEN))
+	if (loader_check(vm, cfg, err, ERRLEN) || open_stats(cfg, err))
 		return -1;
 	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s", cfg->cmdline);
 	/* No ACPI: have Linux reboot through the i8042, which we catch. */

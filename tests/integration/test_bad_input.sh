@@ -78,6 +78,7 @@ expect "too many disks" "too many disks" "${K[@]}" \
 expect "too many nets" "too many network" "${K[@]}" \
 	--net tap=a --net tap=b --net tap=c --net tap=d --net tap=e
 expect "bad disk flag" "unknown flag" "${K[@]}" --disk "$W/random,rw"
+expect "--stats unwritable" "--stats .*No such file" "${K[@]}" --stats "$W/no/such/dir/stats"
 expect "bad mac" "bad mac" "${K[@]}" --net tap=t0,mac=zz:00:00:00:00:00
 
 if [ "$have_kvm" = 0 ]; then
