@@ -76,6 +76,8 @@ WHY = {
     "IOIO": ("port I/O: legacy PIC/PIT/serial accesses", "not expected "
              "in the loop; serial output would show up here"),
     "IO_INSTRUCTION": ("port I/O", "as IOIO"),
+    "CPUID": ("CPUID instructions in the guest (always intercepted)",
+              "nothing on the device side; only fewer CPUID calls"),
 }
 
 # Linux's local APIC timer vector and legacy IRQ 0 (PIT): timer ticks.
@@ -676,14 +678,54 @@ def main():
 
     w("## What still exits per transaction in v3")
     w("")
+    io = io_path("mmvm-v3", "net") if have_hist else None
     rc = reasons("mmvm-v3", "net") if have_hist else {}
-    if rc:
-        for n, v in sorted(rc.items(), key=lambda x: -x[1]):
-            if v < 0.05:
-                continue
+    if io and io["notify"] is not None:
+        def g(k):
+            return fmt(io[k], 2, False)
+        w("Measured on mmvm v3 (MSI + doorbells), TCP_RR, per transaction:")
+        w("")
+        w("- **Notifications, %s** (doorbell writes): each is an MMIO "
+          "exit that KVM completes in the kernel (ioeventfd), so it never "
+          "reaches mmvm, but it is still a world switch. Would remove it: "
+          "a device that polls its rings while busy (vhost-style busy "
+          "polling, or virtio's notification suppression kept on for "
+          "longer by the device) so the driver sees notifications "
+          "disabled and does not write." % g("notify"))
+        w("- **Device interrupts, %s**: MSI, injected by KVM straight "
+          "from the irqfd, no exit to deliver them; what each one still "
+          "costs is its EOI (below) and the halt it ends. Would remove "
+          "them: NAPI/interrupt coalescing or busy polling in the guest "
+          "(`net.core.busy_poll`)." % g("dev_irq"))
+        w("- **EOI writes, %s** (xAPIC EOI register, all vectors incl. "
+          "the timer's): an MMIO exit each. Would remove them: PV EOI "
+          "(KVM_FEATURE_PV_EOI in mmvm's CPUID: the guest skips the EOI "
+          "write for edge-triggered interrupts, which MSIs are), or "
+          "hardware APIC virtualization (AVIC/APICv, not available "
+          "nested here)." % g("eoi"))
+        w("- **ISR reads %s, ISR ACKs %s, exits to mmvm %s**: the legacy "
+          "path's exits (status read and acknowledge, both handled in "
+          "mmvm's userspace) that v3's MSI removed; compare mmvm v2 in "
+          "the I/O path table." % (g("isr_read"), g("isr_ack"),
+                                   g("to_vmm")))
+        hlt = med([r.per_op("net", "halt_exits") for r in
+                   by.get("mmvm-v3") or []])
+        w("- **HLT**: the vCPU halts while it waits for each response "
+          "(raw %s per transaction here, most of it timer ticks waking "
+          "the idle vCPU; at least one per transaction belongs to the "
+          "request itself). Would remove it: guest halt polling "
+          "(cpuidle-haltpoll) or `idle=poll`, trading CPU time for "
+          "latency." % fmt(hlt, 2, False))
+        other = [(n, v) for n, v in sorted(rc.items(), key=lambda x: -x[1])
+                 if v >= 0.05 and n not in ("NPF", "HLT")]
+        for n, v in other:
             cause, fix = WHY.get(n, ("not classified", "unknown"))
-            w("- **%s, %.2f per transaction**: %s. Would remove it: %s." %
-              (n, v, cause, fix))
+            w("- **%s exits, %.2f** (exit reason, background removed): "
+              "%s. Would remove it: %s." % (n, v, cause, fix))
+        w("- **Timer ticks** (background, %s exits/s while idle): the "
+          "guest kernel ticks periodically (HZ_PERIODIC in the project's "
+          "tinyconfig); NO_HZ_IDLE would stop the tick while the vCPU "
+          "halts." % fmt(rows["mmvm-v3"]["idle"], 0, False))
     elif rows.get("mmvm-v3", {}).get("x_rr"):
         k = rows["mmvm-v3"]["kinds"]
         w("- %s exits per transaction: HLT %s, host interrupts %s, to "
