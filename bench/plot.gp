@@ -1,7 +1,8 @@
 # gnuplot script for docs/benchmarks.png, fed by bench/report.py's data file:
 #   gnuplot -e "dat='FILE'; png='OUT.png'" bench/plot.gp
 # Left: TCP_RR trans/s (median, min-max bars). Right: exits per transaction,
-# stacked by kind.
+# stacked: the I/O path's exact parts (notifications, EOIs, exits to the
+# VMM) and the rest (HLT, timer ticks, ...).
 set terminal pngcairo size 1200,560 font "DejaVu Sans,10"
 set output png
 set multiplot layout 1,2 title "TCP request/response (32 B / 1024 B), nested KVM: mmvm vs QEMU"
@@ -19,9 +20,8 @@ set key below horizontal noenhanced
 set style data histogram
 set style histogram rowstacked
 set boxwidth 0.6 relative
-plot dat using 5:xtic(1) title "HLT" lc rgb "#4878a8", \
-     '' using 6 title "host interrupt" lc rgb "#e49444", \
-     '' using 7 title "MMIO to VMM" lc rgb "#d1615d", \
-     '' using 8 title "port I/O to VMM" lc rgb "#85b6b2", \
-     '' using 9 title "other (in-kernel MMIO, MSR, ...)" lc rgb "#6a9f58"
+plot dat using 5:xtic(1) title "notifications" lc rgb "#4878a8", \
+     '' using 6 title "EOI writes" lc rgb "#e49444", \
+     '' using 7 title "exits to the VMM (ISR read/ACK)" lc rgb "#d1615d", \
+     '' using 8 title "other: HLT, timer ticks, interrupt window, ..." lc rgb "#6a9f58"
 unset multiplot
