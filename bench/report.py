@@ -421,8 +421,12 @@ def main():
           "dozens of ticks, one that lasts ~100 µs on hardware almost none. "
           "So the guest also sleeps through an idle window, the host "
           "measures that background rate, and the tables give exits per "
-          "operation both raw and with background × duration removed; the "
-          "latter is the figure to compare with other machines.")
+          "operation both raw and with background × duration removed. "
+          "That removal is approximate (ticks that arrive while the vCPU is "
+          "busy cause no HLT, so HLT goes below zero once the idle rate is "
+          "subtracted); the exact, machine-independent figures are the I/O "
+          "path counts (notifications, device interrupts, ISR reads and "
+          "ACKs, EOIs, exits to the VMM), which timer ticks do not touch.")
         w("")
     w("## Results")
     w("")
@@ -711,11 +715,10 @@ def main():
         hlt = med([r.per_op("net", "halt_exits") for r in
                    by.get("mmvm-v3") or []])
         w("- **HLT**: the vCPU halts while it waits for each response "
-          "(raw %s per transaction here, most of it timer ticks waking "
-          "the idle vCPU; at least one per transaction belongs to the "
-          "request itself). Would remove it: guest halt polling "
-          "(cpuidle-haltpoll) or `idle=poll`, trading CPU time for "
-          "latency." % fmt(hlt, 2, False))
+          "(raw %s per transaction here: about one is the wait for the "
+          "response itself, the rest timer ticks waking the idle vCPU). "
+          "Would remove it: guest halt polling (cpuidle-haltpoll) or "
+          "`idle=poll`, trading CPU time for latency." % fmt(hlt, 2, False))
         other = [(n, v) for n, v in sorted(rc.items(), key=lambda x: -x[1])
                  if v >= 0.05 and n not in ("NPF", "HLT")]
         for n, v in other:
