@@ -403,6 +403,13 @@ def main():
        if meta.get("nested") == "yes" else "", meta.get("mem", "512M"),
        meta.get("secs", "?"), nreps))
     w("")
+    if "commit" in meta:
+        w("Source tree: commit %s; guest kernel `%s` (%s); benchmark "
+          "initramfs %s." % (meta["commit"],
+                             meta.get("guest_kernel", "?").split()[0],
+                             (meta.get("guest_kernel", "?").split() +
+                              ["?"])[1], meta.get("guest_initrd", "?")))
+        w("")
     if meta.get("nested") == "yes":
         w("**Absolute numbers are not bare-metal numbers.** The KVM host "
           "here is itself a guest of QEMU's software CPU emulator, so every "
