@@ -159,8 +159,10 @@ for v in 2 3; do
 	[ -f "$work/v$v.stats" ] || continue
 	boot "v${v}zero" 0 "" --virtio-version "$v" || { fail "v$v zero-read boot"; continue; }
 	line="v$v:"
-	for k in vcpu.exits vcpu.mmio_exit_user vcpu.mmio_exit_kernel \
-		 vcpu.halt_exits vcpu.irq_injections blk0.isr_reads \
+	# mmio_exits: exits to userspace for MMIO (register accesses);
+	# insn_emulation: MMIO handled in the kernel (ioeventfds) is emulated.
+	for k in vcpu.exits vcpu.mmio_exits vcpu.insn_emulation \
+		 vcpu.halt_exits vcpu.irq_exits vcpu.irq_injections blk0.isr_reads \
 		 blk0.notifies_0 blk0.doorbells_kvm_0 blk0.irqs_legacy \
 		 blk0.irqs_msi_1; do
 		d=$(( $(kstat "v$v" "$k") - $(kstat "v${v}zero" "$k") ))
