@@ -5,7 +5,8 @@
 #
 # Last line on stdout: the path of the bzImage. Progress goes to stderr.
 #
-# Config: `make tinyconfig` + guest/kernel/config.fragment, then every line
+# Config: `make tinyconfig` + guest/kernel/config.fragment (allnoconfig
+# style: what the fragment does not ask for stays off), then every line
 # of the fragment is checked against the final .config (after patching).
 # Patches: guest/kernel/patches/*.patch, applied with patch -p1 in name order.
 #
@@ -26,6 +27,9 @@
 #
 # Environment: MMVM_CACHE, MMVM_KERNEL_SOURCE (tarball), MMVM_JOBS.
 set -euo pipefail
+# One compound command, read whole before it runs: editing this file
+# while it runs cannot change what the running copy does.
+{
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -155,12 +159,16 @@ fresh_tree() {
 	rm -rf "$cache/tmp/old-tree.$$" 9>&- &
 }
 
-# tinyconfig + fragment. Redone in place when the fragment changes: Kbuild
-# then rebuilds only what the changed options touch.
+# tinyconfig + fragment, merged the way tinyconfig itself is made: as
+# KCONFIG_ALLCONFIG for allnoconfig (merge_config.sh -n), so that options
+# the fragment makes visible (IPv6 under INET, input under TTY...) default
+# to off instead of to their usual "y". Redone in place when the fragment
+# changes: Kbuild then rebuilds only what the changed options touch.
 configure_tree() {
 	log "configuring: tinyconfig + $(basename "$fragment")"
 	kmake tinyconfig
-	(cd "$tree" && run_logged scripts/kconfig/merge_config.sh -m .config "$fragment")
+	(cd "$tree" && ARCH=x86_64 run_logged scripts/kconfig/merge_config.sh \
+		-n .config "$fragment")
 	kmake olddefconfig
 	sha256sum <"$fragment" >"$work/fragment_hash"
 }
@@ -230,3 +238,5 @@ rm -rf "$out_dir"
 mv -T "$stage" "$out_dir"
 log "built in $(($(date +%s) - start)) s wall"
 publish
+exit
+}
