@@ -235,8 +235,10 @@ int main(int argc, char **argv)
 
 	host_term_raw();
 	/* stdin may be /dev/null or a file, which epoll refuses: no input
-	 * then, which is fine. */
-	event_loop_add(vm->io, STDIN_FILENO, EPOLLIN, stdin_ready, vm);
+	 * then, which is fine. With --console virtio, stdin belongs to hvc0
+	 * (the virtio console registered it) and the serial only writes. */
+	if (!cfg.virtio_console)
+		event_loop_add(vm->io, STDIN_FILENO, EPOLLIN, stdin_ready, vm);
 	if (event_loop_start(vm->io) < 0) {
 		free_vm(vm);
 		return die("cannot start the I/O thread");
