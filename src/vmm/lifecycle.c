@@ -34,7 +34,7 @@ void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 
 	pthread_mutex_lock(&vm->exit.lock);
 	if (!vm->exit.requested) {
-		vm->exit.requested = true;
+		__atomic_store_n(&vm->exit.requested, true, __ATOMIC_RELEASE);
 		vm->exit.status = status;
 		va_start(ap, fmt);
 		vsnprintf(vm->exit.msg, sizeof(vm->exit.msg), fmt, ap);

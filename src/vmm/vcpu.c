@@ -193,6 +193,12 @@ static void *vcpu_thread(void *arg)
 		}
 		if (!handle_exit(v))
 			break;
+		/* Once the VM is ending (i8042 reset, power-off message, ...)
+		 * the guest must not run on: a real machine resets at once,
+		 * while Linux would go on to its next reboot method (a jump
+		 * to the absent BIOS in real mode). */
+		if (__atomic_load_n(&v->vm->exit.requested, __ATOMIC_ACQUIRE))
+			break;
 	}
 	return NULL;
 }
