@@ -6,7 +6,6 @@
 #   bench/inner.sh --out DIR --kernel BZIMAGE --initrd INITRAMFS
 #                  [--mmvm BIN] [--qemu BIN] [--tools DIR]
 #                  [--configs LIST] [--reps N] [--secs N] [--disk-mb N]
-#                  [--msi-only-cmdline "GUEST KERNEL PARAMS"]
 #
 # For each repetition, boots every configuration once, in the same order
 # (A B C ... A B C ...), with the same kernel, initramfs, 1 vCPU and 512M.
@@ -21,9 +20,8 @@
 #   qemu-pci     QEMU -M q35, virtio-net-pci + virtio-blk-pci (MSI-X)
 #   qemu-mmio    QEMU -M microvm, virtio-mmio (legacy interrupt line)
 #   mmvm-v2      mmvm --virtio-version 2 (legacy interrupt, QueueNotify)
-#   mmvm-v3-msi  mmvm v3, MSI, notifications through QueueNotify (needs
-#                --msi-only-cmdline: the guest parameter that makes the
-#                driver ignore the doorbells; skipped without it)
+#   mmvm-v3-msi  mmvm v3 --no-doorbells: MSI, notifications through
+#                QueueNotify (the device offers no doorbell page)
 #   mmvm-v3      mmvm v3, MSI + per-queue doorbells
 #   mmvm-v3-nomsi mmvm v3 --no-msi: doorbells, legacy interrupt (extra)
 # Needs: ip (iproute2) or busybox tunctl, mount, dd, and qemu-system-x86_64
@@ -32,7 +30,7 @@ set -u
 
 out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
 configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-v3-msi,mmvm-v3
-reps=3 secs=10 disk_mb=256 msi_only_cmdline=
+reps=3 secs=10 disk_mb=256
 tap=mmvmbench0 host_ip=10.0.3.1 guest_ip=10.0.3.15 port=5201
 mem=512M
 
@@ -52,7 +50,6 @@ while [ $# -gt 0 ]; do
 	--reps) reps=$2 ;;
 	--secs) secs=$2 ;;
 	--disk-mb) disk_mb=$2 ;;
-	--msi-only-cmdline) msi_only_cmdline=$2 ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift 2
@@ -203,27 +200,17 @@ run_config() {
 			-device virtio-blk-device,drive=d0 ;;
 	mmvm-*)
 		[ -x "$mmvm" ] || { skip "$config" "no $mmvm"; return; }
-		extra=
 		case "$config" in
 		mmvm-v2) vflags="--virtio-version 2" ;;
 		mmvm-v3) vflags="--virtio-version 3" ;;
 		mmvm-v3-nomsi) vflags="--virtio-version 3 --no-msi" ;;
-		mmvm-v3-msi)
-			# The device always offers doorbells in v3; only
-			# the guest can decline them, with a driver
-			# parameter (--msi-only-cmdline).
-			if [ -z "$msi_only_cmdline" ]; then
-				skip "$config" "not separable: v3 devices always offer doorbells and the guest driver has no switch to decline them"
-				return
-			fi
-			vflags="--virtio-version 3"
-			extra=" $msi_only_cmdline" ;;
+		mmvm-v3-msi) vflags="--virtio-version 3 --no-doorbells" ;;
 		*) skip "$config" "unknown configuration"; return ;;
 		esac
 		run_one "$id" "$config" "$rep" "$mmvm" --kernel "$kernel" \
 			--initrd "$initrd" --mem "$mem" --cpus 1 $vflags \
 			--net "tap=$tap,mac=$mac" --disk "$disk" \
-			--stats "$out/$id.mmvm-stats" --cmdline "$cmdline$extra" ;;
+			--stats "$out/$id.mmvm-stats" --cmdline "$cmdline" ;;
 	*) skip "$config" "unknown configuration" ;;
 	esac
 }

@@ -257,6 +257,10 @@ int main(int argc, char **argv)
 	if (watch.len)
 		fputc('\n', stderr);
 	fprintf(stderr, "mmvm: %s\n", vm->exit.msg);
+	/* A guest stopped from outside may have been hung: say where. */
+	if (status == MMVM_EXIT_TIMEOUT || status == MMVM_EXIT_SIGNAL)
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			vcpu_dump_state(vm->vcpus[i], stderr);
 	fprintf(stderr, "mmvm: ran %.3f s\n",
 		(double)(vm_now_ns() - vm->start_ns) / 1e9);
 	write_stats(vm);

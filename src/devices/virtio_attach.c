@@ -49,6 +49,7 @@ struct virtio_mmio_dev *virtio_attach(struct vm *vm,
 	struct virtio_mmio_config cfg = {
 		.version = vm->cfg->virtio_version,
 		.msi = vm->cfg->virtio_msi,
+		.no_doorbells = !vm->cfg->virtio_doorbells,
 	};
 	struct virtio_attached *a;
 	char entry[80];

@@ -217,7 +217,7 @@ static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q)
 			 " (queue %u)", addr, q->index);
 		return fail(h, what, ret);
 	}
-	if (h->t->cfg.version < 3)
+	if (h->t->cfg.version < 3 || h->t->cfg.no_doorbells)
 		return 0;
 
 	if (watched_eventfd(h, on_doorbell, q, &q->doorbell_fd))

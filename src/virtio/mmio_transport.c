@@ -401,6 +401,8 @@ static uint32_t read_reg(struct virtio_mmio_dev *t, uint64_t off, bool *ok)
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		if (!v3)
 			break;		/* write-only in v2 */
+		if (t->cfg.no_doorbells)
+			return 0;	/* spec: layout 0 = no doorbells */
 		return (VIRTIO_MMIO_DOORBELL_SCALE << 16) |
 		       VIRTIO_MMIO_DOORBELL_BASE;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
@@ -505,7 +507,8 @@ static bool write_doorbell(struct virtio_mmio_dev *t, uint64_t off,
 	uint64_t q = (off - VIRTIO_MMIO_DOORBELL_BASE) /
 		     VIRTIO_MMIO_DOORBELL_SCALE;
 
-	if (len != 4 || off % VIRTIO_MMIO_DOORBELL_SCALE ||
+	if (t->cfg.no_doorbells || len != 4 ||
+	    off % VIRTIO_MMIO_DOORBELL_SCALE ||
 	    q >= virtio_mmio_num_queues(t))
 		return false;
 	/* Normally an ioeventfd catches this in the kernel; this write came

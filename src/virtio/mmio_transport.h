@@ -169,6 +169,9 @@ struct virtio_mmio_config {
 	unsigned int version;	/* 2 or 3 */
 	bool msi;		/* v3 only: offer MSI (false: legacy IRQ +
 				 * doorbells) */
+	bool no_doorbells;	/* v3 only: QueueNotify reads 0, no doorbell
+				 * page; the driver notifies through
+				 * QueueNotify as in v2 */
 };
 
 struct virtio_mmio_dev {

@@ -30,6 +30,7 @@ struct mmvm_config {
 
 	unsigned int virtio_version;	/* 2 or 3 (default) */
 	bool virtio_msi;		/* v3: offer MSI (default true) */
+	bool virtio_doorbells;		/* v3: offer doorbells (default true) */
 
 	unsigned int nr_disks;
 	struct disk_config disks[MMVM_MAX_DISKS];

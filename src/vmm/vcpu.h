@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmm/vm.h"
 
@@ -33,6 +34,10 @@ void vcpu_init_signals(void);
 int vcpu_start(struct vcpu *v);
 /* Kicks the vCPU out of the guest and joins its thread. */
 void vcpu_stop(struct vcpu *v);
+
+/* Prints a stopped vCPU's registers, pending events, LAPIC IRR/ISR and the
+ * code bytes at RIP (vcpu_dump.c). Only call after vcpu_stop(). */
+void vcpu_dump_state(struct vcpu *v, FILE *f);
 
 /* Register and CPUID setup (vcpu_init.c). */
 int vcpu_init_cpuid(struct vcpu *v, char *err, size_t errlen);

@@ -52,7 +52,7 @@ static void test_all_options(void)
 {
 	CHECK_EQ(parse("--kernel=bz --initrd ird --cmdline=quiet --mem 1G --cpus 4 "
 		       "--disk a.img --disk b.img,ro,direct --net tap=tap0,mac=52:54:00:12:34:56 "
-		       "--net tap=tap1 --console virtio --rng --virtio-version 2 --no-msi "
+		       "--net tap=tap1 --console virtio --rng --virtio-version 3 --no-msi --no-doorbells "
 		       "--stats - --timeout 30"), CLI_RUN);
 	CHECK(!strcmp(cfg.initrd, "ird"));
 	CHECK(!strcmp(cfg.cmdline, "quiet"));
@@ -69,8 +69,8 @@ static void test_all_options(void)
 	CHECK_EQ(cfg.nets[0].mac[5], 0x56);
 	CHECK(!cfg.nets[1].mac_set);
 	CHECK(cfg.virtio_console && cfg.virtio_rng);
-	CHECK_EQ(cfg.virtio_version, 2);
-	CHECK(!cfg.virtio_msi);
+	CHECK_EQ(cfg.virtio_version, 3);
+	CHECK(!cfg.virtio_msi && !cfg.virtio_doorbells);
 	CHECK(!strcmp(cfg.stats_path, "-"));
 	CHECK_EQ(cfg.timeout_s, 30);
 	CHECK_EQ(parse("--help"), CLI_HELP);
@@ -98,6 +98,14 @@ static void test_sizes(void)
 
 static void test_errors(void)
 {
+	/* v3-only switches are refused on v2 rather than ignored. */
+	CHECK_EQ(parse("--kernel bz --virtio-version 2 --no-msi"), CLI_ERROR);
+	CHECK(strstr(errbuf, "--no-msi needs --virtio-version 3") != NULL);
+	CHECK_EQ(parse("--kernel bz --virtio-version 2 --no-doorbells"),
+		 CLI_ERROR);
+	CHECK(strstr(errbuf, "--no-doorbells needs --virtio-version 3") != NULL);
+	CHECK_EQ(parse("--kernel bz --no-doorbells"), CLI_RUN);
+	CHECK(cfg.virtio_msi && !cfg.virtio_doorbells);
 	CHECK_EQ(parse("--kernel bz --frobnicate"), CLI_ERROR);
 	CHECK(err_has("unknown option '--frobnicate'"));
 	CHECK_EQ(parse(""), CLI_ERROR);

@@ -102,9 +102,12 @@ static const struct virtio_dev_ops dops = {
 
 static struct virtio_mmio_dev t;
 
+static bool no_doorbells;	/* setup(): --no-doorbells */
+
 static void setup(unsigned int version, bool msi)
 {
-	struct virtio_mmio_config cfg = { .version = version, .msi = msi };
+	struct virtio_mmio_config cfg = { .version = version, .msi = msi,
+					  .no_doorbells = no_doorbells };
 
 	memset(&host, 0, sizeof(host));
 	memset(&dev, 0, sizeof(dev));
@@ -587,6 +590,27 @@ static void test_v3_without_msi(void)
 	virtio_mmio_destroy(&t);
 }
 
+/* --no-doorbells: the driver sees layout 0 and must use QueueNotify; the
+ * doorbell page is not there, so writes to it are invalid, not kicks. */
+static void test_v3_without_doorbells(void)
+{
+	no_doorbells = true;
+	setup(3, true);
+	no_doorbells = false;
+	CHECK_EQ(rd32(VIRTIO_MMIO_VERSION), 3);
+	CHECK_EQ(rd32(VIRTIO_MMIO_QUEUE_NOTIFY), 0);
+	CHECK_EQ(rd16(VIRTIO_MMIO_MSI_STATUS) & 0x7ff, NQ + 1);
+	bring_up();
+	wr32(virtio_mmio_doorbell_offset(1), 0);
+	CHECK_EQ(host.kicks, 0);
+	CHECK_EQ(t.stats.doorbells[1], 0);
+	CHECK_EQ(t.stats.invalid, 1);
+	wr32(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	CHECK_EQ(host.kicks, 1);
+	CHECK_EQ(host.last_kick, 1);
+	virtio_mmio_destroy(&t);
+}
+
 static void test_msi_delivery(void)
 {
 	setup(3, true);
@@ -841,6 +865,7 @@ int main(void)
 	RUN(test_config_space);
 	RUN(test_v3_identity_and_doorbells);
 	RUN(test_v3_without_msi);
+	RUN(test_v3_without_doorbells);
 	RUN(test_msi_delivery);
 	RUN(test_msi_mask_pending);
 	RUN(test_msi_unprogrammed_pending);
