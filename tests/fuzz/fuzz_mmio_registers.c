@@ -124,6 +124,9 @@ static void check_state(struct virtio_mmio_dev *t)
 		must(t->msi_enabled || !t->vectors[v].pending);
 	for (unsigned int v = nvec; v < VIRTIO_MMIO_MAX_VECTORS; v++)
 		must(!t->vectors[v].programmed && !t->vectors[v].pending);
+	/* Without a doorbell page no write may count as a doorbell. */
+	for (unsigned int q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
+		must(!t->cfg.no_doorbells || !t->stats.doorbells[q]);
 	if (t->status & VIRTIO_STATUS_FEATURES_OK)
 		must(!(t->driver_features & ~virtio_mmio_offered_features(t)));
 	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
@@ -181,7 +184,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct virtio_mmio_config c3 = { .version = 3,
 						      .msi = true };
-	static const struct virtio_mmio_config c3n = { .version = 3 };
+	/* v3 with neither MSI nor doorbells: the v2 register file
+	 * behind a v3 identity. */
+	static const struct virtio_mmio_config c3n = { .version = 3,
+						       .no_doorbells = true };
 	static const struct virtio_mmio_config c2 = { .version = 2 };
 
 	if (!mem.nr_regions)
