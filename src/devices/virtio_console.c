@@ -15,6 +15,7 @@
  * under the transport lock; interrupts are raised after dropping it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/virtio_console.h>
 #include <poll.h>
 #include <stdio.h>
@@ -285,6 +286,20 @@ void virtio_console_bind(struct virtio_console *c, struct virtio_mmio_dev *t)
 	c->t = t;
 }
 
+/* --stats: read at exit, after the I/O thread has stopped. */
+static void console_print_stats(void *dev, const char *name, FILE *f)
+{
+	const struct virtio_console_stats *s =
+		&((struct virtio_console *)dev)->stats;
+
+	fprintf(f, "%s.console_in_bytes %" PRIu64 "\n", name, s->in_bytes);
+	fprintf(f, "%s.console_out_bytes %" PRIu64 "\n", name, s->out_bytes);
+	fprintf(f, "%s.console_out_errors %" PRIu64 "\n", name,
+		s->out_errors);
+	fprintf(f, "%s.console_bad_chains %" PRIu64 "\n", name,
+		s->bad_chains);
+}
+
 const struct virtio_console_stats *
 virtio_console_get_stats(const struct virtio_console *c)
 {
@@ -313,6 +328,7 @@ int virtio_console_create(struct vm *vm)
 		return -1;	/* virtio_attach printed why */
 	}
 	virtio_console_bind(c, t);
+	virtio_attach_set_stats(t, console_print_stats);
 	c->io = vm->io;
 	err = event_loop_add(vm->io, STDIN_FILENO, EPOLLIN | EPOLLET,
 			     virtio_console_input_ready, c);

@@ -18,6 +18,7 @@
  * lock is dropped (virtio_mmio_signal_queue takes it itself).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
@@ -551,6 +552,24 @@ void virtio_net_bind(struct virtio_net *n, struct virtio_mmio_dev *t)
 	n->t = t;
 }
 
+/* --stats: read at exit, after the I/O thread has stopped. */
+static void net_print_stats(void *dev, const char *name, FILE *f)
+{
+	const struct virtio_net_stats *s = &((struct virtio_net *)dev)->stats;
+	const struct { const char *key; uint64_t v; } rows[] = {
+		{ "tx_packets", s->tx_packets }, { "tx_bytes", s->tx_bytes },
+		{ "tx_dropped", s->tx_dropped }, { "tx_eagain", s->tx_eagain },
+		{ "rx_packets", s->rx_packets }, { "rx_bytes", s->rx_bytes },
+		{ "rx_dropped", s->rx_dropped }, { "rx_stalls", s->rx_stalls },
+		{ "bad_chains", s->bad_chains },
+		{ "broken_rings", s->broken_rings },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		fprintf(f, "%s.net_%s %" PRIu64 "\n", name, rows[i].key,
+			rows[i].v);
+}
+
 const struct virtio_net_stats *virtio_net_get_stats(const struct virtio_net *n)
 {
 	return &n->stats;
@@ -589,6 +608,7 @@ int virtio_net_create(struct vm *vm, const struct net_config *nc,
 	if (!t)
 		goto fail;	/* virtio_attach printed why */
 	virtio_net_bind(n, t);
+	virtio_attach_set_stats(t, net_print_stats);
 	if (event_loop_add(vm->io, fd, EPOLLIN | EPOLLOUT | EPOLLET,
 			   virtio_net_fd_ready, n) < 0) {
 		fprintf(stderr, "mmvm: --net tap=%s: cannot watch tap fd\n",

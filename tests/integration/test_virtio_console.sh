@@ -107,8 +107,13 @@ for v in $versions; do
 			say "  (the guest kernel lacks the virtio-mmio v3 patches)"
 		sed 's/^/    | /' "$log" | tail -n 40
 	fi
-	grep -E "^console0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|notifies_[01]) " \
+	grep -E "^console0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|notifies_[01]|console_[a-z_]+) " \
 		"$work/$v.stats" 2>/dev/null | sed 's/^/    stats: /' || true
+	n=$(awk '$1 == "console0.console_out_bytes" { print $2 }' "$work/$v.stats" 2>/dev/null)
+	if [ -z "$n" ] || [ "$n" -le 0 ]; then
+		fail "$v: --stats console0.console_out_bytes = '${n}', want > 0"
+		ok=0
+	fi
 	[ "$ok" = 1 ] && say "  PASS virtio-mmio $v"
 done
 

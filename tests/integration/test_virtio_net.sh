@@ -164,8 +164,16 @@ for v in $versions; do
 		fail "$v: host -> guest md5: host $host_tx_md5 guest $guest_rx_md5"
 		ok=0
 	fi
-	grep -E "^net0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|doorbells_kvm_[01]|notifies_[01]|isr_reads|irq_resamples) " \
+	grep -E "^net0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|doorbells_kvm_[01]|notifies_[01]|isr_reads|irq_resamples|net_[a-z_]+) " \
 		"$work/$v.stats" 2>/dev/null | sed 's/^/    stats: /' || true
+	# The device's own byte counts cover the payload plus headers.
+	for k in net_tx_bytes net_rx_bytes; do
+		n=$(awk -v k="net0.$k" '$1 == k { print $2 }' "$work/$v.stats" 2>/dev/null)
+		if [ -z "$n" ] || [ "$n" -lt $((mib << 20)) ]; then
+			fail "$v: --stats net0.$k = '${n}', want >= $((mib << 20))"
+			ok=0
+		fi
+	done
 	[ "$ok" = 1 ] && say "  PASS virtio-mmio $v"
 done
 
