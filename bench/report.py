@@ -403,6 +403,12 @@ def main():
        if meta.get("nested") == "yes" else "", meta.get("mem", "512M"),
        meta.get("secs", "?"), nreps))
     w("")
+    if meta.get("qemu"):
+        w("QEMU: %s (the peer%s)." % (
+            meta["qemu"].strip(),
+            ", and the emulator the KVM host runs on"
+            if meta.get("nested") == "yes" else ""))
+        w("")
     if "commit" in meta:
         w("Source tree: commit %s; guest kernel `%s` (%s); benchmark "
           "initramfs %s." % (meta["commit"],
