@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "devices/virtio_net.h"
+#include "fake_driver.h"
 #include "unit.h"
 
 #define MEM_SIZE	(1 << 20)
@@ -23,7 +24,7 @@ static int peer;		/* the "host" end of the fake tap */
 static int devfd;		/* the device's end */
 static unsigned int irqs, kicks;
 static uint64_t next_buf = BUF_BASE;	/* guest buffers, bump allocated */
-static uint16_t avail_idx[2], used_seen[2];
+static struct fake_driver drv;
 
 static void mock_raise(void *host)
 {
@@ -39,11 +40,6 @@ static const struct virtio_mmio_host_ops host_ops = {
 	.legacy_raise = mock_raise,
 	.kick = mock_kick,
 };
-
-/* Ring layout per queue q: desc, avail and used areas one page each. */
-static uint64_t desc_gpa(unsigned int q) { return 0x1000 + q * 0x4000; }
-static uint64_t avail_gpa(unsigned int q) { return 0x2000 + q * 0x4000; }
-static uint64_t used_gpa(unsigned int q) { return 0x3000 + q * 0x4000; }
 
 static void wr32(uint64_t off, uint32_t v)
 {
@@ -87,8 +83,7 @@ static void setup(uint64_t features)
 	virtio_mmio_init(&t, &cfg, &virtio_net_ops, net, &host_ops, NULL, &mem);
 	virtio_net_bind(net, &t);
 	irqs = kicks = 0;
-	memset(avail_idx, 0, sizeof(avail_idx));
-	memset(used_seen, 0, sizeof(used_seen));
+	fake_driver_init(&drv, &t, ram, QSIZE);
 
 	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
 	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
@@ -100,14 +95,7 @@ static void setup(uint64_t features)
 	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
 	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
 	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned int q = 0; q < 2; q++) {
-		wr32(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr32(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr32(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc_gpa(q));
-		wr32(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail_gpa(q));
-		wr32(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used_gpa(q));
-		wr32(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
+	fake_setup_queues(&drv, 2);
 	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
 	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
 	     VIRTIO_STATUS_DRIVER_OK);
@@ -131,47 +119,15 @@ static uint64_t alloc_buf(uint32_t len)
 	return gpa;
 }
 
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool write;
-};
-
-/* Puts a chain on queue q's avail ring using descriptors from slot
- * `first` on; returns its head. */
-static uint16_t post(unsigned int q, uint16_t first, const struct seg *s,
-		     unsigned int n)
+static uint16_t post(unsigned int q, uint16_t first,
+		     const struct fake_seg *s, unsigned int n)
 {
-	struct virtq_desc *d = (void *)(ram + desc_gpa(q));
-	uint16_t *avail = (void *)(ram + avail_gpa(q));
-
-	for (unsigned int i = 0; i < n; i++) {
-		uint16_t slot = (uint16_t)(first + i) % QSIZE;
-
-		d[slot].addr = s[i].gpa;
-		d[slot].len = s[i].len;
-		d[slot].flags = (s[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-				(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
-		d[slot].next = (uint16_t)(slot + 1) % QSIZE;
-	}
-	avail[2 + avail_idx[q] % QSIZE] = first;
-	avail_idx[q]++;
-	__atomic_store_n(&avail[1], avail_idx[q], __ATOMIC_RELEASE);
-	return first;
+	return fake_post(&drv, q, first, s, n);
 }
 
-/* Next used element of queue q; false if there is none. */
 static bool used(unsigned int q, uint32_t *id, uint32_t *len)
 {
-	uint16_t *hdr = (void *)(ram + used_gpa(q));
-	struct virtq_used_elem *ring = (void *)(ram + used_gpa(q) + 4);
-
-	if (hdr[1] == used_seen[q])
-		return false;
-	*id = ring[used_seen[q] % QSIZE].id;
-	*len = ring[used_seen[q] % QSIZE].len;
-	used_seen[q]++;
-	return true;
+	return fake_used(&drv, q, id, len);
 }
 
 static void kick(unsigned int q)
@@ -222,7 +178,7 @@ static void test_tx_simple(void)
 	setup(all_features);
 	memset(ram + b, 0, 12);
 	fill(ram + b + 12, 100, 1);
-	post(1, 0, &(struct seg){ b, 112, false }, 1);
+	post(1, 0, &(struct fake_seg){ b, 112, false }, 1);
 	kick(1);
 	r = read(peer, out, sizeof(out));
 	CHECK_EQ(r, 112);
@@ -245,7 +201,7 @@ static void test_tx_split_csum(void)
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.csum_start = 34, .csum_offset = 16, .num_buffers = 99,
 	};
-	struct seg s[3] = { { h, 12, false }, { p1, 40, false },
+	struct fake_seg s[3] = { { h, 12, false }, { p1, 40, false },
 			    { p2, 60, false } };
 	uint8_t out[200];
 	struct virtio_net_hdr_v1 got;
@@ -301,11 +257,11 @@ static void test_tx_rejects(void)
 		uint64_t b = alloc_buf(112);
 
 		memcpy(ram + b, &bad[i], 12);
-		post(1, (uint16_t)i, &(struct seg){ b, 112, false }, 1);
+		post(1, (uint16_t)i, &(struct fake_seg){ b, 112, false }, 1);
 	}
 	/* too short for a header, and a runt frame */
-	post(1, (uint16_t)nbad, &(struct seg){ alloc_buf(8), 8, false }, 1);
-	post(1, (uint16_t)nbad + 1, &(struct seg){ alloc_buf(20), 20, false },
+	post(1, (uint16_t)nbad, &(struct fake_seg){ alloc_buf(8), 8, false }, 1);
+	post(1, (uint16_t)nbad + 1, &(struct fake_seg){ alloc_buf(20), 20, false },
 	     1);
 	kick(1);
 	CHECK_EQ(read(peer, out, sizeof(out)), -1);
@@ -322,7 +278,7 @@ static void test_tx_rejects(void)
 	setup(1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	memcpy(ram + BUF_BASE, &(struct virtio_net_hdr_v1){
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 14 }, 12);
-	post(1, 0, &(struct seg){ BUF_BASE, 112, false }, 1);
+	post(1, 0, &(struct fake_seg){ BUF_BASE, 112, false }, 1);
 	kick(1);
 	CHECK_EQ(read(peer, out, sizeof(out)), -1);
 	CHECK_EQ(virtio_net_get_stats(net)->tx_dropped, 1);
@@ -342,7 +298,7 @@ static void test_tx_tso(void)
 
 	setup(all_features);
 	memcpy(ram + b, &hdr, 12);
-	post(1, 0, &(struct seg){ b, 12 + 60000, false }, 1);
+	post(1, 0, &(struct fake_seg){ b, 12 + 60000, false }, 1);
 	kick(1);
 	CHECK_EQ(read(peer, out, sizeof(out)), 12 + 60000);
 	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 1);
@@ -360,7 +316,7 @@ static void test_rx_mergeable(void)
 	setup(all_features);
 	for (unsigned int i = 0; i < 3; i++) {
 		b[i] = alloc_buf(100);
-		post(0, (uint16_t)i, &(struct seg){ b[i], 100, true }, 1);
+		post(0, (uint16_t)i, &(struct fake_seg){ b[i], 100, true }, 1);
 	}
 	memset(frame, 0, 12);
 	fill(frame + 12, 250, 9);
@@ -402,7 +358,7 @@ static void test_rx_stall_and_kick(void)
 	CHECK_EQ(irqs, 0);
 
 	b = alloc_buf(1526);
-	post(0, 0, &(struct seg){ b, 1526, true }, 1);
+	post(0, 0, &(struct fake_seg){ b, 1526, true }, 1);
 	kick(0);
 	CHECK(used(0, &id, &len));
 	CHECK_EQ(len, sizeof(frame));
@@ -411,7 +367,7 @@ static void test_rx_stall_and_kick(void)
 	CHECK_EQ(virtio_net_get_stats(net)->rx_stalls, 2);
 
 	b = alloc_buf(1526);
-	post(0, 1, &(struct seg){ b, 1526, true }, 1);
+	post(0, 1, &(struct fake_seg){ b, 1526, true }, 1);
 	kick(0);
 	CHECK(used(0, &id, &len));
 	CHECK_EQ(id, 1);
@@ -433,8 +389,8 @@ static void test_rx_single_buffer(void)
 	memset(frame, 0, 12);
 	frame[0] = VIRTIO_NET_HDR_F_DATA_VALID;
 	fill(frame + 12, 200, 5);
-	post(0, 0, &(struct seg){ small, 100, true }, 1);
-	post(0, 1, &(struct seg){ big, 400, true }, 1);
+	post(0, 0, &(struct fake_seg){ small, 100, true }, 1);
+	post(0, 1, &(struct fake_seg){ big, 400, true }, 1);
 	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
 	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
 	virtio_net_fd_ready(net, EPOLLIN);
@@ -459,14 +415,14 @@ static void test_rx_hostile(void)
 	uint8_t runt[12 + 5] = { 0 };
 	uint64_t b = alloc_buf(200);
 	uint32_t id, len;
-	struct seg split[2];
+	struct fake_seg split[2];
 
 	setup(all_features);
-	post(0, 0, &(struct seg){ alloc_buf(64), 64, false }, 1);
-	post(0, 1, &(struct seg){ alloc_buf(8), 8, true }, 1);
+	post(0, 0, &(struct fake_seg){ alloc_buf(64), 64, false }, 1);
+	post(0, 1, &(struct fake_seg){ alloc_buf(8), 8, true }, 1);
 	/* header straddling two segments: 11 + 189 bytes */
-	split[0] = (struct seg){ b, 11, true };
-	split[1] = (struct seg){ b + 11, 189, true };
+	split[0] = (struct fake_seg){ b, 11, true };
+	split[1] = (struct fake_seg){ b + 11, 189, true };
 	post(0, 2, split, 2);
 	CHECK_EQ(write(peer, runt, sizeof(runt)), (ssize_t)sizeof(runt));
 	fill(frame + 12, 100, 8);
@@ -495,7 +451,7 @@ static void test_reset(void)
 	uint32_t id, len;
 
 	setup(all_features);
-	post(0, 0, &(struct seg){ alloc_buf(30), 30, true }, 1);
+	post(0, 0, &(struct fake_seg){ alloc_buf(30), 30, true }, 1);
 	CHECK_EQ(write(peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
 	virtio_net_fd_ready(net, EPOLLIN);	/* 30 of 72 bytes placed */
 	CHECK(!used(0, &id, &len));
@@ -515,7 +471,7 @@ static void test_broken_ring(void)
 	uint16_t *avail;
 
 	setup(all_features);
-	avail = (void *)(ram + avail_gpa(1));
+	avail = (void *)(ram + fake_avail_gpa(1));
 	avail[1] = 1000;
 	kick(1);
 	CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "devices/virtio_console.h"
+#include "fake_driver.h"
 #include "unit.h"
 
 #define MEM_SIZE	(1 << 20)
@@ -20,7 +21,7 @@ static struct virtio_console *con;
 static int in_w = -1, out_r = -1;	/* test's ends of the pipes */
 static int in_r = -1, out_w = -1;	/* device's ends */
 static unsigned int irqs;
-static uint16_t avail_idx[2], used_seen[2];
+static struct fake_driver drv;
 
 static void mock_raise(void *host)
 {
@@ -35,10 +36,6 @@ static const struct virtio_mmio_host_ops host_ops = {
 	.legacy_raise = mock_raise,
 	.kick = mock_kick,
 };
-
-static uint64_t desc_gpa(unsigned int q) { return 0x1000 + q * 0x4000; }
-static uint64_t avail_gpa(unsigned int q) { return 0x2000 + q * 0x4000; }
-static uint64_t used_gpa(unsigned int q) { return 0x3000 + q * 0x4000; }
 
 static void wr32(uint64_t off, uint32_t v)
 {
@@ -74,21 +71,13 @@ static void setup_fd(int in_fd, bool polled, bool start)
 			 &mem);
 	virtio_console_bind(con, &t);
 	irqs = 0;
-	memset(avail_idx, 0, sizeof(avail_idx));
-	memset(used_seen, 0, sizeof(used_seen));
+	fake_driver_init(&drv, &t, ram, QSIZE);
 
 	wr32(VIRTIO_MMIO_STATUS, 3);
 	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr32(VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 */
 	wr32(VIRTIO_MMIO_STATUS, 11);
-	for (unsigned int q = 0; q < 2; q++) {
-		wr32(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr32(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr32(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc_gpa(q));
-		wr32(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail_gpa(q));
-		wr32(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used_gpa(q));
-		wr32(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
+	fake_setup_queues(&drv, 2);
 	if (start)
 		wr32(VIRTIO_MMIO_STATUS, 15);
 }
@@ -114,27 +103,14 @@ static void teardown(void)
 static void post(unsigned int q, uint16_t slot, uint64_t gpa, uint32_t len,
 		 bool write)
 {
-	struct virtq_desc *d = (void *)(ram + desc_gpa(q));
-	uint16_t *avail = (void *)(ram + avail_gpa(q));
+	const struct fake_seg seg = { .gpa = gpa, .len = len, .write = write };
 
-	d[slot] = (struct virtq_desc){ .addr = gpa, .len = len,
-				       .flags = write ? VIRTQ_DESC_F_WRITE : 0 };
-	avail[2 + avail_idx[q] % QSIZE] = slot;
-	avail_idx[q]++;
-	__atomic_store_n(&avail[1], avail_idx[q], __ATOMIC_RELEASE);
+	fake_post(&drv, q, slot, &seg, 1);
 }
 
 static bool used(unsigned int q, uint32_t *id, uint32_t *len)
 {
-	uint16_t *hdr = (void *)(ram + used_gpa(q));
-	struct virtq_used_elem *ring = (void *)(ram + used_gpa(q) + 4);
-
-	if (hdr[1] == used_seen[q])
-		return false;
-	*id = ring[used_seen[q] % QSIZE].id;
-	*len = ring[used_seen[q] % QSIZE].len;
-	used_seen[q]++;
-	return true;
+	return fake_used(&drv, q, id, len);
 }
 
 static void kick(unsigned int q)
@@ -277,7 +253,7 @@ static void test_hostile(void)
 	CHECK(used(0, &id, &len));
 	CHECK_EQ(len, 2);
 	CHECK_EQ(virtio_console_get_stats(con)->bad_chains, 1);
-	avail = (void *)(ram + avail_gpa(1));
+	avail = (void *)(ram + fake_avail_gpa(1));
 	avail[1] = 500;
 	kick(1);
 	virtio_mmio_read(&t, VIRTIO_MMIO_STATUS, &st, 4);
