@@ -45,8 +45,8 @@ run_test() {
 	# The test's own limit runs inside; the outer VM gets a minute more.
 	"$repo/scripts/mmvm-host" --timeout $((per_test + 60)) \
 		timeout -k 10 "$per_test" bash "$1" </dev/null 2>&1 |
-		tee "$log" || true
-	rc=${PIPESTATUS[0]}
+		tee "$log"
+	rc=${PIPESTATUS[0]}	# no "|| true" above: it would reset PIPESTATUS
 	grep -q '^mmvm-host: timeout:' "$log" && rc=200
 	return "$rc"
 }

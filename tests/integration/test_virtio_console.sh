@@ -11,21 +11,14 @@
 # Runs where KVM works:  scripts/mmvm-host tests/integration/test_virtio_console.sh
 # Env: MMVM_KERNEL, MMVM_INITRD, MMVM_VERSIONS (default "2 3 3nomsi"),
 # MMVM_CONSOLE_LINES (default 300).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-mmvm=${MMVM:-$repo/build/mmvm}
-kernel=${MMVM_KERNEL:-$repo/build/guest/bzImage}
-initrd=${MMVM_INITRD:-$repo/build/guest/initramfs.cpio.gz}
+mmvm=$MMVM kernel=$MMVM_KERNEL initrd=$MMVM_INITRD
 versions=${MMVM_VERSIONS:-2 3 3nomsi}
 lines=${MMVM_CONSOLE_LINES:-300}
-work=$(mktemp -d "${TMPDIR:-/tmp}/mmvm-console.XXXXXX")
-failures=0
+work=$MMVM_WORK
 mmvm_pid=
-
-say() { echo "test_virtio_console: $*"; }
-fail() { say "FAIL: $*"; failures=$((failures + 1)); }
 
 cleanup() {
 	[ -n "$mmvm_pid" ] && kill "$mmvm_pid" 2>/dev/null
@@ -33,10 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for f in "$mmvm" "$kernel" "$initrd"; do
-	[ -r "$f" ] || { say "missing $f (build it first)"; exit 1; }
-done
-[ -c /dev/kvm ] || { say "no /dev/kvm (run under scripts/mmvm-host)"; exit 1; }
+require_files "$mmvm" "$kernel" "$initrd"
+require_kvm
 
 # wait_for LOG PATTERN SECONDS: true once LOG has a line matching PATTERN;
 # false at the deadline or when mmvm has exited without it.
@@ -114,12 +105,7 @@ for v in $versions; do
 		fail "$v: --stats console0.console_out_bytes = '${n}', want > 0"
 		ok=0
 	fi
-	[ "$ok" = 1 ] && say "  PASS virtio-mmio $v"
+	[ "$ok" = 1 ] && pass "virtio-mmio $v"
 done
 
-if [ "$failures" = 0 ]; then
-	say "PASS"
-else
-	say "FAILED ($failures)"
-	exit 1
-fi
+finish

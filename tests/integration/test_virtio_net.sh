@@ -13,24 +13,18 @@
 # Env: MMVM_KERNEL (default build/guest/bzImage), MMVM_INITRD (default
 # build/guest/initramfs.cpio.gz), MMVM_VERSIONS (default "2 3 3nomsi"),
 # MMVM_NET_MIB (default 50).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-mmvm=${MMVM:-$repo/build/mmvm}
-kernel=${MMVM_KERNEL:-$repo/build/guest/bzImage}
-initrd=${MMVM_INITRD:-$repo/build/guest/initramfs.cpio.gz}
+mmvm=$MMVM kernel=$MMVM_KERNEL initrd=$MMVM_INITRD
 versions=${MMVM_VERSIONS:-2 3 3nomsi}
 mib=${MMVM_NET_MIB:-50}
 tap=mmvmtap0
 host_ip=10.0.2.1
 guest_ip=10.0.2.15
-work=$(mktemp -d "${TMPDIR:-/tmp}/mmvm-net.XXXXXX")
-failures=0
+work=$MMVM_WORK
 pids=()
-
-say() { echo "test_virtio_net: $*"; }
-fail() { say "FAIL: $*"; failures=$((failures + 1)); }
 
 cleanup() {
 	local p
@@ -42,11 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for f in "$mmvm" "$kernel" "$initrd"; do
-	[ -r "$f" ] || { say "missing $f (build it first)"; exit 1; }
-done
-[ -c /dev/kvm ] || { say "no /dev/kvm (run under scripts/mmvm-host)"; exit 1; }
-[ "$(id -u)" = 0 ] || { say "needs root (tap device)"; exit 1; }
+require_files "$mmvm" "$kernel" "$initrd"
+require_kvm
+require_root
 PATH=$PATH:/sbin:/usr/sbin
 if command -v ping >/dev/null; then ping=(ping); else ping=(busybox ping); fi
 
@@ -174,12 +166,7 @@ for v in $versions; do
 			ok=0
 		fi
 	done
-	[ "$ok" = 1 ] && say "  PASS virtio-mmio $v"
+	[ "$ok" = 1 ] && pass "virtio-mmio $v"
 done
 
-if [ "$failures" = 0 ]; then
-	say "PASS"
-else
-	say "FAILED ($failures)"
-	exit 1
-fi
+finish
