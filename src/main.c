@@ -59,9 +59,17 @@ static void serial_output(void *host, const uint8_t *buf, size_t len)
 		vm_request_exit(vm, MMVM_EXIT_PANIC, "guest panicked");
 }
 
+static bool serial_stopping(void *host)
+{
+	struct vm *vm = host;
+
+	return __atomic_load_n(&vm->exit.requested, __ATOMIC_ACQUIRE);
+}
+
 static const struct serial_host_ops serial_ops = {
 	.set_irq = serial_set_irq,
 	.output = serial_output,
+	.stopping = serial_stopping,
 };
 
 /* Host stdin -> UART receive FIFO, on the I/O thread. */
@@ -182,12 +190,25 @@ static int build_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
 	return 0;
 }
 
-static void stop_vm(struct vm *vm)
+/* False if a thread would not stop: it may still use the VM, so the VM
+ * is then left for the process exit to reclaim. */
+static bool stop_vm(struct vm *vm)
 {
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		vcpu_stop(vm->vcpus[i]);
-	event_loop_stop(vm->io);
+	bool all = true;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (!vcpu_stop(vm->vcpus[i])) {
+			fprintf(stderr, "mmvm: vcpu %u did not stop (blocked writing console output?)\n",
+				i);
+			all = false;
+		}
+	}
+	if (!event_loop_stop(vm->io)) {
+		fprintf(stderr, "mmvm: the I/O thread did not stop (blocked writing console output?)\n");
+		all = false;
+	}
 	host_term_restore();
+	return all;
 }
 
 static void free_vm(struct vm *vm)
@@ -206,6 +227,7 @@ int main(int argc, char **argv)
 	struct vm *vm = &the_vm;
 	static struct mmvm_config cfg;
 	char err[ERRLEN];
+	bool stopped;
 	int status;
 
 	vm->start_ns = vm_now_ns();
@@ -251,19 +273,21 @@ int main(int argc, char **argv)
 		}
 	}
 	status = vm_wait_exit(vm, cfg.timeout_s);
-	stop_vm(vm);
+	stopped = stop_vm(vm);
 	/* Console output and our notes often share a file: start on a line
 	 * of our own if the guest stopped mid-line. */
 	if (watch.len)
 		fputc('\n', stderr);
 	fprintf(stderr, "mmvm: %s\n", vm->exit.msg);
 	/* A guest stopped from outside may have been hung: say where. */
-	if (status == MMVM_EXIT_TIMEOUT || status == MMVM_EXIT_SIGNAL)
+	if (stopped &&
+	    (status == MMVM_EXIT_TIMEOUT || status == MMVM_EXIT_SIGNAL))
 		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 			vcpu_dump_state(vm->vcpus[i], stderr);
 	fprintf(stderr, "mmvm: ran %.3f s\n",
 		(double)(vm_now_ns() - vm->start_ns) / 1e9);
 	write_stats(vm);
-	free_vm(vm);
+	if (stopped)
+		free_vm(vm);
 	return status;
 }

@@ -110,9 +110,12 @@ static void transmit_locked(struct serial *s, uint8_t c)
 		return;
 	}
 	/* The guest console is worth more than a full pipe: retry EINTR,
-	 * drop on any other error rather than stall the vCPU. */
+	 * drop on any other error rather than stall the vCPU. Once the VM is
+	 * ending, the EINTR is the vCPU's kick: a reader that left the pipe
+	 * full must not keep mmvm from exiting. */
 	while (write(s->out_fd, &c, 1) < 0 && errno == EINTR)
-		;
+		if (s->ops->stopping && s->ops->stopping(s->host))
+			break;
 	if (s->ops->output)
 		s->ops->output(s->host, &c, 1);
 }

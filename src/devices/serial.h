@@ -4,6 +4,7 @@
 #ifndef MMVM_DEVICES_SERIAL_H
 #define MMVM_DEVICES_SERIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ struct serial_host_ops {
 	void (*set_irq)(void *host, int level);
 	/* Bytes the guest transmitted (already written to out_fd). */
 	void (*output)(void *host, const uint8_t *buf, size_t len);
+	/* Optional: true once the VM is ending. A write to out_fd that a
+	 * signal interrupts is then dropped instead of retried. */
+	bool (*stopping)(void *host);
 };
 
 struct serial;

@@ -125,8 +125,10 @@ static bool console_rx(struct virtio_console *c, bool *needs_reset)
 }
 
 /* Writes all of iov[0..cnt) to out_fd, waiting if it is non-blocking and
- * full. False if the fd failed. */
-static bool write_all(int fd, const struct iovec *iov, unsigned int cnt)
+ * full. False if the fd failed, or if the VM is ending while the fd stays
+ * full (a reader that stopped reading must not keep mmvm from exiting). */
+static bool write_all(const struct event_loop *io, int fd,
+		      const struct iovec *iov, unsigned int cnt)
 {
 	for (unsigned int i = 0; i < cnt; i++) {
 		const uint8_t *p = iov[i].iov_base;
@@ -135,13 +137,14 @@ static bool write_all(int fd, const struct iovec *iov, unsigned int cnt)
 		while (left) {
 			ssize_t r = write(fd, p, left);
 
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0 && errno == EAGAIN) {
+			if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
 				struct pollfd pfd = { .fd = fd,
 						      .events = POLLOUT };
 
-				poll(&pfd, 1, -1);
+				if (event_loop_stopping(io))
+					return false;
+				if (errno == EAGAIN)
+					poll(&pfd, 1, 100);
 				continue;
 			}
 			if (r <= 0)
@@ -169,7 +172,7 @@ static bool console_tx(struct virtio_console *c, bool *needs_reset)
 			}
 			if (r == VIRTQ_POP_BAD_CHAIN)
 				c->stats.bad_chains++;
-			else if (write_all(c->out_fd, c->chain.iov,
+			else if (write_all(c->io, c->out_fd, c->chain.iov,
 					   c->chain.nr_out))
 				c->stats.out_bytes += c->chain.out_len;
 			else

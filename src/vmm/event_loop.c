@@ -3,12 +3,17 @@
  * only unhooked from epoll), so a callback can never race with its own
  * removal into a use-after-free. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/event_loop.h"
+
+#define LOOP_STOP_WAIT_MS	50
+#define LOOP_STOP_TRIES		60	/* 3 s in all */
 
 struct watch {
 	struct watch *next;
@@ -120,25 +125,58 @@ int event_loop_start(struct event_loop *loop)
 	return 0;
 }
 
-void event_loop_stop(struct event_loop *loop)
+bool event_loop_stopping(const struct event_loop *loop)
+{
+	return loop && loop->stopping;
+}
+
+/* Only a signal with a handler may be sent: SIGUSR1's default action
+ * would end the process. */
+static bool kick_handled(void)
+{
+	struct sigaction sa;
+
+	return sigaction(SIGUSR1, NULL, &sa) == 0 &&
+	       sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
+}
+
+bool event_loop_stop(struct event_loop *loop)
 {
 	uint64_t one = 1;
+	bool kick;
 
 	if (!loop || !loop->started)
-		return;
+		return true;
 	loop->stopping = true;
 	if (write(loop->wakefd, &one, sizeof(one)) < 0) {
 		/* The counter cannot overflow from one write; nothing to do. */
 	}
-	pthread_join(loop->thread, NULL);
-	loop->started = false;
+	kick = kick_handled();
+	for (unsigned int i = 0; i < LOOP_STOP_TRIES; i++) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += LOOP_STOP_WAIT_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(loop->thread, NULL, &ts) == 0) {
+			loop->started = false;
+			return true;
+		}
+		if (kick)
+			pthread_kill(loop->thread, SIGUSR1);
+	}
+	return false;
 }
 
 void event_loop_destroy(struct event_loop *loop)
 {
 	if (!loop)
 		return;
-	event_loop_stop(loop);
+	if (!event_loop_stop(loop))
+		return;		/* its thread still runs: leave it all */
 	while (loop->watches) {
 		struct watch *w = loop->watches;
 

@@ -19,8 +19,14 @@ int event_loop_add(struct event_loop *loop, int fd, uint32_t events,
 int event_loop_del(struct event_loop *loop, int fd);
 /* Starts the loop thread. */
 int event_loop_start(struct event_loop *loop);
-/* Stops and joins the thread; safe to call once from any other thread. */
-void event_loop_stop(struct event_loop *loop);
+/* Stops and joins the thread; safe to call once from any other thread.
+ * A callback blocked in a write is kicked with SIGUSR1 when a handler for
+ * it is installed (mmvm's vCPU kick). False if the thread did not leave
+ * within a few seconds: it still runs, so the loop must not be freed. */
+bool event_loop_stop(struct event_loop *loop);
+/* True once event_loop_stop() has begun: a callback waiting for an fd to
+ * drain should give up. */
+bool event_loop_stopping(const struct event_loop *loop);
 void event_loop_destroy(struct event_loop *loop);
 
 #endif

@@ -10,11 +10,15 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/lifecycle.h"
 #include "vmm/pio.h"
 #include "vmm/vcpu.h"
+
+#define VCPU_STOP_KICK_MS	50
+#define VCPU_STOP_KICKS		60	/* 3 s in all */
 
 static void kick_handler(int sig)
 {
@@ -213,13 +217,29 @@ int vcpu_start(struct vcpu *v)
 	return 0;
 }
 
-void vcpu_stop(struct vcpu *v)
+bool vcpu_stop(struct vcpu *v)
 {
 	if (!v || !v->started)
-		return;
+		return true;
 	__atomic_store_n(&v->stop, true, __ATOMIC_RELEASE);
 	v->run->immediate_exit = 1;
-	pthread_kill(v->thread, SIGUSR1);
-	pthread_join(v->thread, NULL);
-	v->started = false;
+	/* One kick can land just before the thread blocks (in KVM_RUN, or
+	 * in write() of guest console output to a pipe nobody reads), so
+	 * kick until it is gone, for a bounded time. */
+	for (unsigned int i = 0; i < VCPU_STOP_KICKS; i++) {
+		struct timespec ts;
+
+		pthread_kill(v->thread, SIGUSR1);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += VCPU_STOP_KICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(v->thread, NULL, &ts) == 0) {
+			v->started = false;
+			return true;
+		}
+	}
+	return false;
 }

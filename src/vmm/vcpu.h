@@ -32,8 +32,10 @@ void vcpu_destroy(struct vcpu *v);
 void vcpu_init_signals(void);
 
 int vcpu_start(struct vcpu *v);
-/* Kicks the vCPU out of the guest and joins its thread. */
-void vcpu_stop(struct vcpu *v);
+/* Kicks the vCPU out of the guest and joins its thread. False if the
+ * thread did not leave within a few seconds (it still runs; the caller
+ * must not free what it uses). */
+bool vcpu_stop(struct vcpu *v);
 
 /* Prints a stopped vCPU's registers, pending events, LAPIC IRR/ISR and the
  * code bytes at RIP (vcpu_dump.c). Only call after vcpu_stop(). */

@@ -48,6 +48,33 @@ check "panic" "$log" 2 "guest panicked"
 log=$MMVM_WORK/timeout.log
 GUEST_CMDLINE_EXTRA="rdinit=/bin/sleep -- 1000" run_guest "$log" timeout --timeout 10
 check "timeout" "$log" 124 "timeout"
+if grep -q "^mmvm: vcpu 0: RIP 0x" "$log"; then
+	pass "timeout: vCPU state dumped ($(grep -m1 '^mmvm: vcpu 0: RIP' "$log" | cut -c1-60)...)"
+else
+	fail "timeout: no 'mmvm: vcpu 0: RIP ...' line"
+fi
+
+# Console output into a pipe nobody reads (4 KiB, so the boot log fills
+# it and the vCPU blocks in write()): --timeout must still end the run.
+log=$MMVM_WORK/stuck-stdout.log
+t0=$(date +%s.%N)
+RUN_GUEST_RC=$(python3 - "$MMVM" --kernel "$MMVM_KERNEL" --initrd "$MMVM_INITRD" \
+	--cmdline "console=ttyS0 rdinit=/bin/sleep -- 1000" --timeout 10 \
+	2>"$log" <<'PY'
+import fcntl, os, subprocess, sys
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=w)
+os.close(w)
+try:
+    print(p.wait(timeout=120))
+except subprocess.TimeoutExpired:
+    p.kill()
+    print("hung")
+PY
+)
+RUN_GUEST_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+check "timeout, stdout a full pipe" "$log" 124 "timeout"
 
 # A minimal "bzImage" whose 64-bit entry is ud2: with no IDT the #UD
 # becomes a triple fault.

@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,7 +23,8 @@ static void output(void *host, const uint8_t *buf, size_t len)
 		seen[seen_len++] = (char)buf[i];
 }
 
-static const struct serial_host_ops ops = { set_irq, output };
+static const struct serial_host_ops ops = { .set_irq = set_irq,
+					   .output = output };
 
 static void test_tx(void)
 {
@@ -117,10 +120,75 @@ static void test_rx(void)
 	close(fd);
 }
 
+static volatile bool vm_ending, tx_done;
+
+static bool stopping(void *host)
+{
+	return vm_ending;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+static void *transmit(void *arg)
+{
+	serial_write(arg, 0, 'x');
+	tx_done = true;
+	return NULL;
+}
+
+/* A vCPU blocked writing to a pipe nobody reads: a kick (EINTR) alone is
+ * retried, a kick once the VM is ending gives up, so mmvm can exit. */
+static void test_blocked_output_gives_up_when_stopping(void)
+{
+	static const struct serial_host_ops sops = {
+		.set_irq = set_irq, .output = output, .stopping = stopping,
+	};
+	struct sigaction sa = { .sa_handler = on_kick };	/* no SA_RESTART */
+	char junk[4096] = { 0 };
+	struct serial *s;
+	pthread_t th;
+	int p[2];
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	CHECK_EQ(pipe(p), 0);
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	fcntl(p[1], F_SETFL, 0);	/* full and blocking */
+	s = serial_create(p[1], &sops, NULL);
+	vm_ending = tx_done = false;
+	CHECK_EQ(pthread_create(&th, NULL, transmit, s), 0);
+	usleep(100 * 1000);
+	pthread_kill(th, SIGUSR1);
+	usleep(100 * 1000);
+	CHECK(!tx_done);		/* interrupted, retried, blocked again */
+	vm_ending = true;
+	for (int i = 0; i < 100 && !tx_done; i++) {
+		pthread_kill(th, SIGUSR1);
+		usleep(20 * 1000);
+	}
+	CHECK(tx_done);
+	if (!tx_done) {
+		/* Unblock it so the test can end either way. */
+		CHECK(read(p[0], junk, sizeof(junk)) > 0);
+	}
+	pthread_join(th, NULL);
+	serial_destroy(s);
+	close(p[0]);
+	close(p[1]);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 int main(void)
 {
 	RUN(test_tx);
 	RUN(test_thre_interrupt);
 	RUN(test_rx);
+	RUN(test_blocked_output_gives_up_when_stopping);
 	return unit_finish("serial");
 }
