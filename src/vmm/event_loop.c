@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vmm/event_loop.h"
+#include "vmm/thread_join.h"
 
 #define LOOP_STOP_WAIT_MS	50
 #define LOOP_STOP_TRIES		60	/* 3 s in all */
@@ -152,23 +152,11 @@ bool event_loop_stop(struct event_loop *loop)
 		/* The counter cannot overflow from one write; nothing to do. */
 	}
 	kick = kick_handled();
-	for (unsigned int i = 0; i < LOOP_STOP_TRIES; i++) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += LOOP_STOP_WAIT_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		if (pthread_timedjoin_np(loop->thread, NULL, &ts) == 0) {
-			loop->started = false;
-			return true;
-		}
-		if (kick)
-			pthread_kill(loop->thread, SIGUSR1);
-	}
-	return false;
+	if (!thread_join_kicking(loop->thread, kick, LOOP_STOP_TRIES,
+				 LOOP_STOP_WAIT_MS))
+		return false;
+	loop->started = false;
+	return true;
 }
 
 void event_loop_destroy(struct event_loop *loop)

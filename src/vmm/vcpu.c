@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vmm/lifecycle.h"
 #include "vmm/pio.h"
+#include "vmm/thread_join.h"
 #include "vmm/vcpu.h"
 
 #define VCPU_STOP_KICK_MS	50
@@ -226,20 +226,9 @@ bool vcpu_stop(struct vcpu *v)
 	/* One kick can land just before the thread blocks (in KVM_RUN, or
 	 * in write() of guest console output to a pipe nobody reads), so
 	 * kick until it is gone, for a bounded time. */
-	for (unsigned int i = 0; i < VCPU_STOP_KICKS; i++) {
-		struct timespec ts;
-
-		pthread_kill(v->thread, SIGUSR1);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += VCPU_STOP_KICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		if (pthread_timedjoin_np(v->thread, NULL, &ts) == 0) {
-			v->started = false;
-			return true;
-		}
-	}
-	return false;
+	if (!thread_join_kicking(v->thread, true, VCPU_STOP_KICKS,
+				 VCPU_STOP_KICK_MS))
+		return false;
+	v->started = false;
+	return true;
 }
