@@ -45,7 +45,8 @@ void cli_usage(FILE *f)
 "  130  mmvm interrupted by SIGINT or SIGTERM\n"
 "\n"
 "stderr also gets \"mmvm: boot-to-init N ms\" when the guest first prints\n"
-"MMVM-GUEST, and \"mmvm: ran N s\" at exit.\n", f);
+"MMVM-GUEST, and \"mmvm: ran N s\" at exit; after 124 or 130, each vCPU's\n"
+"RIP, CR3, pending event and LAPIC IRR/ISR (where a hung guest was).\n", f);
 }
 
 int cli_parse_size(const char *s, uint64_t *bytes)
