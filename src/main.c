@@ -61,9 +61,7 @@ static void serial_output(void *host, const uint8_t *buf, size_t len)
 
 static bool serial_stopping(void *host)
 {
-	struct vm *vm = host;
-
-	return __atomic_load_n(&vm->exit.requested, __ATOMIC_ACQUIRE);
+	return vm_exit_requested(host);
 }
 
 static const struct serial_host_ops serial_ops = {

@@ -12,9 +12,6 @@
 #include "vmm/event_loop.h"
 #include "vmm/thread_join.h"
 
-#define LOOP_STOP_WAIT_MS	50
-#define LOOP_STOP_TRIES		60	/* 3 s in all */
-
 struct watch {
 	struct watch *next;
 	int fd;
@@ -152,8 +149,8 @@ bool event_loop_stop(struct event_loop *loop)
 		/* The counter cannot overflow from one write; nothing to do. */
 	}
 	kick = kick_handled();
-	if (!thread_join_kicking(loop->thread, kick, LOOP_STOP_TRIES,
-				 LOOP_STOP_WAIT_MS))
+	if (!thread_join_kicking(loop->thread, kick, THREAD_STOP_TRIES,
+				 THREAD_STOP_WAIT_MS))
 		return false;
 	loop->started = false;
 	return true;

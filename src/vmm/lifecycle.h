@@ -14,6 +14,7 @@
 #define MMVM_VMM_LIFECYCLE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 #include "vmm/vm.h"
 
@@ -32,6 +33,13 @@ void vm_exit_init(struct vm *vm);
 /* First caller wins; msg is printed as "mmvm: <msg>" on stderr at exit. */
 void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* True once an exit has been requested; lock-free, for the vCPU loop and
+ * for writers deciding whether a blocked write is still worth retrying. */
+static inline bool vm_exit_requested(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->exit.requested, __ATOMIC_ACQUIRE);
+}
 
 /* Serial output activity and the panic watch. */
 void vm_note_output(struct vm *vm);

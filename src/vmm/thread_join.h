@@ -13,4 +13,8 @@
 bool thread_join_kicking(pthread_t thread, bool kick, unsigned int tries,
 			 unsigned int wait_ms);
 
+/* How long mmvm waits for one of its threads at exit: 3 s in all. */
+#define THREAD_STOP_WAIT_MS	50
+#define THREAD_STOP_TRIES	60
+
 #endif

@@ -17,9 +17,6 @@
 #include "vmm/thread_join.h"
 #include "vmm/vcpu.h"
 
-#define VCPU_STOP_KICK_MS	50
-#define VCPU_STOP_KICKS		60	/* 3 s in all */
-
 static void kick_handler(int sig)
 {
 	(void)sig;	/* only there to interrupt KVM_RUN */
@@ -201,7 +198,7 @@ static void *vcpu_thread(void *arg)
 		 * the guest must not run on: a real machine resets at once,
 		 * while Linux would go on to its next reboot method (a jump
 		 * to the absent BIOS in real mode). */
-		if (__atomic_load_n(&v->vm->exit.requested, __ATOMIC_ACQUIRE))
+		if (vm_exit_requested(v->vm))
 			break;
 	}
 	return NULL;
@@ -223,11 +220,10 @@ bool vcpu_stop(struct vcpu *v)
 		return true;
 	__atomic_store_n(&v->stop, true, __ATOMIC_RELEASE);
 	v->run->immediate_exit = 1;
-	/* One kick can land just before the thread blocks (in KVM_RUN, or
-	 * in write() of guest console output to a pipe nobody reads), so
-	 * kick until it is gone, for a bounded time. */
-	if (!thread_join_kicking(v->thread, true, VCPU_STOP_KICKS,
-				 VCPU_STOP_KICK_MS))
+	/* The thread may be in KVM_RUN or blocked in write() of guest
+	 * console output to a pipe nobody reads. */
+	if (!thread_join_kicking(v->thread, true, THREAD_STOP_TRIES,
+				 THREAD_STOP_WAIT_MS))
 		return false;
 	v->started = false;
 	return true;
