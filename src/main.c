@@ -16,6 +16,7 @@
 #include "vmm/cli.h"
 #include "vmm/guest_watch.h"
 #include "vmm/host_term.h"
+#include "vmm/kvm_check.h"
 #include "vmm/kvm_stats.h"
 #include "vmm/lifecycle.h"
 #include "vmm/loader.h"
@@ -238,6 +239,15 @@ int main(int argc, char **argv)
 		return 0;
 	case CLI_ERROR:
 		return die(err);
+	case CLI_CHECK_KVM: {
+		int fd = kvm_check_open(&cfg, err, sizeof(err));
+
+		if (fd < 0)
+			return die(err);
+		close(fd);
+		printf("mmvm: %s\n", err);
+		return 0;
+	}
 	case CLI_RUN:
 		break;
 	}

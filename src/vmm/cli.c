@@ -33,12 +33,17 @@ void cli_usage(FILE *f)
 "  --no-doorbells          version 3 without doorbells (MSI + QueueNotify)\n"
 "  --stats FILE            at exit, write KVM and device counters (- = stderr)\n"
 "  --timeout SECONDS       stop the guest after SECONDS\n"
+"  --check-kvm             only check that /dev/kvm can run the guest (its\n"
+"                          capabilities and a probe guest that reads back the\n"
+"                          CPUID mmvm sets); print one line why or why not,\n"
+"                          exit 0 or 1. Every run makes the same check first.\n"
 "  --help, --version\n"
 "\n"
 "Exit status:\n"
 "  0    guest powered off (\"mmvm: guest powered off\") or rebooted\n"
 "       (\"mmvm: guest rebooted\"; the guest gets reboot=k)\n"
 "  1    mmvm could not start: bad option or file, no usable /dev/kvm\n"
+"       (\"mmvm: /dev/kvm: <what is wrong>; <what to do>\")\n"
 "  2    guest kernel panicked (\"mmvm: guest panicked\")\n"
 "  3    VM failure: triple fault, failed entry, KVM internal error\n"
 "  124  --timeout expired (\"mmvm: timeout\")\n"
@@ -179,7 +184,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_DISK,
 	OPT_NET, OPT_CONSOLE, OPT_RNG, OPT_VIRTIO_VERSION, OPT_NO_MSI, OPT_NO_DOORBELLS,
-	OPT_STATS, OPT_TIMEOUT, OPT_HELP, OPT_VERSION,
+	OPT_STATS, OPT_TIMEOUT, OPT_CHECK_KVM, OPT_HELP, OPT_VERSION,
 };
 
 static const struct {
@@ -201,6 +206,7 @@ static const struct {
 	{ "no-doorbells", OPT_NO_DOORBELLS, false },
 	{ "stats", OPT_STATS, true },
 	{ "timeout", OPT_TIMEOUT, true },
+	{ "check-kvm", OPT_CHECK_KVM, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -299,6 +305,9 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 			return CLI_ERROR;
 		}
 		break;
+	case OPT_CHECK_KVM:
+		cfg->check_kvm = true;
+		break;
 	case OPT_HELP:
 		return CLI_HELP;
 	case OPT_VERSION:
@@ -361,7 +370,7 @@ enum cli_result cli_parse(int argc, char **argv, struct mmvm_config *cfg,
 		if (r != CLI_RUN)
 			return r;
 	}
-	if (!cfg->kernel) {
+	if (!cfg->kernel && !cfg->check_kvm) {
 		snprintf(err, errlen, "missing --kernel BZIMAGE (try --help)");
 		return CLI_ERROR;
 	}
@@ -373,7 +382,7 @@ enum cli_result cli_parse(int argc, char **argv, struct mmvm_config *cfg,
 			 !cfg->virtio_msi ? "no-msi" : "no-doorbells");
 		return CLI_ERROR;
 	}
-	return CLI_RUN;
+	return cfg->check_kvm ? CLI_CHECK_KVM : CLI_RUN;
 }
 
 uint64_t cli_host_memory(void)

@@ -19,6 +19,7 @@ enum cli_result {
 	CLI_RUN = 0,	/* cfg is filled in: boot */
 	CLI_HELP,	/* --help: print cli_usage(), exit 0 */
 	CLI_VERSION,	/* --version */
+	CLI_CHECK_KVM,	/* --check-kvm: judge /dev/kvm, exit 0 or 1 */
 	CLI_ERROR,	/* err holds a one-line message: exit 1 */
 };
 

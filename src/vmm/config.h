@@ -41,6 +41,7 @@ struct mmvm_config {
 
 	const char *stats_path;		/* --stats FILE ("-" = stderr) */
 	unsigned int timeout_s;		/* 0 = none */
+	bool check_kvm;			/* --check-kvm: no guest, --kernel optional */
 };
 
 #endif

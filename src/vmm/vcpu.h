@@ -47,4 +47,10 @@ int vcpu_init_regs(struct vcpu *v, uint64_t entry, uint64_t zero_page,
 		   char *err, size_t errlen);
 int vcpu_init_common(struct vcpu *v, char *err, size_t errlen);
 
+/* The 64-bit boot protocol's entry state on any vCPU fd: flat GDT at
+ * BOOT_GDT_ADDR, paging on with the tables at BOOT_PML4_ADDR, long mode,
+ * interrupts off. Guest memory must hold that GDT and those tables. */
+int vcpu_set_longmode(int vcpu_fd, uint64_t entry, uint64_t rsi,
+		      uint64_t rsp, char *err, size_t errlen);
+
 #endif

@@ -170,18 +170,18 @@ static void flat_segment(struct kvm_segment *s, uint16_t sel, bool code)
 	};
 }
 
-int vcpu_init_regs(struct vcpu *v, uint64_t entry, uint64_t zero_page,
-		   char *err, size_t errlen)
+int vcpu_set_longmode(int vcpu_fd, uint64_t entry, uint64_t rsi,
+		      uint64_t rsp, char *err, size_t errlen)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {
 		.rflags = 0x2,		/* reserved bit; interrupts off */
 		.rip = entry,
-		.rsi = zero_page,
-		.rsp = BOOT_ZERO_PAGE_ADDR,	/* stack below the zero page */
+		.rsi = rsi,
+		.rsp = rsp,
 	};
 
-	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return fail(err, errlen, "KVM_GET_SREGS");
 	flat_segment(&sregs.cs, BOOT_CS_SELECTOR, true);
 	flat_segment(&sregs.ds, BOOT_DS_SELECTOR, false);
@@ -194,9 +194,17 @@ int vcpu_init_regs(struct vcpu *v, uint64_t entry, uint64_t zero_page,
 	sregs.cr3 = BOOT_PML4_ADDR;
 	sregs.cr4 |= CR4_PAE;
 	sregs.efer |= EFER_LME | EFER_LMA;
-	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
 		return fail(err, errlen, "KVM_SET_SREGS");
-	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return fail(err, errlen, "KVM_SET_REGS");
 	return 0;
+}
+
+int vcpu_init_regs(struct vcpu *v, uint64_t entry, uint64_t zero_page,
+		   char *err, size_t errlen)
+{
+	/* Stack below the zero page. */
+	return vcpu_set_longmode(v->fd, entry, zero_page, BOOT_ZERO_PAGE_ADDR,
+				 err, errlen);
 }

@@ -11,6 +11,7 @@
 
 #include "boot/e820.h"
 #include "boot/layout.h"
+#include "vmm/kvm_check.h"
 #include "vmm/lifecycle.h"
 #include "vmm/vm.h"
 
@@ -102,39 +103,12 @@ unsigned int vm_max_vcpus(struct vm *vm)
 int vm_create(struct vm *vm, const struct mmvm_config *cfg, char *err,
 	      size_t errlen)
 {
-	static const struct { int cap; const char *name; } caps[] = {
-		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
-		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
-		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
-		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
-	};
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	int version;
 
 	vm->cfg = cfg;
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		snprintf(err, errlen, "no usable /dev/kvm: %s", strerror(errno));
+	vm->kvm_fd = kvm_check_open(cfg, err, errlen);
+	if (vm->kvm_fd < 0)
 		return -1;
-	}
-	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
-	if (version < 0) {
-		snprintf(err, errlen, "no usable /dev/kvm: %s", strerror(errno));
-		return -1;
-	}
-	if (version != KVM_API_VERSION) {
-		snprintf(err, errlen, "no usable /dev/kvm: API version %d, need %d",
-			 version, KVM_API_VERSION);
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
-		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
-			snprintf(err, errlen, "no usable /dev/kvm: missing %s",
-				 caps[i].name);
-			return -1;
-		}
-	}
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size <= 0) {
 		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));

@@ -74,6 +74,13 @@ static void test_all_options(void)
 	CHECK(!strcmp(cfg.stats_path, "-"));
 	CHECK_EQ(cfg.timeout_s, 30);
 	CHECK_EQ(parse("--help"), CLI_HELP);
+	/* --check-kvm needs no kernel and sees the other options. */
+	CHECK_EQ(parse("--check-kvm"), CLI_CHECK_KVM);
+	CHECK(cfg.check_kvm && cfg.virtio_version == 3 && cfg.virtio_msi);
+	CHECK_EQ(parse("--check-kvm --virtio-version 2"), CLI_CHECK_KVM);
+	CHECK_EQ(cfg.virtio_version, 2);
+	CHECK_EQ(parse("--check-kvm=yes"), CLI_ERROR);
+	CHECK_EQ(parse("--check-kvm --no-msi --virtio-version 2"), CLI_ERROR);
 	CHECK_EQ(parse("--version"), CLI_VERSION);
 }
 
