@@ -48,10 +48,12 @@ fail() { echo "FAIL $lib_test: $*"; lib_failed=$((lib_failed + 1)); }
 
 skip() { echo "SKIP $lib_test: $*"; exit 77; }
 
+# mmvm's own judgement of /dev/kvm (capabilities and a probe guest), so a
+# KVM that opens but cannot run the guest (kvm_pvm) is not mistaken for one.
 require_kvm() {
-	[ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null ||
-		skip "no usable /dev/kvm (run it under scripts/mmvm-host)"
-	exec 3>&-
+	local why
+	why=$("$MMVM" --check-kvm 2>&1) ||
+		skip "${why%%; *} (run it under scripts/mmvm-host)"
 }
 
 require_root() {

@@ -7,8 +7,8 @@
 #
 #   tests/integration/run-all.sh [test_NAME.sh ...]
 #
-# The tests need KVM: where /dev/kvm is not usable each test runs in its
-# own nested-KVM outer VM (scripts/mmvm-host), bounded from the host side:
+# The tests need KVM: where scripts/mmvm-host finds no KVM that mmvm can
+# use, each test runs in its own nested-KVM outer VM, bounded from the host side:
 # a test that wedges its outer VM (seen with QEMU 7.2's emulated SVM, see
 # docs/nested-kvm.md) then fails alone instead of taking the suite's time.
 # Such a test, and only such a test, is run once more, and the summary says
@@ -22,16 +22,26 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 per_test=${MMVM_TEST_TIMEOUT:-900}
 
+# Where the tests run is scripts/mmvm-host's decision (it prints it, and
+# why, on one line): native on a KVM mmvm can use, else each test in its
+# own outer VM.
+mode=$("$repo/scripts/mmvm-host" --mode) || {
+	echo "run-all: scripts/mmvm-host --mode failed"
+	echo "0 passed, 1 failed"
+	exit 1
+}
 nested=0
-if ! { [ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null; }; then
+if [ "$mode" = nested ]; then
 	[ -n "${MMVM_HOST_NESTED:-}" ] && {
-		echo "run-all: no /dev/kvm even inside scripts/mmvm-host"
+		echo "run-all: no usable /dev/kvm even inside scripts/mmvm-host"
 		echo "0 passed, 1 failed"
 		exit 1
 	}
 	nested=1
 fi
-exec 3>&-
+# Decided once for the whole run; each test's mmvm-host call takes it as
+# given and stays quiet.
+export MMVM_HOST_MODE=$mode MMVM_HOST_QUIET=1
 log=$(mktemp "${TMPDIR:-/tmp}/run-all.XXXXXX")
 trap 'rm -f "$log"' EXIT
 

@@ -13,8 +13,7 @@ kernel=$MMVM_KERNEL
 W=$MMVM_WORK
 
 have_kvm=0
-{ [ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null; } && have_kvm=1
-exec 3>&- 2>/dev/null
+"$MMVM" --check-kvm >/dev/null 2>&1 && have_kvm=1
 
 # expect NAME PATTERN MMVM-ARGS...: exit 1, stderr one line matching PATTERN
 expect() {
@@ -84,10 +83,17 @@ expect "--stats unwritable" "--stats .*No such file" "${K[@]}" --stats "$W/no/su
 expect "bad mac" "bad mac" "${K[@]}" --net tap=t0,mac=zz:00:00:00:00:00
 
 if [ "$have_kvm" = 0 ]; then
-	expect "no /dev/kvm" "no usable /dev/kvm" "${K[@]}" --initrd "$W/small-initrd"
+	# No KVM, or one mmvm cannot use (kvm_pvm): one line, what and why.
+	expect "unusable /dev/kvm" "/dev/kvm: .*; " "${K[@]}" --initrd "$W/small-initrd"
+	expect "--check-kvm" "/dev/kvm: .*; " --check-kvm
 else
 	# With KVM the device layer reports missing backing files.
 	expect "disk missing" "nonexistent" "${K[@]}" --disk "$W/nonexistent" --timeout 5
+	if "$MMVM" --check-kvm | grep -q '^mmvm: /dev/kvm: usable: .*probe guest read back'; then
+		pass "--check-kvm says usable, and why"
+	else
+		fail "--check-kvm"
+	fi
 fi
 
 # --help must describe the exit statuses and succeed.
