@@ -20,6 +20,7 @@
 #include "vmm/kvm_stats.h"
 #include "vmm/lifecycle.h"
 #include "vmm/loader.h"
+#include "vmm/platform.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -39,25 +40,20 @@ static void serial_set_irq(void *host, int level)
 	vm_irq_line(host, SERIAL_COM1_IRQ, level);
 }
 
-/* Guest console output, on a vCPU thread under the UART lock. */
+/* Guest console output, on a vCPU thread under the UART lock. It decides
+ * nothing about the run (any guest process can write to the console):
+ * power-off, reset and panic come from the platform devices. The first
+ * MMVM-GUEST line only times the boot. */
 static void serial_output(void *host, const uint8_t *buf, size_t len)
 {
 	struct vm *vm = host;
 	unsigned int ev = guest_watch_feed(&watch, buf, len);
 
 	vm_note_output(vm);
-	if (!ev)
-		return;
 	if (ev & GUEST_SEEN_INIT)
 		fprintf(stderr, "mmvm: boot-to-init %llu ms\n",
 			(unsigned long long)((vm_now_ns() - vm->start_ns) /
 					     1000000));
-	if (ev & GUEST_SEEN_POWER_DOWN)
-		vm_request_exit(vm, MMVM_EXIT_OK, "guest powered off");
-	if (ev & GUEST_SEEN_PANIC)
-		vm_note_panic(vm);
-	if (ev & GUEST_SEEN_PANIC_END)
-		vm_request_exit(vm, MMVM_EXIT_PANIC, "guest panicked");
 }
 
 static bool serial_stopping(void *host)
@@ -149,12 +145,12 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 	if (loader_check(vm, cfg, err, ERRLEN) || open_stats(cfg, err))
 		return -1;
 	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s", cfg->cmdline);
-	/* No ACPI: have Linux reboot through the i8042, which we catch. */
-	if (!vm_cmdline_append(vm, "reboot=k") ||
+	/* No ACPI reset register: have Linux reboot through the i8042,
+	 * which we catch. */
+	if ((!cfg->acpi && !vm_cmdline_append(vm, "reboot=k")) ||
 	    boot_check_cmdline(&vm->boot.info, strlen(vm->cmdline))) {
 		snprintf(err, ERRLEN, "--cmdline: too long (%zu bytes with mmvm's additions, kernel allows %u)",
-			 strlen(cfg->cmdline) + strlen(" reboot=k"),
-			 vm->boot.info.cmdline_size);
+			 strlen(vm->cmdline), vm->boot.info.cmdline_size);
 		return -1;
 	}
 	return 0;
@@ -172,6 +168,8 @@ static int build_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
 		snprintf(err, ERRLEN, "out of memory");
 		return -1;
 	}
+	if (platform_setup(vm, err, ERRLEN))
+		return -1;
 	if (virtio_devices_setup(vm)) {
 		err[0] = '\0';	/* already reported */
 		return -1;
@@ -217,6 +215,7 @@ static void free_vm(struct vm *vm)
 	free(vm->vcpus);
 	event_loop_destroy(vm->io);
 	serial_destroy(vm->serial);
+	platform_destroy(vm);
 	vm_destroy(vm);
 	free((void *)vm->boot.image);
 }

@@ -2,12 +2,16 @@
 # Build the mmvm guest initramfs: busybox-static, /init, /tests/*.sh.
 #
 #   guest/initramfs/build-initramfs.sh [-o OUT] [--add HOST_FILE:GUEST_PATH]...
+#       [--modules ROOT:KVER:MOD[,MOD...]]
 #
 # OUT defaults to build/guest/initramfs.cpio.gz (gzip, cpio newc). --add puts
 # extra files in (e.g. --add build/bench/rr:/bin/rr), for variants such as
 # the benchmark's. Guest tests are every guest/initramfs/tests/*.sh, installed
 # as /tests/<name>.sh and selected with mmvm.test=<name> on the kernel
-# command line. The output is only replaced when its content changes, and
+# command line. --modules adds kernel modules, with their dependencies, for
+# a stock kernel (ROOT holds lib/modules/KVER: / for the installed one, or
+# an unpacked kernel package); /init loads them first, in order. The
+# output is only replaced when its content changes, and
 # atomically, so a VM booting from it meanwhile never sees half a file.
 # Last line on stdout: the path of the initramfs.
 set -euo pipefail
@@ -20,6 +24,7 @@ repo=$(cd "$here/../.." && pwd)
 out=$repo/build/guest/initramfs.cpio.gz
 busybox=${MMVM_BUSYBOX:-/bin/busybox}
 adds=()
+modules=
 
 die() { echo "build-initramfs: error: $*" >&2; exit 1; }
 
@@ -28,7 +33,9 @@ while [ $# -gt 0 ]; do
 	-o) [ $# -ge 2 ] || die "-o needs a file"; out=$2; shift 2 ;;
 	--add) [ $# -ge 2 ] || die "--add needs HOST_FILE:GUEST_PATH"
 	       adds+=("$2"); shift 2 ;;
-	-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--modules) [ $# -ge 2 ] || die "--modules needs ROOT:KVER:MOD[,MOD...]"
+	       modules=$2; shift 2 ;;
+	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -65,6 +72,17 @@ for a in "${adds[@]}"; do
 	cp -L "$src" "$stage$dst"
 done
 
+nmods=0
+if [ -n "$modules" ]; then
+	IFS=: read -r mroot mkver mlist <<<"$modules"
+	[ -n "$mroot" ] && [ -n "$mkver" ] && [ -n "$mlist" ] ||
+		die "--modules $modules: want ROOT:KVER:MOD[,MOD...]"
+	. "$repo/scripts/lib/kmodules.sh"
+	kmod_install "$mroot" "$mkver" "$stage/lib/modules" ${mlist//,/ } ||
+		die "--modules $modules: see above"
+	nmods=$(grep -c . "$stage/lib/modules/modules.order" || true)
+fi
+
 # Fixed timestamps: the same inputs give the same bytes.
 find "$stage" -exec touch -h -d @0 {} +
 
@@ -79,7 +97,7 @@ else
 	mv -f "$tmp_out" "$out"
 fi
 echo "build-initramfs: $(stat -c %s "$out") bytes, $ntests guest test(s)," \
-	"${#adds[@]} extra file(s)" >&2
+	"${#adds[@]} extra file(s), $nmods module(s)" >&2
 echo "$out"
 exit
 }

@@ -1,5 +1,5 @@
-/* The e820 map mmvm reports. Only RAM, the EBDA and the BIOS area (MP
- * table) are listed: the 3..4 GiB
+/* The e820 map mmvm reports. Only RAM, the EBDA, the ACPI tables and the
+ * BIOS area (MP table) are listed: the 3..4 GiB
  * gap (virtio-mmio windows, IOAPIC, LAPIC) is simply absent, so the kernel
  * never treats it as memory. */
 #include "boot/e820.h"
@@ -36,6 +36,7 @@ int e820_build(uint64_t mem_bytes, struct e820_entry *out, int max)
 	ram_layout_for(mem_bytes, &l);
 	n = add(out, n, max, 0, BOOT_EBDA_ADDR, E820_RAM);
 	n = add(out, n, max, BOOT_EBDA_ADDR, BOOT_EBDA_SIZE, E820_RESERVED);
+	n = add(out, n, max, BOOT_ACPI_ADDR, BOOT_ACPI_SIZE, E820_RESERVED);
 	n = add(out, n, max, BOOT_BIOS_ADDR, BOOT_BIOS_SIZE, E820_RESERVED);
 	n = add(out, n, max, BOOT_HIGH_MEM_START,
 		l.low_end - BOOT_HIGH_MEM_START, E820_RAM);

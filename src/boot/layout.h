@@ -15,6 +15,8 @@
 #define BOOT_CMDLINE_MAX	0x10000ULL	/* room reserved for it */
 #define BOOT_EBDA_ADDR		0x9fc00ULL	/* reserved, as on a PC */
 #define BOOT_EBDA_SIZE		0x400ULL
+#define BOOT_ACPI_ADDR		0xe0000ULL	/* RSDP + ACPI tables: Linux */
+#define BOOT_ACPI_SIZE		0x10000ULL	/* scans 0xe0000.. for the RSDP */
 #define BOOT_BIOS_ADDR		0xf0000ULL	/* MP table lives here */
 #define BOOT_BIOS_SIZE		0x10000ULL
 #define BOOT_LOW_RAM_END	0xa0000ULL	/* legacy VGA hole starts */

@@ -241,3 +241,20 @@ size_t serial_rx_room(struct serial *s)
 	pthread_mutex_unlock(&s->lock);
 	return room;
 }
+
+static void port_read(void *opaque, uint64_t off, void *data, uint32_t len)
+{
+	*(uint8_t *)data = serial_read(opaque, (unsigned int)off);
+}
+
+static void port_write(void *opaque, uint64_t off, const void *data,
+		       uint32_t len)
+{
+	serial_write(opaque, (unsigned int)off, *(const uint8_t *)data);
+}
+
+bool serial_register(struct serial *s, struct mmio_bus *pio, uint16_t base)
+{
+	return mmio_bus_register(pio, base, SERIAL_NR_PORTS, port_read,
+				 port_write, s);
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/mmio_bus.h"
+
 #define SERIAL_COM1_BASE	0x3f8
 #define SERIAL_COM1_IRQ		4
 #define SERIAL_NR_PORTS		8
@@ -32,6 +34,10 @@ void serial_destroy(struct serial *s);
 /* off is the register offset 0..7 from the base port. */
 uint8_t serial_read(struct serial *s, unsigned int off);
 void serial_write(struct serial *s, unsigned int off, uint8_t val);
+
+/* Claims the UART's eight ports from base on the port bus (byte
+ * accesses: the bus's users split wider ones). */
+bool serial_register(struct serial *s, struct mmio_bus *pio, uint16_t base);
 
 /* Queues host input for the guest; returns how many bytes were taken (the
  * rest must wait: the FIFO is full). */

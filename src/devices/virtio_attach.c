@@ -81,9 +81,11 @@ struct virtio_mmio_dev *virtio_attach(struct vm *vm,
 	if (virtio_irq_wire(&a->irq))
 		goto fail_transport;	/* KVM objects die with the VM */
 
+	/* With ACPI the DSDT describes the device (src/vmm/platform.c);
+	 * without, the kernel's virtio_mmio.device= parameter does. */
 	snprintf(entry, sizeof(entry), "virtio_mmio.device=%" PRIu64
 		 "K@0x%" PRIx64 ":%u", a->window >> 10, a->base, a->gsi);
-	if (!vm_cmdline_append(vm, entry)) {
+	if (!vm->cfg->acpi && !vm_cmdline_append(vm, entry)) {
 		fprintf(stderr, "mmvm: %s: kernel command line too long\n",
 			a->name);
 		goto fail_transport;

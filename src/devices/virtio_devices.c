@@ -36,6 +36,21 @@ int virtio_devices_setup(struct vm *vm)
 	return 0;
 }
 
+unsigned int virtio_devices_slots(const struct vm *vm, struct virtio_slot *out,
+				  unsigned int max)
+{
+	const struct virtio_attached *a;
+	unsigned int n = 0;
+
+	for (a = vm->virtio_devs; a; a = a->next, n++)
+		if (n < max)
+			out[n] = (struct virtio_slot){
+				.base = a->base, .window = a->window,
+				.gsi = a->gsi,
+			};
+	return n;
+}
+
 void virtio_devices_print_stats(struct vm *vm, FILE *f)
 {
 	struct virtio_attached *a;

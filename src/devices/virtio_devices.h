@@ -3,6 +3,7 @@
 #ifndef MMVM_DEVICES_VIRTIO_DEVICES_H
 #define MMVM_DEVICES_VIRTIO_DEVICES_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vmm/vm.h"
@@ -13,6 +14,18 @@
  * before the kernel command line is written into the guest. Returns 0, or
  * -1 after printing a one-line error. */
 int virtio_devices_setup(struct vm *vm);
+
+/* One attached device's place on the guest bus, for the platform's
+ * description of it (ACPI tables). */
+struct virtio_slot {
+	uint64_t base, window;
+	unsigned int gsi;
+};
+
+/* The attached devices' slots in attach order; returns how many (at most
+ * max are written). */
+unsigned int virtio_devices_slots(const struct vm *vm, struct virtio_slot *out,
+				  unsigned int max);
 
 /* Prints each device's transport and interrupt/notification counters as
  * "<dev>.<key> <value>" lines. Call at exit, after the vCPUs and the I/O

@@ -31,6 +31,13 @@ void cli_usage(FILE *f)
 "  --virtio-version 2|3    virtio-mmio transport version (default 3)\n"
 "  --no-msi                version 3 without MSI (legacy IRQ + doorbells)\n"
 "  --no-doorbells          version 3 without doorbells (MSI + QueueNotify)\n"
+"  --no-acpi               no ACPI tables: for kernels built without\n"
+"                          CONFIG_ACPI. Devices are then given on the command\n"
+"                          line (virtio_mmio.device=, reboot=k) and CPUs in an\n"
+"                          MP table; such a guest cannot power off (Linux halts\n"
+"                          instead): end it with reboot. By default the guest\n"
+"                          gets both ACPI tables (devices, COM1, power-off and\n"
+"                          reset registers, pvpanic) and the MP table.\n"
 "  --stats FILE            at exit, write KVM and device counters (- = stderr)\n"
 "  --timeout SECONDS       stop the guest after SECONDS\n"
 "  --check-kvm             only check that /dev/kvm can run the guest (its\n"
@@ -40,11 +47,13 @@ void cli_usage(FILE *f)
 "  --help, --version\n"
 "\n"
 "Exit status:\n"
-"  0    guest powered off (\"mmvm: guest powered off\") or rebooted\n"
-"       (\"mmvm: guest rebooted\"; the guest gets reboot=k)\n"
+"  0    guest powered off (\"mmvm: guest powered off (ACPI S5)\") or\n"
+"       rebooted (\"mmvm: guest rebooted (ACPI reset register)\", or\n"
+"       \"(i8042)\" with --no-acpi, where the guest gets reboot=k)\n"
 "  1    mmvm could not start: bad option or file, no usable /dev/kvm\n"
 "       (\"mmvm: /dev/kvm: <what is wrong>; <what to do>\")\n"
-"  2    guest kernel panicked (\"mmvm: guest panicked\")\n"
+"  2    guest kernel panicked, as its pvpanic device reported (\"mmvm:\n"
+"       guest panicked (pvpanic)\"; also when it then reboots or powers off)\n"
 "  3    VM failure: triple fault, failed entry, KVM internal error\n"
 "  124  --timeout expired (\"mmvm: timeout\")\n"
 "  130  mmvm interrupted by SIGINT or SIGTERM\n"
@@ -184,7 +193,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_DISK,
 	OPT_NET, OPT_CONSOLE, OPT_RNG, OPT_VIRTIO_VERSION, OPT_NO_MSI, OPT_NO_DOORBELLS,
-	OPT_STATS, OPT_TIMEOUT, OPT_CHECK_KVM, OPT_HELP, OPT_VERSION,
+	OPT_NO_ACPI, OPT_STATS, OPT_TIMEOUT, OPT_CHECK_KVM, OPT_HELP, OPT_VERSION,
 };
 
 static const struct {
@@ -204,6 +213,7 @@ static const struct {
 	{ "virtio-version", OPT_VIRTIO_VERSION, true },
 	{ "no-msi", OPT_NO_MSI, false },
 	{ "no-doorbells", OPT_NO_DOORBELLS, false },
+	{ "no-acpi", OPT_NO_ACPI, false },
 	{ "stats", OPT_STATS, true },
 	{ "timeout", OPT_TIMEOUT, true },
 	{ "check-kvm", OPT_CHECK_KVM, false },
@@ -294,6 +304,9 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 	case OPT_NO_DOORBELLS:
 		cfg->virtio_doorbells = false;
 		break;
+	case OPT_NO_ACPI:
+		cfg->acpi = false;
+		break;
 	case OPT_STATS:
 		cfg->stats_path = val;
 		break;
@@ -326,6 +339,7 @@ enum cli_result cli_parse(int argc, char **argv, struct mmvm_config *cfg,
 		.virtio_version = 3,
 		.virtio_msi = true,
 		.virtio_doorbells = true,
+		.acpi = true,
 	};
 	err[0] = '\0';
 	for (int i = 1; i < argc; i++) {

@@ -38,6 +38,8 @@ struct mmvm_config {
 	struct net_config nets[MMVM_MAX_NETS];
 	bool virtio_console;		/* --console virtio */
 	bool virtio_rng;
+	bool acpi;			/* ACPI tables (default); else MP table +
+					 * virtio_mmio.device= entries */
 
 	const char *stats_path;		/* --stats FILE ("-" = stderr) */
 	unsigned int timeout_s;		/* 0 = none */

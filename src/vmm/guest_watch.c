@@ -7,13 +7,6 @@ static const struct {
 	unsigned int event;
 } patterns[] = {
 	{ GUEST_INIT_MARKER, GUEST_SEEN_INIT },
-	{ "reboot: Power down", GUEST_SEEN_POWER_DOWN },
-	/* Without ACPI there is no power-off method, so Linux turns a
-	 * poweroff into a halt and says one of these instead (6.1 / 6.12). */
-	{ "reboot: System halted", GUEST_SEEN_POWER_DOWN },
-	{ "reboot: Power off not available", GUEST_SEEN_POWER_DOWN },
-	{ "Kernel panic - not syncing", GUEST_SEEN_PANIC },
-	{ "---[ end Kernel panic", GUEST_SEEN_PANIC_END },
 };
 
 static unsigned int match_line(struct guest_watch *w)

@@ -59,6 +59,42 @@ void vm_note_panic(struct vm *vm)
 	__atomic_store_n(&vm->exit.panicking, true, __ATOMIC_RELEASE);
 }
 
+static bool guest_panicked(struct vm *vm)
+{
+	return __atomic_load_n(&vm->exit.panicking, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&vm->exit.crashed, __ATOMIC_ACQUIRE);
+}
+
+void vm_guest_power_off(struct vm *vm, const char *how)
+{
+	if (guest_panicked(vm))
+		vm_request_exit(vm, MMVM_EXIT_PANIC,
+				"guest panicked, then powered off (%s)", how);
+	else
+		vm_request_exit(vm, MMVM_EXIT_OK, "guest powered off (%s)",
+				how);
+}
+
+void vm_guest_reset(struct vm *vm, const char *how)
+{
+	if (guest_panicked(vm))
+		vm_request_exit(vm, MMVM_EXIT_PANIC,
+				"guest panicked, then rebooted (%s)", how);
+	else
+		vm_request_exit(vm, MMVM_EXIT_OK, "guest rebooted (%s)", how);
+}
+
+void vm_guest_panic(struct vm *vm, bool crash_loaded)
+{
+	if (crash_loaded) {
+		if (!__atomic_exchange_n(&vm->exit.crashed, true,
+					 __ATOMIC_ACQ_REL))
+			fprintf(stderr, "\r\nmmvm: guest panicked; its crash kernel takes over\r\n");
+		return;
+	}
+	vm_note_panic(vm);
+}
+
 int vm_wait_exit(struct vm *vm, unsigned int timeout_s)
 {
 	uint64_t deadline = timeout_s ?
@@ -92,7 +128,8 @@ int vm_wait_exit(struct vm *vm, unsigned int timeout_s)
 					  __ATOMIC_RELAXED) >=
 		    MMVM_PANIC_QUIET_MS * 1000000ULL) {
 			pthread_mutex_unlock(&vm->exit.lock);
-			vm_request_exit(vm, MMVM_EXIT_PANIC, "guest panicked");
+			vm_request_exit(vm, MMVM_EXIT_PANIC,
+					"guest panicked (pvpanic)");
 			pthread_mutex_lock(&vm->exit.lock);
 			continue;
 		}

@@ -45,6 +45,15 @@ static inline bool vm_exit_requested(const struct vm *vm)
 void vm_note_output(struct vm *vm);
 void vm_note_panic(struct vm *vm);
 
+/* What the platform devices report (src/vmm/platform.c wires them here).
+ * Power-off and reset end the run with 0, or with 2 if the guest
+ * panicked first (panic=N reboots after a panic; kdump powers off after
+ * its crash kernel ran). A panic ends the run with 2 once the console has
+ * been quiet for MMVM_PANIC_QUIET_MS, unless a crash kernel takes over. */
+void vm_guest_power_off(struct vm *vm, const char *how);
+void vm_guest_reset(struct vm *vm, const char *how);
+void vm_guest_panic(struct vm *vm, bool crash_loaded);
+
 /* Set from a signal handler: ends the run with MMVM_EXIT_SIGNAL. */
 void vm_exit_on_signal(int sig);
 

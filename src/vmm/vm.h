@@ -32,7 +32,8 @@ struct vm_exit {
 	bool requested;
 	int status;
 	char msg[256];
-	bool panicking;			/* "Kernel panic" seen, let it print */
+	bool panicking;			/* pvpanic: panicked, let it print */
+	bool crashed;			/* pvpanic: a crash kernel took over */
 	uint64_t last_output_ns;	/* for the panic's quiet period */
 };
 
@@ -45,6 +46,7 @@ struct vm_boot {
 };
 
 struct gsi_routing;
+struct platform;
 struct virtio_attached;
 
 struct vm {
@@ -53,6 +55,9 @@ struct vm {
 	const struct mmvm_config *cfg;
 	struct guest_mem mem;
 	struct mmio_bus mmio;
+	/* Port I/O: the same range bus, with port numbers for addresses
+	 * (serial, legacy PC ports, ACPI power management, pvpanic). */
+	struct mmio_bus pio;
 	struct event_loop *io;		/* the I/O thread */
 	unsigned int nr_vcpus;
 	struct vcpu **vcpus;
@@ -72,6 +77,7 @@ struct vm {
 	/* VMM core (src/vmm, src/main.c). */
 	struct vm_boot boot;
 	struct serial *serial;
+	struct platform *platform;	/* src/vmm/platform.c */
 	struct vm_exit exit;
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at mmvm start */
 	uint64_t pio_unhandled;		/* port accesses nobody claimed */

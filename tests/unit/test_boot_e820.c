@@ -41,6 +41,17 @@ static void check_common(const struct e820_entry *e, int n, uint64_t mem)
 			    VM_MMIO_MAX_DEVICES * VM_MMIO_DEVICE_STRIDE));
 	CHECK(!ram_overlaps(e, n, BOOT_IOAPIC_ADDR, 0x1000));
 	CHECK(!ram_overlaps(e, n, BOOT_LAPIC_ADDR, 0x1000));
+	/* the ACPI tables' 64 KiB are reserved, where Linux scans for
+	 * the RSDP */
+	{
+		int found = 0;
+
+		for (int i = 0; i < n; i++)
+			found |= e[i].addr == BOOT_ACPI_ADDR &&
+				 e[i].size == BOOT_ACPI_SIZE &&
+				 e[i].type == E820_RESERVED;
+		CHECK(found);
+	}
 	/* all of mem is RAM except the 640K-1M hole */
 	CHECK_EQ(ram_total(e, n), mem - (0x100000 - 0x9fc00));
 }
@@ -90,8 +101,9 @@ static void test_limits(void)
 
 	CHECK_EQ(e820_build(1 * MiB, e, E820_MAX_ENTRIES), -1);
 	CHECK_EQ(e820_build(256 * MiB, e, 2), -1);	/* no room */
-	CHECK(e820_build(256 * MiB, e, 4) > 0);
-	CHECK_EQ(e820_build(8 * GiB, e, 4), -1);
+	CHECK_EQ(e820_build(256 * MiB, e, 4), -1);
+	CHECK(e820_build(256 * MiB, e, 5) > 0);
+	CHECK_EQ(e820_build(8 * GiB, e, 5), -1);
 	CHECK_EQ(sizeof(struct e820_entry), 20);
 }
 

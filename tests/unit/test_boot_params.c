@@ -87,7 +87,7 @@ static void test_zero_page(void)
 	CHECK_EQ(le32_at(bp + BZ_RAMDISK_IMAGE), 200 * MiB);
 	CHECK_EQ(le32_at(bp + BZ_RAMDISK_SIZE), 12345);
 	CHECK_EQ(le32_at(bp + BP_EXT_RAMDISK_IMAGE), 0);
-	CHECK_EQ(bp[BP_E820_ENTRIES], 4);
+	CHECK_EQ(bp[BP_E820_ENTRIES], 5);	/* RAM, EBDA, ACPI, BIOS, RAM */
 	memcpy(&e, bp + BP_E820_TABLE, sizeof(e));
 	CHECK_EQ(e.addr, 0);
 	CHECK_EQ(e.type, E820_RAM);

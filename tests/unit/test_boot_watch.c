@@ -1,4 +1,4 @@
-/* The console watcher that ends the run on power-off / panic. */
+/* The console watcher: it times the boot and must decide nothing else. */
 #include <string.h>
 
 #include "unit.h"
@@ -17,18 +17,13 @@ static void test_events(void)
 	CHECK_EQ(feed(&w, "MMVM-GU"), 0);	/* split across writes */
 	CHECK_EQ(feed(&w, "EST up\r\n"), GUEST_SEEN_INIT);
 	CHECK_EQ(feed(&w, "MMVM-GUEST again\n"), 0);	/* once only */
-	CHECK_EQ(feed(&w, "[ 1.0] reboot: Power down\r\n"),
-		 GUEST_SEEN_POWER_DOWN);
+	/* Lines any guest process can print are no events: power-off and
+	 * panic come from the platform devices. */
 	memset(&w, 0, sizeof(w));
-	CHECK_EQ(feed(&w, "[ 1.0] reboot: System halted\n"),
-		 GUEST_SEEN_POWER_DOWN);
-	memset(&w, 0, sizeof(w));
-	CHECK_EQ(feed(&w, "[ 4.4] reboot: Power off not available: System halted instead\r\n"),
-		 GUEST_SEEN_POWER_DOWN);
-	CHECK_EQ(feed(&w, "[ 2.0] Kernel panic - not syncing: VFS\n"),
-		 GUEST_SEEN_PANIC);
-	CHECK_EQ(feed(&w, "---[ end Kernel panic - not syncing: VFS ]---\n"),
-		 GUEST_SEEN_PANIC_END);
+	CHECK_EQ(feed(&w, "[ 1.0] reboot: Power down\r\n"), 0);
+	CHECK_EQ(feed(&w, "[ 1.0] reboot: System halted\n"), 0);
+	CHECK_EQ(feed(&w, "[ 2.0] Kernel panic - not syncing: VFS\n"), 0);
+	CHECK_EQ(feed(&w, "---[ end Kernel panic - not syncing: VFS ]---\n"), 0);
 }
 
 static void test_hostile(void)

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Debian's own kernels, unmodified, under mmvm's default platform (ACPI):
+# bookworm's 6.1 and bookworm-backports' 6.12 (guest/stock/stock-kernel.sh;
+# 6.12 is fetched into the cache on the host by scripts/test). A stock
+# kernel finds virtio-mmio devices only through ACPI (LNRO0005), so this is
+# the test that the DSDT describes them. With an initramfs that loads the
+# kernel's own virtio and pvpanic modules, for each kernel:
+#   - the device tests, as version 2 devices: test_virtio_blk.sh (disk
+#     written and re-read, checksums on the host), test_virtio_net.sh
+#     (10 MiB each way over the tap), test_virtio_rng.sh, and
+#     test_virtio_console.sh (a shell on hvc0);
+#   - poweroff -> exit 0 "guest powered off (ACPI S5)";
+#   - SysRq c -> exit 2 "guest panicked (pvpanic)";
+#   - a guest process printing "Kernel panic - not syncing" and
+#     "reboot: Power down" on the console does not end the VM.
+# Env: MMVM_STOCK_KERNELS (default "6.1 6.12").
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+require_files "$MMVM"
+require_kvm
+require_root
+RUN_GUEST_TIMEOUT=${RUN_GUEST_TIMEOUT:-300}
+modules=virtio_mmio,virtio_blk,virtio_net,virtio_console,virtio_rng,pvpanic_mmio,ext4
+
+# check NAME LOG WANT_RC PATTERN
+check() {
+	local name=$1 log=$2 want=$3 pattern=$4
+	if [ "$RUN_GUEST_RC" = "$want" ] && grep -q "^mmvm: $pattern" "$log"; then
+		pass "$name: exit $want, '$(grep -m1 "^mmvm: $pattern" "$log" | tr -d '\r')' ($RUN_GUEST_SECONDS s)"
+	else
+		fail "$name: exit $RUN_GUEST_RC (want $want), no 'mmvm: $pattern' line"
+		show_log "$log"
+	fi
+}
+
+for v in ${MMVM_STOCK_KERNELS:-6.1 6.12}; do
+	if ! info=$("$MMVM_REPO/guest/stock/stock-kernel.sh" "$v" 2>"$MMVM_WORK/err"); then
+		fail "kernel $v: $(cat "$MMVM_WORK/err") (on the host: guest/stock/stock-kernel.sh $v)"
+		continue
+	fi
+	kernel=$(sed -n 's/^kernel=//p' <<<"$info")
+	root=$(sed -n 's/^root=//p' <<<"$info")
+	kver=$(sed -n 's/^kver=//p' <<<"$info")
+	initrd=$MMVM_WORK/initramfs-$kver.cpio.gz
+	if ! "$MMVM_REPO/guest/initramfs/build-initramfs.sh" -o "$initrd" \
+		--modules "$root:$kver:$modules" >/dev/null 2>"$MMVM_WORK/err"; then
+		fail "kernel $v: initramfs: $(tail -n 1 "$MMVM_WORK/err")"
+		continue
+	fi
+	say "kernel $kver"
+	export MMVM_KERNEL=$kernel MMVM_INITRD=$initrd
+
+	# The device tests, as they run for the project's kernel, on v2.
+	for t in test_virtio_blk test_virtio_net test_virtio_rng test_virtio_console; do
+		out=$MMVM_WORK/$t-$kver.log
+		rc=0
+		MMVM_VERSIONS=2 MMVM_BLK_VERSIONS=2 MMVM_RNG_VERSIONS=2 MMVM_NET_MIB=10 \
+			bash "$here/$t.sh" >"$out" 2>&1 || rc=$?
+		if [ "$rc" = 0 ]; then
+			pass "$kver: $t ($(grep -c '^PASS\|ok:' "$out") checks)"
+		else
+			fail "$kver: $t exited $rc:"
+			grep -E '^(FAIL|PASS)|FAIL' "$out" | head -n 10 | sed 's/^/    | /'
+			show_log "$out" 15
+		fi
+	done
+
+	log=$MMVM_WORK/poweroff-$kver.log
+	run_guest "$log" demo --virtio-version 2 --rng
+	check "$kver: poweroff" "$log" 0 "guest powered off (ACPI S5)"
+	if grep -q 'device=0x0004' "$log"; then
+		pass "$kver: the rng was found through ACPI"
+	else
+		fail "$kver: no virtio device in the guest's list"
+	fi
+
+	log=$MMVM_WORK/sysrq-$kver.log
+	run_guest "$log" sysrq_crash --virtio-version 2
+	check "$kver: SysRq c" "$log" 2 "guest panicked (pvpanic)"
+
+	log=$MMVM_WORK/fake-$kver.log
+	run_guest "$log" fake_console --virtio-version 2
+	check "$kver: fake panic and power-down lines" "$log" 0 "guest powered off (ACPI S5)"
+	if grep -q "MMVM-FAKE done=1" "$log"; then
+		pass "$kver: the VM outlived the fake lines"
+	else
+		fail "$kver: the VM ended at the fake lines"
+	fi
+done
+finish
