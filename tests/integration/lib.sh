@@ -19,6 +19,10 @@
 #       $GUEST_CMDLINE_EXTRA. Bounded by $RUN_GUEST_TIMEOUT seconds (120).
 #       Returns mmvm's exit status (124 on timeout); also sets RUN_GUEST_RC
 #       and RUN_GUEST_SECONDS.
+#   check_exit NAME LOG WANT_RC PATTERN
+#                           pass if the last run_guest exited WANT_RC and LOG
+#                           has a line "mmvm: PATTERN...", else fail and show
+#                           the log
 #   guest_field LOG KEY     a field of the guest's "MMVM-GUEST k=v ..." line
 #   guest_test_rc LOG       the guest test's status (MMVM-TEST-END rc=N)
 #   show_log LOG [N]        the last N (30) lines of LOG, indented
@@ -81,6 +85,16 @@ run_guest() {
 	[ "$RUN_GUEST_RC" = 124 ] &&
 		echo "$lib_test: guest '$test' timed out after $RUN_GUEST_TIMEOUT s" >>"$log"
 	return "$RUN_GUEST_RC"
+}
+
+check_exit() {
+	local name=$1 log=$2 want=$3 pattern=$4
+	if [ "$RUN_GUEST_RC" = "$want" ] && grep -q "^mmvm: $pattern" "$log"; then
+		pass "$name: exit $want, '$(grep -m1 "^mmvm: $pattern" "$log" | tr -d '\r')' ($RUN_GUEST_SECONDS s)"
+	else
+		fail "$name: exit $RUN_GUEST_RC (want $want), no 'mmvm: $pattern' line"
+		show_log "$log"
+	fi
 }
 
 # Fields end at a space or CR: mmvm's own stderr lines may land right

@@ -9,20 +9,9 @@ require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
 require_kvm
 RUN_GUEST_TIMEOUT=${RUN_GUEST_TIMEOUT:-300}
 
-# check NAME LOG WANT_RC PATTERN: mmvm exited WANT_RC and said PATTERN
-check() {
-	local name=$1 log=$2 want=$3 pattern=$4
-	if [ "$RUN_GUEST_RC" = "$want" ] && grep -q "^mmvm: $pattern" "$log"; then
-		pass "$name: exit $want, '$(grep -m1 "^mmvm: $pattern" "$log" | tr -d '\r')' ($RUN_GUEST_SECONDS s)"
-	else
-		fail "$name: exit $RUN_GUEST_RC (want $want), no 'mmvm: $pattern' line"
-		show_log "$log"
-	fi
-}
-
 log=$MMVM_WORK/poweroff.log
 run_guest "$log" demo --stats "$MMVM_WORK/stats"
-check "power off" "$log" 0 "guest powered off"
+check_exit "power off" "$log" 0 "guest powered off (ACPI S5)"
 if grep -q "^mmvm: boot-to-init [0-9]* ms" "$log" && grep -q "^mmvm: ran " "$log"; then
 	pass "timing lines: $(grep -m1 '^mmvm: boot-to-init' "$log")"
 else
@@ -39,15 +28,42 @@ fi
 # The kernel runs init's argv after "--": busybox reboot -f as PID 1.
 log=$MMVM_WORK/reboot.log
 GUEST_CMDLINE_EXTRA="rdinit=/bin/reboot -- -f" run_guest "$log" reboot
-check "reboot" "$log" 0 "guest rebooted"
+check_exit "reboot" "$log" 0 "guest rebooted (ACPI reset register)"
 
 log=$MMVM_WORK/panic.log
 GUEST_CMDLINE_EXTRA="rdinit=/nonexistent init=/nonexistent" run_guest "$log" panic
-check "panic" "$log" 2 "guest panicked"
+check_exit "panic" "$log" 2 "guest panicked (pvpanic)"
+
+# panic=-1: the kernel reboots at once after the panic; still a panic.
+log=$MMVM_WORK/panic-reboot.log
+GUEST_CMDLINE_EXTRA="rdinit=/nonexistent init=/nonexistent panic=-1" run_guest "$log" panic
+check_exit "panic, then reboot" "$log" 2 "guest panicked"
+
+# Console text is the guest's to write: a process printing the kernel's
+# panic and power-down lines does not end the run.
+log=$MMVM_WORK/fake.log
+run_guest "$log" fake_console
+check_exit "fake panic and power-down lines" "$log" 0 "guest powered off (ACPI S5)"
+if grep -q "MMVM-FAKE done=1" "$log"; then
+	pass "the VM outlived the fake console lines"
+else
+	fail "the VM ended at the fake console lines"
+	show_log "$log"
+fi
+
+# Without ACPI: devices from the command line, reboot through the i8042.
+log=$MMVM_WORK/noacpi.log
+GUEST_CMDLINE_EXTRA="mmvm.end=reboot" run_guest "$log" demo --no-acpi --rng
+check_exit "--no-acpi, reboot" "$log" 0 "guest rebooted (i8042)"
+if grep -q 'device=0x0004' "$log" && grep -q 'virtio_mmio.device=' "$log"; then
+	pass "--no-acpi: the rng found through virtio_mmio.device="
+else
+	fail "--no-acpi: no virtio device, or no virtio_mmio.device= entry"
+fi
 
 log=$MMVM_WORK/timeout.log
 GUEST_CMDLINE_EXTRA="rdinit=/bin/sleep -- 1000" run_guest "$log" timeout --timeout 10
-check "timeout" "$log" 124 "timeout"
+check_exit "timeout" "$log" 124 "timeout"
 if grep -q "^mmvm: vcpu 0: RIP 0x" "$log"; then
 	pass "timeout: vCPU state dumped ($(grep -m1 '^mmvm: vcpu 0: RIP' "$log" | cut -c1-60)...)"
 else
@@ -74,7 +90,7 @@ except subprocess.TimeoutExpired:
 PY
 )
 RUN_GUEST_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-check "timeout, stdout a full pipe" "$log" 124 "timeout"
+check_exit "timeout, stdout a full pipe" "$log" 124 "timeout"
 
 # A minimal "bzImage" whose 64-bit entry is ud2: with no IDT the #UD
 # becomes a triple fault.
@@ -95,7 +111,7 @@ log=$MMVM_WORK/ud2.log
 RUN_GUEST_RC=0
 timeout 60 "$MMVM" --kernel "$bz" </dev/null >"$log" 2>&1 || RUN_GUEST_RC=$?
 RUN_GUEST_SECONDS=-
-check "triple fault" "$log" 3 "vcpu 0: triple fault"
+check_exit "triple fault" "$log" 3 "vcpu 0: triple fault"
 
 log=$MMVM_WORK/sigterm.log
 "$MMVM" --kernel "$MMVM_KERNEL" --initrd "$MMVM_INITRD" \
@@ -105,5 +121,5 @@ sleep 5
 kill -TERM "$pid"
 RUN_GUEST_RC=0
 wait "$pid" || RUN_GUEST_RC=$?
-check "SIGTERM" "$log" 130 "interrupted by signal 15"
+check_exit "SIGTERM" "$log" 130 "interrupted by signal 15"
 finish

@@ -24,17 +24,6 @@ require_root
 RUN_GUEST_TIMEOUT=${RUN_GUEST_TIMEOUT:-300}
 modules=virtio_mmio,virtio_blk,virtio_net,virtio_console,virtio_rng,pvpanic_mmio,ext4
 
-# check NAME LOG WANT_RC PATTERN
-check() {
-	local name=$1 log=$2 want=$3 pattern=$4
-	if [ "$RUN_GUEST_RC" = "$want" ] && grep -q "^mmvm: $pattern" "$log"; then
-		pass "$name: exit $want, '$(grep -m1 "^mmvm: $pattern" "$log" | tr -d '\r')' ($RUN_GUEST_SECONDS s)"
-	else
-		fail "$name: exit $RUN_GUEST_RC (want $want), no 'mmvm: $pattern' line"
-		show_log "$log"
-	fi
-}
-
 for v in ${MMVM_STOCK_KERNELS:-6.1 6.12}; do
 	if ! info=$("$MMVM_REPO/guest/stock/stock-kernel.sh" "$v" 2>"$MMVM_WORK/err"); then
 		fail "kernel $v: $(cat "$MMVM_WORK/err") (on the host: guest/stock/stock-kernel.sh $v)"
@@ -69,7 +58,7 @@ for v in ${MMVM_STOCK_KERNELS:-6.1 6.12}; do
 
 	log=$MMVM_WORK/poweroff-$kver.log
 	run_guest "$log" demo --virtio-version 2 --rng
-	check "$kver: poweroff" "$log" 0 "guest powered off (ACPI S5)"
+	check_exit "$kver: poweroff" "$log" 0 "guest powered off (ACPI S5)"
 	if grep -q 'device=0x0004' "$log"; then
 		pass "$kver: the rng was found through ACPI"
 	else
@@ -78,11 +67,11 @@ for v in ${MMVM_STOCK_KERNELS:-6.1 6.12}; do
 
 	log=$MMVM_WORK/sysrq-$kver.log
 	run_guest "$log" sysrq_crash --virtio-version 2
-	check "$kver: SysRq c" "$log" 2 "guest panicked (pvpanic)"
+	check_exit "$kver: SysRq c" "$log" 2 "guest panicked (pvpanic)"
 
 	log=$MMVM_WORK/fake-$kver.log
 	run_guest "$log" fake_console --virtio-version 2
-	check "$kver: fake panic and power-down lines" "$log" 0 "guest powered off (ACPI S5)"
+	check_exit "$kver: fake panic and power-down lines" "$log" 0 "guest powered off (ACPI S5)"
 	if grep -q "MMVM-FAKE done=1" "$log"; then
 		pass "$kver: the VM outlived the fake lines"
 	else

@@ -11,21 +11,10 @@
 # evaluates a few objects. Needs acpica-tools (exit 77 without iasl);
 # neither KVM nor root.
 set -u
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-name=test_acpi_iasl
-passed=0 failed=0
-pass() { echo "PASS $name: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $name: $*"; failed=$((failed + 1)); }
-finish() {
-	echo "$name: $passed passed, $failed failed"
-	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
-	exit
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v iasl >/dev/null 2>&1; then
-	echo "SKIP $name: no iasl (install acpica-tools)"
-	exit 77
+	skip "no iasl (install acpica-tools)"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -5,13 +5,8 @@
 # the mode, the one line that says why, MMVM_HOST_MODE, and that a native
 # decision runs the command here. Needs neither KVM nor root.
 set -u
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 host=$repo/scripts/mmvm-host
-name=test_host_mode
-passed=0 failed=0
-pass() { echo "PASS $name: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $name: $*"; failed=$((failed + 1)); }
 work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -79,5 +74,4 @@ else
 	fail "MMVM_HOST_QUIET=1 still printed: $out"
 fi
 
-echo "$name: $passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+finish

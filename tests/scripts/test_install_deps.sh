@@ -6,14 +6,9 @@
 # usable QEMU: none on PATH, and a qemu-system-x86_64 that fails.
 # Runs as root (to become nobody); needs no KVM.
 set -u
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-name=test_install_deps
-passed=0 failed=0
-pass() { echo "PASS $name: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $name: $*"; failed=$((failed + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP $name: needs root (to run as nobody)"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (to run as nobody)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
@@ -51,5 +46,4 @@ check() {
 check "no QEMU on PATH" "$work/bin"
 check "a QEMU that fails" "$work/badbin:$work/bin"
 
-echo "$name: $passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+finish

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# A whole Debian 12 boots under mmvm: the image guest/debian/build-rootfs.sh
+# makes (systemd, udev, Debian's 6.1 kernel and its initramfs-tools initrd),
+# its root file system on a virtio-blk disk (virtio-mmio version 2, found by
+# the stock kernel through ACPI), 2 vCPUs, 1 GiB. Checks: the boot reaches
+# multi-user.target and the image's mmvm-debian-report.service prints
+# "MMVM-DEBIAN state=running" (or degraded: then the failed units are
+# listed), then, asked by mmvm.debian=poweroff, runs systemctl poweroff and
+# mmvm exits 0 ("guest powered off"). The PASS line gives the time from
+# mmvm's start to that state line (boot to multi-user.target).
+#
+# The image is never built here (inside the outer VM there is no network):
+# scripts/test builds it on the host; by hand: guest/debian/build-rootfs.sh.
+# Without it in the cache the test is skipped. The guest boots a sparse copy,
+# so the cached image stays pristine.
+#
+# Env: MMVM_DEBIAN_TIMEOUT (mmvm --timeout, 600 s), MMVM_DEBIAN_CONSOLE_LOG
+# (keep the guest's console log there).
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+boot_timeout=${MMVM_DEBIAN_TIMEOUT:-600}
+
+require_files "$MMVM"
+require_root
+if ! env_lines=$("$MMVM_REPO/guest/debian/build-rootfs.sh" --cached 2>"$MMVM_WORK/cached.err"); then
+	skip "no Debian image in the cache: $(tail -n 1 "$MMVM_WORK/cached.err")"
+fi
+rootfs=$(sed -n 's/^MMVM_DEBIAN_ROOTFS=//p' <<<"$env_lines")
+kernel=$(sed -n 's/^MMVM_DEBIAN_KERNEL=//p' <<<"$env_lines")
+initrd=$(sed -n 's/^MMVM_DEBIAN_INITRD=//p' <<<"$env_lines")
+require_files "$rootfs" "$kernel" "$initrd"
+require_kvm
+
+# The guest's console through this filter: the time the state line came.
+stamp_state() {
+	local line seen=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line"
+		if [ "$seen" = 0 ] && [[ "$line" == *"MMVM-DEBIAN state="* ]]; then
+			echo "$EPOCHREALTIME" >"$MMVM_WORK/state.time"
+			seen=1
+		fi
+	done
+}
+
+disk=$MMVM_WORK/rootfs.ext4
+t0=$EPOCHREALTIME
+if ! cp --sparse=always "$rootfs" "$disk"; then
+	fail "cannot copy $rootfs to $disk"
+	finish
+fi
+copy_s=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+say "image $(du -h --apparent-size "$rootfs" | cut -f1) ($(du -h "$rootfs" | cut -f1) used)," \
+    "copied in $copy_s s; kernel $(basename "$(dirname "$kernel")")/$(basename "$kernel")"
+
+log=$MMVM_WORK/console.log
+cmdline="console=ttyS0 root=/dev/vda rw mmvm.debian=poweroff"
+say "booting: mmvm --kernel $kernel --initrd $initrd --cmdline \"$cmdline\"" \
+    "--disk <copy> --mem 1G --cpus 2 --virtio-version 2 --timeout $boot_timeout"
+t0=$EPOCHREALTIME
+timeout -k 5 $((boot_timeout + 30)) "$MMVM" --kernel "$kernel" --initrd "$initrd" \
+	--cmdline "$cmdline" --disk "$disk" --mem 1G --cpus 2 \
+	--virtio-version 2 --timeout "$boot_timeout" </dev/null 2>&1 |
+	stamp_state >"$log"
+rc=${PIPESTATUS[0]}
+t1=$EPOCHREALTIME
+[ -n "${MMVM_DEBIAN_CONSOLE_LOG:-}" ] && cp "$log" "$MMVM_DEBIAN_CONSOLE_LOG"
+total_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+# "MMVM-DEBIAN state=S uptime=U kernel=K host=H" (CR-terminated on a tty).
+state_line=$(grep -a -m1 'MMVM-DEBIAN state=' "$log" | tr -d '\r' |
+	sed 's/^.*\(MMVM-DEBIAN state=\)/\1/')
+state=$(sed -n 's/^MMVM-DEBIAN state=\([^ ]*\).*/\1/p' <<<"$state_line")
+uptime=$(sed -n 's/.* uptime=\([^ ]*\).*/\1/p' <<<"$state_line")
+kver=$(sed -n 's/.* kernel=\([^ ]*\).*/\1/p' <<<"$state_line")
+startup=$(grep -a -m1 'MMVM-DEBIAN Startup finished' "$log" | tr -d '\r' |
+	sed 's/^.*MMVM-DEBIAN Startup finished in //')
+failed_units=$(grep -a 'MMVM-DEBIAN failed: ' "$log" | tr -d '\r' |
+	sed 's/^.*MMVM-DEBIAN failed: //')
+
+case "$state" in
+running|degraded)
+	boot_s=$(awk -v a="$t0" -v b="$(cat "$MMVM_WORK/state.time")" \
+		'BEGIN { printf "%.1f", b - a }')
+	pass "Debian 12 ($kver) reached multi-user.target: state=$state" \
+	     "$boot_s s after mmvm started (guest uptime ${uptime:-?} s;" \
+	     "systemd: ${startup:-?})"
+	if [ "$state" = degraded ]; then
+		say "degraded: failed units:"
+		if [ -n "$failed_units" ]; then
+			printf '%s\n' "$failed_units" | sed 's/^/    | /'
+		else
+			echo "    | (none listed)"
+		fi
+	fi ;;
+"")
+	fail "no MMVM-DEBIAN state line on the console (mmvm exit $rc after $total_s s)"
+	# Point at the usual suspects.
+	grep -a -m3 -E 'Gave up waiting for root|ALERT!|Kernel panic|unable to mount|emergency mode' \
+		"$log" | tr -d '\r' | sed 's/^/    ! /'
+	show_log "$log" 40 ;;
+*)
+	fail "boot ended in state=$state, want running or degraded"
+	[ -n "$failed_units" ] && printf '%s\n' "$failed_units" | sed 's/^/    | failed: /'
+	show_log "$log" 40 ;;
+esac
+
+# mmvm's line may follow the guest's CR on the same line.
+off_line=$(tr -d '\r' <"$log" | grep -a -o -m1 'mmvm: guest powered off.*')
+if [ "$rc" = 0 ] && [ -n "$off_line" ]; then
+	pass "systemctl poweroff: mmvm exit 0, '$off_line', $total_s s in all"
+else
+	fail "mmvm exited $rc after $total_s s, want 0 after 'mmvm: guest powered off'"
+	[ -n "$state" ] && show_log "$log" 30
+fi
+finish
