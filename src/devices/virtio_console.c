@@ -12,7 +12,8 @@
  * drops the guest's output is worse than one that makes it wait.
  *
  * Threading as in virtio_net.c: the queues are touched on the I/O thread
- * under the transport lock; interrupts are raised after dropping it.
+ * under the transport lock, and interrupts and DEVICE_NEEDS_RESET are
+ * delivered before it is dropped.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -184,7 +185,8 @@ static bool console_tx(struct virtio_console *c, bool *needs_reset)
 	return pushed;
 }
 
-/* Runs the queues whose flag is set, then raises what is due. */
+/* Runs the queues whose flag is set, then raises what is due, all under
+ * one hold of the lock (a reset may not come in between). */
 static void console_run(struct virtio_console *c, bool rx, bool tx)
 {
 	bool signal[2] = { false, false }, needs_reset = false;
@@ -196,13 +198,12 @@ static void console_run(struct virtio_console *c, bool rx, bool tx)
 	if (c->active && rx && console_rx(c, &needs_reset))
 		signal[VIRTIO_CONSOLE_RXQ] =
 			virtq_should_notify(&c->t->vqs[VIRTIO_CONSOLE_RXQ]);
-	pthread_mutex_unlock(&c->t->lock);
-
 	if (needs_reset)
-		virtio_mmio_set_needs_reset(c->t);
+		virtio_mmio_set_needs_reset_locked(c->t);
 	for (unsigned int q = 0; q < 2; q++)
 		if (signal[q])
-			virtio_mmio_signal_queue(c->t, q);
+			virtio_mmio_signal_queue_locked(c->t, q);
+	pthread_mutex_unlock(&c->t->lock);
 }
 
 static void console_queue_notify(void *dev, unsigned int queue)

@@ -14,8 +14,9 @@
  *
  * Threading: everything here but activate/reset runs on the I/O thread and
  * holds the transport lock while it touches the rings; activate/reset run on
- * a vCPU thread with the lock already held. Interrupts are raised after the
- * lock is dropped (virtio_mmio_signal_queue takes it itself).
+ * a vCPU thread with the lock already held. Interrupts and DEVICE_NEEDS_RESET
+ * are delivered before the lock is dropped (send_signals, with the
+ * transport's _locked signals), so a reset cannot come in between.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -85,7 +86,7 @@ struct virtio_net {
 	struct virtio_net_stats stats;
 };
 
-/* Which queues need an interrupt once the lock is dropped. */
+/* What a batch found due: interrupts, DEVICE_NEEDS_RESET. */
 struct net_signals {
 	bool queue[2];
 	bool needs_reset;
@@ -102,8 +103,7 @@ static void note_push(struct net_signals *s, unsigned int q)
 	s->pushed[q]++;
 }
 
-/* One interrupt check per batch, made before the lock is dropped: the
- * signals themselves go out after it (send_signals). */
+/* One interrupt check per batch, once its ring work is done. */
 static void flush_signals(struct virtio_net *n, struct net_signals *s)
 {
 	for (unsigned int q = 0; q < 2; q++)
@@ -111,14 +111,14 @@ static void flush_signals(struct virtio_net *n, struct net_signals *s)
 			s->queue[q] = true;
 }
 
-/* Called without the lock. */
+/* Called with the lock held, the one the batch was decided under. */
 static void send_signals(struct virtio_net *n, const struct net_signals *s)
 {
 	if (s->needs_reset)
-		virtio_mmio_set_needs_reset(n->t);
+		virtio_mmio_set_needs_reset_locked(n->t);
 	for (unsigned int q = 0; q < 2; q++)
 		if (s->queue[q])
-			virtio_mmio_signal_queue(n->t, q);
+			virtio_mmio_signal_queue_locked(n->t, q);
 }
 
 static void ring_broken(struct virtio_net *n, struct net_signals *s,
@@ -440,8 +440,8 @@ static void net_queue_notify(void *dev, unsigned int queue)
 			net_rx(n, &s);
 		flush_signals(n, &s);
 	}
-	pthread_mutex_unlock(&n->t->lock);
 	send_signals(n, &s);
+	pthread_mutex_unlock(&n->t->lock);
 }
 
 void virtio_net_fd_ready(void *opaque, uint32_t events)
@@ -460,8 +460,8 @@ void virtio_net_fd_ready(void *opaque, uint32_t events)
 			net_rx(n, &s);
 		flush_signals(n, &s);
 	}
-	pthread_mutex_unlock(&n->t->lock);
 	send_signals(n, &s);
+	pthread_mutex_unlock(&n->t->lock);
 }
 
 static void net_config_read(void *dev, uint32_t off, void *data, uint32_t len)

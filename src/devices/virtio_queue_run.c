@@ -33,10 +33,11 @@ void virtio_queue_run(struct virtio_mmio_dev *t, unsigned int queue,
 		}
 	} while (!broken && virtq_enable_notify(vq));
 	notify = pushed && virtq_should_notify(vq);
+	/* Delivered before unlocking: a reset in between would get them. */
+	if (notify)
+		virtio_mmio_signal_queue_locked(t, queue);
+	if (broken)
+		virtio_mmio_set_needs_reset_locked(t);
 out:
 	pthread_mutex_unlock(&t->lock);
-	if (notify)
-		virtio_mmio_signal_queue(t, queue);
-	if (broken)
-		virtio_mmio_set_needs_reset(t);
 }

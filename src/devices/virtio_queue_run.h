@@ -12,9 +12,10 @@ typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
 
 /* Call from the device's queue_notify (I/O thread). Holds t->lock while it
  * touches the ring, so a reset from a vCPU cannot take the ring away in the
- * middle of a request; the interrupt is sent after the lock is dropped
- * because the transport's signal functions take the same (non-recursive)
- * lock. A malformed chain is completed with length 0; a broken ring sets
+ * middle of a request, and still holds it while it sends the interrupt and
+ * sets DEVICE_NEEDS_RESET (the _locked signals), so a reset cannot come
+ * between deciding and delivering; handle is called with t->lock held. A
+ * malformed chain is completed with length 0; a broken ring sets
  * DEVICE_NEEDS_RESET. chain is the caller's scratch space (it is large). */
 void virtio_queue_run(struct virtio_mmio_dev *t, unsigned int queue,
 		      struct virtq_chain *chain, virtio_chain_fn handle,

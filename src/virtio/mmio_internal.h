@@ -15,7 +15,8 @@ void virtio_msi_deliver(struct virtio_mmio_dev *t, unsigned int vector);
  * staged registers zeroed. */
 void virtio_msi_reset(struct virtio_mmio_dev *t);
 
-/* Sets DEVICE_NEEDS_RESET and, once DRIVER_OK, notifies a config change. */
-void virtio_mmio_needs_reset_locked(struct virtio_mmio_dev *t);
+/* DEVICE_NEEDS_RESET with the lock held is set by the public
+ * virtio_mmio_set_needs_reset_locked() (mmio_transport.h), which device
+ * models use too. */
 
 #endif

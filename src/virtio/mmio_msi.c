@@ -98,7 +98,7 @@ static void update_vector(struct virtio_mmio_dev *t, unsigned int vector)
 		/* Spec 12: events of a vector the host cannot route must not
 		 * vanish silently; they stay pending and the driver is told. */
 		t->stats.invalid++;
-		virtio_mmio_needs_reset_locked(t);
+		virtio_mmio_set_needs_reset_locked(t);
 		return;
 	}
 	flush_pending(t, vector);

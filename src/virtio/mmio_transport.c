@@ -108,8 +108,24 @@ static void device_reset(struct virtio_mmio_dev *t)
 	virtio_msi_reset(t);
 }
 
-/* Config change notification; lock held. */
-static void raise_config(struct virtio_mmio_dev *t)
+/* The _locked signals: the caller holds t->lock (a device model that
+ * decided under it, or the transport itself in a register access). */
+void virtio_mmio_signal_queue_locked(struct virtio_mmio_dev *t,
+				     unsigned int q)
+{
+	if (q >= virtio_mmio_num_queues(t))
+		return;
+	if (t->msi_enabled) {
+		virtio_msi_deliver(t, q + 1);
+		return;
+	}
+	t->interrupt_status |= 1;
+	t->stats.irqs_legacy++;
+	if (t->host_ops->legacy_raise)
+		t->host_ops->legacy_raise(t->host);
+}
+
+void virtio_mmio_signal_config_locked(struct virtio_mmio_dev *t)
 {
 	t->config_generation++;
 	if (t->msi_enabled) {
@@ -122,11 +138,11 @@ static void raise_config(struct virtio_mmio_dev *t)
 		t->host_ops->legacy_raise(t->host);
 }
 
-void virtio_mmio_needs_reset_locked(struct virtio_mmio_dev *t)
+void virtio_mmio_set_needs_reset_locked(struct virtio_mmio_dev *t)
 {
 	t->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (t->status & VIRTIO_STATUS_DRIVER_OK)
-		raise_config(t);
+		virtio_mmio_signal_config_locked(t);
 }
 
 static bool features_acceptable(const struct virtio_mmio_dev *t)
@@ -165,7 +181,7 @@ static void activate(struct virtio_mmio_dev *t)
 	if (ok && t->ops->activate && !t->ops->activate(t->dev))
 		ok = false;
 	if (!ok)
-		virtio_mmio_needs_reset_locked(t);
+		virtio_mmio_set_needs_reset_locked(t);
 }
 
 static void write_status(struct virtio_mmio_dev *t, uint32_t val)
@@ -564,33 +580,25 @@ void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off,
 	unlock(t);
 }
 
+/* The plain signals, for callers that do not hold t->lock. */
 void virtio_mmio_signal_queue(struct virtio_mmio_dev *t, unsigned int q)
 {
 	lock(t);
-	if (q < virtio_mmio_num_queues(t)) {
-		if (t->msi_enabled) {
-			virtio_msi_deliver(t, q + 1);
-		} else {
-			t->interrupt_status |= 1;
-			t->stats.irqs_legacy++;
-			if (t->host_ops->legacy_raise)
-				t->host_ops->legacy_raise(t->host);
-		}
-	}
+	virtio_mmio_signal_queue_locked(t, q);
 	unlock(t);
 }
 
 void virtio_mmio_signal_config(struct virtio_mmio_dev *t)
 {
 	lock(t);
-	raise_config(t);
+	virtio_mmio_signal_config_locked(t);
 	unlock(t);
 }
 
 void virtio_mmio_set_needs_reset(struct virtio_mmio_dev *t)
 {
 	lock(t);
-	virtio_mmio_needs_reset_locked(t);
+	virtio_mmio_set_needs_reset_locked(t);
 	unlock(t);
 }
 

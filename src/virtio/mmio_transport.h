@@ -11,8 +11,17 @@
  * arrive from vCPU threads; signals arrive from the I/O thread; one mutex per
  * device (t->lock, not recursive) serialises both. The virtq_* functions
  * never take it, so a device model may hold t->lock around its queue work
- * (which keeps reset from racing with it), but must release it before
- * calling virtio_mmio_signal_*() or virtio_mmio_set_needs_reset().
+ * (which keeps reset from racing with it).
+ *
+ * Whatever a device model decides under t->lock (this queue needs an
+ * interrupt, this ring is broken) it must deliver under that same hold, with
+ * the _locked variants (virtio_mmio_signal_queue_locked() and friends),
+ * before it unlocks. Dropping the lock first and then calling the plain
+ * variant leaves a gap in which the driver can reset the device (Status 0,
+ * on a vCPU, under this lock): the interrupt and DEVICE_NEEDS_RESET would
+ * then land on the fresh device. The plain variants take t->lock themselves
+ * and are for callers that do not hold it and decided nothing under it;
+ * calling one with the lock held deadlocks.
  */
 #ifndef MMVM_VIRTIO_MMIO_TRANSPORT_H
 #define MMVM_VIRTIO_MMIO_TRANSPORT_H
@@ -235,8 +244,18 @@ void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off,
 void virtio_mmio_signal_queue(struct virtio_mmio_dev *t, unsigned int q);
 /* Device -> driver: config space changed (bumps ConfigGeneration). */
 void virtio_mmio_signal_config(struct virtio_mmio_dev *t);
-/* Device found the driver broken: sets DEVICE_NEEDS_RESET and tells it. */
+/* Device found the driver broken: sets DEVICE_NEEDS_RESET and, once
+ * DRIVER_OK, tells it with a config change notification. */
 void virtio_mmio_set_needs_reset(struct virtio_mmio_dev *t);
+
+/* The same three with t->lock already held by the caller, which keeps it:
+ * for a device model delivering what it decided under the lock before it
+ * unlocks (see the top of this file). Not for the virtio_dev_ops callbacks,
+ * which run in the middle of a register access. */
+void virtio_mmio_signal_queue_locked(struct virtio_mmio_dev *t,
+				     unsigned int q);
+void virtio_mmio_signal_config_locked(struct virtio_mmio_dev *t);
+void virtio_mmio_set_needs_reset_locked(struct virtio_mmio_dev *t);
 
 /* For the legacy resample path: is InterruptStatus non-zero (and MSI
  * off, so the line is in use)? */

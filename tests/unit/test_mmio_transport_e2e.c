@@ -72,12 +72,12 @@ static void echo_queue_notify(void *dev, unsigned int q)
 			   (uint32_t)virtq_chain_write(&chain, 0, buf, n));
 		pushed = true;
 	}
-	pushed = pushed && virtq_should_notify(vq);
-	pthread_mutex_unlock(&t.lock);
-	if (pushed)
-		virtio_mmio_signal_queue(&t, q);
+	/* Delivered under the lock, as the devices do (mmio_transport.h). */
+	if (pushed && virtq_should_notify(vq))
+		virtio_mmio_signal_queue_locked(&t, q);
 	if (broken)
-		virtio_mmio_set_needs_reset(&t);
+		virtio_mmio_set_needs_reset_locked(&t);
+	pthread_mutex_unlock(&t.lock);
 }
 
 static const struct virtio_dev_ops echo_ops = {
