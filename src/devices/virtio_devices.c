@@ -62,6 +62,5 @@ void virtio_devices_print_stats(struct vm *vm, FILE *f)
 			a->print_stats(a->t.dev, a->name, f);
 	}
 	if (vm->gsi_routing)
-		fprintf(f, "irq.gsi_routing_commits %" PRIu64 "\n",
-			vm->gsi_routing->commits);
+		gsi_routing_print_stats(vm->gsi_routing, f);
 }

@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "irq/gsi_routing.h"
 #include "irq/kvm_fds.h"
@@ -22,6 +24,36 @@ static void legacy_raise(void *host)
 	eventfd_kick(h->irqfd);
 }
 
+/* A route change was deferred: come back when the limit allows a commit
+ * (a later one by any device carries this change too). */
+static void arm_retry(struct virtio_irq *h, struct gsi_routing *r)
+{
+	uint64_t ns = gsi_routing_retry_ns(r);
+	struct itimerspec its;
+
+	if (h->retry_fd < 0)
+		return;
+	if (ns < 100000)
+		ns = 100000;	/* 0 would disarm the timer */
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(ns / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(ns % 1000000000ULL);
+	timerfd_settime(h->retry_fd, 0, &its, NULL);
+}
+
+/* gsi_routing's result for the transport: 0 when KVM has the route,
+ * VIRTIO_MMIO_MSI_ROUTE_DEFERRED when it does not yet. */
+static int route_result(struct virtio_irq *h, struct gsi_routing *r, int ret)
+{
+	if (ret == GSI_ROUTING_UNCHANGED)
+		COUNT(h->msi_route_skipped, 1);
+	if (ret != GSI_ROUTING_DEFERRED)
+		return 0;
+	COUNT(h->msi_route_deferred, 1);
+	arm_retry(h, r);
+	return VIRTIO_MMIO_MSI_ROUTE_DEFERRED;
+}
+
 /* The transport calls this under its device lock, which serialises all
  * changes to one device's vectors. */
 static int msi_route(void *host, unsigned int vector, bool valid,
@@ -37,13 +69,10 @@ static int msi_route(void *host, unsigned int vector, bool valid,
 	v = &h->vectors[vector];
 
 	if (!valid) {
-		if (v->attached) {
-			kvm_irqfd_deassign(h->vm->vm_fd, v->fd,
-					   (unsigned int)v->gsi);
-			v->attached = false;
-		}
+		/* The irqfd stays attached (virtio_irq.h). */
 		if (v->gsi >= 0)
-			gsi_routing_remove(r, (unsigned int)v->gsi);
+			route_result(h, r, gsi_routing_remove(r,
+						(unsigned int)v->gsi));
 		return 0;
 	}
 
@@ -57,22 +86,23 @@ static int msi_route(void *host, unsigned int vector, bool valid,
 		}
 	}
 	ret = gsi_routing_set_msi(r, (unsigned int)v->gsi, addr, data);
-	if (ret) {
+	if (ret < 0) {
 		COUNT(h->msi_route_errors, 1);
 		return ret;
 	}
 	if (!v->attached) {
-		ret = kvm_irqfd_assign(h->vm->vm_fd, v->fd,
-				       (unsigned int)v->gsi);
-		if (ret) {
+		int err = kvm_irqfd_assign(h->vm->vm_fd, v->fd,
+					   (unsigned int)v->gsi);
+
+		if (err) {
 			COUNT(h->msi_route_errors, 1);
 			gsi_routing_remove(r, (unsigned int)v->gsi);
-			return ret;
+			return err;
 		}
 		v->attached = true;
 	}
 	COUNT(v->routes, 1);
-	return 0;
+	return route_result(h, r, ret);
 }
 
 static void msi_fire(void *host, unsigned int vector)
@@ -125,6 +155,25 @@ static void on_resample(void *opaque, uint32_t events)
 	}
 }
 
+/* I/O thread: the limit may allow the commit a route change waited for.
+ * Commit what is held back, then let the transport re-offer each waiting
+ * vector: msi_route finds it in KVM (or commits it, or defers it again and
+ * re-arms this timer) and the transport sends what became pending. */
+static void on_route_retry(void *opaque, uint32_t events)
+{
+	struct virtio_irq *h = opaque;
+	struct gsi_routing *r = h->vm->gsi_routing;
+	uint64_t expiries;
+
+	if (read(h->retry_fd, &expiries, sizeof(expiries)) != sizeof(expiries)
+	    || !r)
+		return;
+	COUNT(h->msi_route_retries, 1);
+	if (gsi_routing_flush(r) == GSI_ROUTING_DEFERRED)
+		arm_retry(h, r);
+	virtio_mmio_msi_retry(h->t);
+}
+
 static void on_notify(void *opaque, uint32_t events)
 {
 	struct virtio_irq_queue *q = opaque;
@@ -167,6 +216,7 @@ void virtio_irq_init(struct virtio_irq *h, struct vm *vm,
 	h->base = base;
 	h->gsi = gsi;
 	h->irqfd = h->resamplefd = -1;
+	h->retry_fd = -1;
 	for (i = 0; i < VIRTIO_MMIO_MAX_VECTORS; i++) {
 		h->vectors[i].fd = -1;
 		h->vectors[i].gsi = -1;
@@ -264,6 +314,16 @@ int virtio_irq_wire(struct virtio_irq *h)
 		for (i = 0; i < h->nr_vectors; i++)
 			if (watched_eventfd(h, NULL, NULL, &h->vectors[i].fd))
 				return -1;
+		h->retry_fd = timerfd_create(CLOCK_MONOTONIC,
+					     TFD_NONBLOCK | TFD_CLOEXEC);
+		if (h->retry_fd < 0)
+			return fail(h, "timerfd_create", -errno);
+		if (event_loop_add(h->vm->io, h->retry_fd, EPOLLIN,
+				   on_route_retry, h) < 0) {
+			fprintf(stderr, "mmvm: %s: cannot watch a timerfd on "
+				"the I/O thread\n", h->name);
+			return -1;
+		}
 	}
 
 	for (i = 0; i < h->nr_queues; i++)
@@ -301,6 +361,11 @@ void virtio_irq_print_stats(const struct virtio_irq *h, FILE *f)
 	}
 	if (h->msi_route_errors)
 		put(f, h, "msi_route_errors", h->msi_route_errors);
+	if (h->nr_vectors) {
+		put(f, h, "msi_route_skipped", h->msi_route_skipped);
+		put(f, h, "msi_route_deferred", h->msi_route_deferred);
+		put(f, h, "msi_route_retries", h->msi_route_retries);
+	}
 	for (i = 0; i < h->nr_queues; i++) {
 		const struct virtio_irq_queue *q = &h->queues[i];
 

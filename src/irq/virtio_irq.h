@@ -5,8 +5,18 @@
  *    EOI deasserts the line and signals the resample fd; the I/O thread then
  *    re-asserts it if InterruptStatus is still non-zero (level semantics).
  *  - MSI (v3): one irqfd per vector on its own MSI route (GSI >= 24),
- *    attached when the driver first programs the vector, detached and its
- *    route dropped when the vector is invalidated.
+ *    attached when the driver first programs the vector and kept for the
+ *    VM's lifetime; invalidating the vector (reset, MSI off) drops only its
+ *    route. An attached irqfd whose GSI has no route is inert, and the
+ *    transport never fires an unprogrammed vector, so detaching would only
+ *    cost two more ioctls per vector for every guest reset.
+ *    Route changes go through the VM's GSI routing table, which skips the
+ *    ones KVM already has and rate-limits commits (gsi_routing.h). When it
+ *    defers one, msi_route says so (VIRTIO_MMIO_MSI_ROUTE_DEFERRED: the
+ *    transport holds the vector's events pending) and arms the device's
+ *    retry timer; on the I/O thread the timer commits what was held back
+ *    and has the transport re-offer its waiting vectors
+ *    (virtio_mmio_msi_retry()), which sends what they have pending.
  *  - notifications: per queue, a QueueNotify ioeventfd (datamatch = queue
  *    index) and, on v3, a doorbell ioeventfd with its own eventfd so
  *    doorbells and QueueNotify writes are counted apart. The I/O thread
@@ -57,6 +67,10 @@ struct virtio_irq {
 	uint64_t resamples;		/* guest EOIs of the legacy line */
 	uint64_t resample_reraises;	/* ...with the status still pending */
 	uint64_t msi_route_errors;
+	uint64_t msi_route_skipped;	/* route already in KVM: no commit */
+	uint64_t msi_route_deferred;	/* commit held back by the limit */
+	uint64_t msi_route_retries;	/* retry timer expiries */
+	int retry_fd;			/* timerfd: deferred routes; -1 if none */
 	struct virtio_irq_vector vectors[VIRTIO_MMIO_MAX_VECTORS];
 	struct virtio_irq_queue queues[VIRTIO_MMIO_MAX_QUEUES];
 };

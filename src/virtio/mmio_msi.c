@@ -8,11 +8,27 @@
  * remembered (pending) and sent on UNMASK or UPDATE. Commands work whether
  * MSI is enabled or not, but nothing is sent while it is off.
  *
- * All functions here run with t->lock held.
+ * UPDATE judges the message it latches (spec 7.6): an x86 MSI must be
+ * addressed to 0xfee00000-0xfeefffff and ask for fixed or lowest-priority
+ * delivery. Anything else (an INIT would reset the guest's own vCPU) is
+ * refused: the vector is left unprogrammed, so its events stay pending,
+ * and the refusal is counted and reported on stderr, at most once per
+ * MSI_REFUSED_LOG_NS per device. A host that defers a route (rate limit,
+ * src/irq/gsi_routing.h) leaves the vector waiting: programmed, events
+ * pending, until virtio_mmio_msi_retry() finds the route usable.
+ *
+ * All functions here run with t->lock held, except virtio_mmio_msi_retry(),
+ * which takes it.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "irq/x86_msi.h"
 #include "virtio/mmio_internal.h"
+
+#define MSI_REFUSED_LOG_NS	(10 * 1000000000ULL)
 
 uint16_t virtio_msi_read_status(const struct virtio_mmio_dev *t)
 {
@@ -59,12 +75,19 @@ static void fire(struct virtio_mmio_dev *t, unsigned int vector)
 		t->host_ops->msi_fire(t->host, vector);
 }
 
+/* May vector's message be sent now (7.3, and 7.6 for a route the host has
+ * not made usable yet)? */
+static bool sendable(const struct virtio_msi_vector *v)
+{
+	return v->programmed && !v->route_wait && !v->masked;
+}
+
 /* Sends a pending vector if it may be sent now. */
 static void flush_pending(struct virtio_mmio_dev *t, unsigned int vector)
 {
 	const struct virtio_msi_vector *v = &t->vectors[vector];
 
-	if (t->msi_enabled && v->pending && v->programmed && !v->masked)
+	if (t->msi_enabled && v->pending && sendable(v))
 		fire(t, vector);
 }
 
@@ -75,7 +98,7 @@ void virtio_msi_deliver(struct virtio_mmio_dev *t, unsigned int vector)
 	if (vector >= virtio_mmio_num_vectors(t))
 		return;
 	v = &t->vectors[vector];
-	if (v->programmed && !v->masked) {
+	if (sendable(v)) {
 		fire(t, vector);
 		return;
 	}
@@ -83,25 +106,122 @@ void virtio_msi_deliver(struct virtio_mmio_dev *t, unsigned int vector)
 	t->stats.msi_masked_pending++;
 }
 
-static void update_vector(struct virtio_mmio_dev *t, unsigned int vector)
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One stderr line per device per MSI_REFUSED_LOG_NS, saying how many more
+ * were refused since the last one. */
+static void log_refusal(struct virtio_mmio_dev *t, unsigned int vector,
+			uint64_t addr, uint32_t data,
+			enum x86_msi_verdict verdict)
+{
+	uint64_t now = now_ns();
+	char more[64] = "";
+
+	if (t->msi_refused_log_ns &&
+	    now - t->msi_refused_log_ns < MSI_REFUSED_LOG_NS) {
+		t->msi_refused_unlogged++;
+		return;
+	}
+	if (t->msi_refused_unlogged)
+		snprintf(more, sizeof(more), " (and %" PRIu64 " more since the "
+			 "last report)", t->msi_refused_unlogged);
+	t->msi_refused_log_ns = now;
+	t->msi_refused_unlogged = 0;
+	if (verdict == X86_MSI_BAD_ADDRESS)
+		fprintf(stderr, "mmvm: %s: MSI vector %u: refused message with "
+			"address 0x%08" PRIx64 " (not in 0xfee00000-0xfeefffff), "
+			"data 0x%08" PRIx32 "; the vector stays unprogrammed"
+			"%s\n", t->name, vector, addr, data, more);
+	else
+		fprintf(stderr, "mmvm: %s: MSI vector %u: refused message with "
+			"data 0x%08" PRIx32 " (%s delivery; only fixed and "
+			"lowest-priority are allowed), address 0x%08" PRIx64
+			"; the vector stays unprogrammed%s\n", t->name, vector,
+			data, x86_msi_delivery_mode_name(data), addr, more);
+}
+
+/* Spec 7.6: a refused UPDATE leaves the vector unprogrammed (its previous
+ * message, if any, is forgotten and its route dropped); mask and pending
+ * are kept, so an event waits for the next acceptable UPDATE. */
+static void refuse(struct virtio_mmio_dev *t, unsigned int vector,
+		   uint64_t addr, uint32_t data, enum x86_msi_verdict verdict)
 {
 	struct virtio_msi_vector *v = &t->vectors[vector];
-	int rc = 0;
 
-	v->addr = t->msi_staged_addr;
-	v->data = t->msi_staged_data;
-	if (t->host_ops->msi_route)
-		rc = t->host_ops->msi_route(t->host, vector, true, v->addr,
-					    v->data);
-	v->programmed = rc == 0;
-	if (rc) {
+	if (verdict == X86_MSI_BAD_ADDRESS)
+		t->stats.msi_bad_address++;
+	else
+		t->stats.msi_bad_delivery_mode++;
+	t->stats.invalid++;
+	log_refusal(t, vector, addr, data, verdict);
+	if (v->programmed && t->host_ops->msi_route)
+		t->host_ops->msi_route(t->host, vector, false, 0, 0);
+	v->programmed = false;
+	v->route_wait = false;
+	v->addr = 0;
+	v->data = 0;
+}
+
+/* The host's answer to a route request for a programmed vector. */
+static void route_done(struct virtio_mmio_dev *t, unsigned int vector, int rc)
+{
+	struct virtio_msi_vector *v = &t->vectors[vector];
+
+	if (rc < 0) {
 		/* Spec 12: events of a vector the host cannot route must not
 		 * vanish silently; they stay pending and the driver is told. */
+		v->programmed = false;
+		v->route_wait = false;
 		t->stats.invalid++;
 		virtio_mmio_set_needs_reset_locked(t);
 		return;
 	}
+	v->route_wait = rc == VIRTIO_MMIO_MSI_ROUTE_DEFERRED;
 	flush_pending(t, vector);
+}
+
+static void update_vector(struct virtio_mmio_dev *t, unsigned int vector)
+{
+	struct virtio_msi_vector *v = &t->vectors[vector];
+	uint64_t addr = t->msi_staged_addr;
+	uint32_t data = t->msi_staged_data;
+	enum x86_msi_verdict verdict = x86_msi_check(addr, data);
+	int rc = 0;
+
+	if (verdict != X86_MSI_OK) {
+		refuse(t, vector, addr, data, verdict);
+		return;
+	}
+	v->addr = addr;
+	v->data = data;
+	if (t->host_ops->msi_route)
+		rc = t->host_ops->msi_route(t->host, vector, true, v->addr,
+					    v->data);
+	if (rc == VIRTIO_MMIO_MSI_ROUTE_DEFERRED)
+		t->stats.msi_route_waits++;
+	v->programmed = rc >= 0;
+	route_done(t, vector, rc);
+}
+
+void virtio_mmio_msi_retry(struct virtio_mmio_dev *t)
+{
+	pthread_mutex_lock(&t->lock);
+	for (unsigned int i = 0; i < virtio_mmio_num_vectors(t); i++) {
+		struct virtio_msi_vector *v = &t->vectors[i];
+
+		if (!v->programmed || !v->route_wait)
+			continue;
+		route_done(t, i, t->host_ops->msi_route ?
+			   t->host_ops->msi_route(t->host, i, true, v->addr,
+						  v->data) : 0);
+	}
+	pthread_mutex_unlock(&t->lock);
 }
 
 void virtio_msi_command(struct virtio_mmio_dev *t, uint16_t cmd)

@@ -78,6 +78,8 @@
 #define VIRTIO_MMIO_MSI_CMD_MASK	0x2
 #define VIRTIO_MMIO_MSI_CMD_UNMASK	0x3
 #define VIRTIO_MMIO_MSI_CMD(op, vec)	(((op) << 12) | ((vec) & 0x0fff))
+/* host_ops->msi_route: installed, not usable yet (rate limit). */
+#define VIRTIO_MMIO_MSI_ROUTE_DEFERRED	1
 
 /* v3 window: registers+config on page 0, doorbells on page 1. */
 #define VIRTIO_MMIO_V2_WINDOW		0x1000
@@ -137,9 +139,14 @@ struct virtio_mmio_host_ops {
 	 * the host re-checks virtio_mmio_irq_pending() after the guest EOI). */
 	void (*legacy_raise)(void *host);
 	/* Program (or with valid=false, drop) the route behind an MSI vector.
-	 * Called on UPDATE, and with valid=false for every programmed vector
-	 * on reset and on MSI disable. Returns 0 or -errno; on error the
-	 * vector stays unprogrammed and the device sets NEEDS_RESET. */
+	 * Called on UPDATE (only with a message the transport accepted,
+	 * spec 7.6), again by virtio_mmio_msi_retry(), and with valid=false
+	 * for every programmed vector on reset, on MSI disable and on a
+	 * refused UPDATE. Returns 0 (routed), VIRTIO_MMIO_MSI_ROUTE_DEFERRED
+	 * (programmed, but the host cannot send it yet: the transport keeps
+	 * the vector's events pending until the host calls
+	 * virtio_mmio_msi_retry() and a retry returns 0) or -errno (the
+	 * vector stays unprogrammed and the device sets NEEDS_RESET). */
 	int (*msi_route)(void *host, unsigned int vector, bool valid,
 			 uint64_t addr, uint32_t data);
 	/* Send the (unmasked, routed) vector's message. */
@@ -161,6 +168,11 @@ struct virtio_mmio_counters {
 	uint64_t irqs_msi[VIRTIO_MMIO_MAX_VECTORS];
 	uint64_t msi_masked_pending;		/* signalled while masked or
 						 * unprogrammed: left pending */
+	uint64_t msi_bad_address;		/* UPDATEs refused: not an x86
+						 * MSI address (spec 7.6) */
+	uint64_t msi_bad_delivery_mode;		/* ...not fixed/lowest prio */
+	uint64_t msi_route_waits;		/* UPDATEs whose route the host
+						 * deferred */
 	/* Doorbell rings: the host adds its ioeventfd hits, the transport
 	 * the writes that came to userspace. */
 	uint64_t doorbells[VIRTIO_MMIO_MAX_QUEUES];
@@ -172,6 +184,8 @@ struct virtio_msi_vector {
 	bool programmed;
 	bool masked;
 	bool pending;
+	bool route_wait;	/* programmed, but the host deferred the route:
+				 * events stay pending (spec 7.6) */
 };
 
 struct virtio_mmio_config {
@@ -205,6 +219,8 @@ struct virtio_mmio_dev {
 	uint64_t msi_staged_addr;
 	uint32_t msi_staged_data;
 	struct virtio_msi_vector vectors[VIRTIO_MMIO_MAX_VECTORS];
+	uint64_t msi_refused_log_ns;	/* last refused-UPDATE line (stderr) */
+	uint64_t msi_refused_unlogged;	/* refusals since, not printed */
 
 	struct virtio_mmio_counters stats;
 	char name[24];		/* stats prefix, e.g. "blk0" */
@@ -256,6 +272,12 @@ void virtio_mmio_signal_queue_locked(struct virtio_mmio_dev *t,
 				     unsigned int q);
 void virtio_mmio_signal_config_locked(struct virtio_mmio_dev *t);
 void virtio_mmio_set_needs_reset_locked(struct virtio_mmio_dev *t);
+
+/* Host -> device, on a thread that does not hold t->lock: routes it
+ * deferred (VIRTIO_MMIO_MSI_ROUTE_DEFERRED) may be usable now. Offers each
+ * waiting vector's message to host_ops->msi_route again and sends the
+ * vectors that are routed, unmasked and pending. */
+void virtio_mmio_msi_retry(struct virtio_mmio_dev *t);
 
 /* For the legacy resample path: is InterruptStatus non-zero (and MSI
  * off, so the line is in use)? */

@@ -124,6 +124,31 @@ static void test_rollback(void)
 	CHECK(!find(31, KVM_IRQ_ROUTING_MSI, 0));
 }
 
+/* The guest re-sending the message a route already has (an MSI UPDATE
+ * storm) costs no KVM_SET_GSI_ROUTING; a real change still commits. */
+static void test_unchanged_route_not_committed(void)
+{
+	const struct kvm_irq_routing_entry *e;
+
+	setup(1024);
+	CHECK_EQ(gsi_routing_set_msi(&r, 24, 0xfee00000ULL, 0x41), 0);
+	for (unsigned int i = 0; i < 5000; i++)
+		gsi_routing_set_msi(&r, 24, 0xfee00000ULL, 0x41);
+	CHECK_EQ(commits, 1);
+	CHECK_EQ(gsi_routing_set_msi(&r, 24, 0xfee01000ULL, 0x41), 0);
+	CHECK_EQ(commits, 2);
+	e = find(24, KVM_IRQ_ROUTING_MSI, 0);
+	CHECK(e && e->u.msi.address_lo == 0xfee01000);
+	/* A failed commit leaves KVM's route as it was: asking for that
+	 * route again is free, asking for the failed one retries. */
+	fail_next = 1;
+	CHECK_EQ(gsi_routing_set_msi(&r, 24, 0xfee02000ULL, 0x41), -EINVAL);
+	gsi_routing_set_msi(&r, 24, 0xfee01000ULL, 0x41);
+	CHECK_EQ(commits, 2);
+	CHECK_EQ(gsi_routing_set_msi(&r, 24, 0xfee02000ULL, 0x41), 0);
+	CHECK_EQ(commits, 3);
+}
+
 static void test_eventfd_helpers(void)
 {
 	int fd = eventfd_new();
@@ -143,6 +168,7 @@ int main(void)
 	RUN(test_update_and_remove);
 	RUN(test_limits);
 	RUN(test_rollback);
+	RUN(test_unchanged_route_not_committed);
 	RUN(test_eventfd_helpers);
 	gsi_routing_destroy(&r);
 	return unit_finish("test_irq_routing");

@@ -770,12 +770,16 @@ static void test_msi_torn_update(void)
 	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_DATA), 0);
 	CHECK_EQ(t.msi_staged_addr, 0x1fee0f000ULL);
 	CHECK_EQ(t.vectors[1].data, 0x41);
+	/* (An UPDATE now would be refused: not an x86 MSI address, spec 7.6,
+	 * test_msi_limits.) The high half is staged apart from the low. */
+	wr32(VIRTIO_MMIO_MSI_ADDRESS_HIGH, 0);
+	CHECK_EQ(t.msi_staged_addr, 0xfee0f000ULL);
 	wr16(VIRTIO_MMIO_MSI_COMMAND,
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UPDATE, 1));
-	CHECK_EQ(t.vectors[1].addr, 0x1fee0f000ULL);
+	CHECK_EQ(t.vectors[1].addr, 0xfee0f000ULL);
 	CHECK_EQ(t.vectors[1].data, 0x99);
 	CHECK_EQ(host.routes, 2);
-	CHECK_EQ(host.last_addr, 0x1fee0f000ULL);
+	CHECK_EQ(host.last_addr, 0xfee0f000ULL);
 	/* Staged registers changing afterwards do not touch the vector. */
 	wr32(VIRTIO_MMIO_MSI_DATA, 0x77);
 	CHECK_EQ(t.vectors[1].data, 0x99);
@@ -791,6 +795,45 @@ static void test_msi_torn_update(void)
 	wr16(VIRTIO_MMIO_MSI_COMMAND, VIRTIO_MMIO_MSI_CMD(0xf, 1));
 	CHECK_EQ(host.routes, 2);
 	CHECK_EQ(t.stats.invalid, inv + 5);
+	virtio_mmio_destroy(&t);
+}
+
+/* Spec 7.6: an UPDATE whose message asks for INIT (or any delivery mode
+ * but fixed and lowest priority), or is not at 0xfee00000-0xfeefffff, is
+ * refused: never routed, the vector left unprogrammed, its events
+ * pending until a good UPDATE. (test_msi_limits has the counters and the
+ * stderr line.) */
+static void test_msi_refused_message(void)
+{
+	unsigned long long inv;
+
+	setup(3, true);
+	msi_bring_up();
+	inv = t.stats.invalid;
+	program(1, 0xfee00000, 0x541);		/* INIT, vector 0x41 */
+	CHECK_EQ(host.routes, NQ + 1);
+	CHECK(!t.vectors[1].programmed);
+	CHECK_EQ(host.unroutes, 1);		/* the old route went */
+	CHECK_EQ(t.stats.invalid, inv + 1);
+	virtio_mmio_signal_queue(&t, 0);
+	CHECK_EQ(host.fired[1], 0);
+	CHECK(t.vectors[1].pending);
+	/* Not a reason for NEEDS_RESET (spec 12). */
+	CHECK(!(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET));
+	program(1, 0xfee00000, 0x041);		/* fixed */
+	CHECK_EQ(host.routes, NQ + 2);
+	CHECK_EQ(host.fired[1], 1);
+	CHECK(!t.vectors[1].pending);
+	program(1, 0xfee00000, 0x141);		/* lowest priority */
+	CHECK_EQ(host.routes, NQ + 3);
+	CHECK(t.vectors[1].programmed);
+
+	program(2, 0xfec00000, 0x42);		/* the IOAPIC, not the LAPIC */
+	program(2, 0x1fee00000ULL, 0x42);	/* MSIAddressHigh set */
+	program(2, 0xfee00000, 0x442);		/* NMI */
+	CHECK_EQ(host.routes, NQ + 3);
+	CHECK(!t.vectors[2].programmed);
+	CHECK_EQ(t.stats.invalid, inv + 4);
 	virtio_mmio_destroy(&t);
 }
 
@@ -870,6 +913,7 @@ int main(void)
 	RUN(test_msi_mask_pending);
 	RUN(test_msi_unprogrammed_pending);
 	RUN(test_msi_torn_update);
+	RUN(test_msi_refused_message);
 	RUN(test_msi_reset_mid_flight);
 	RUN(test_print_stats);
 	return unit_finish("mmio_transport");
