@@ -19,19 +19,24 @@
 # The system: debootstrap --variant=minbase plus systemd-sysv, udev, the
 # kernel (linux-image-amd64, without the drivers for hardware an mmvm guest
 # cannot have: see slim_excludes), initramfs-tools, kmod, iproute2, procps.
-# The initrd loads virtio_mmio, virtio_blk and ext4 (Debian builds them as
-# modules; virtio_mmio finds mmvm's devices through ACPI, LNRO0005). /etc/fstab
+# The initrd (MODULES=list) has and loads virtio_mmio, virtio_blk, ext4 and
+# crc32c (Debian builds them as modules; virtio_mmio finds mmvm's devices
+# through ACPI, LNRO0005) and fsck.ext4. The system is tuned for a slow,
+# emulated CPU (see "tuning" below: longer systemd timeouts, no automatic
+# loading of CPU-feature modules, no VT gettys, fewer generators). /etc/fstab
 # mounts /dev/vda on /, root has no password (log in as root on ttyS0 with
 # an empty password). mmvm-debian-report.service, once multi-user.target is
 # reached, prints on the console
 #   MMVM-DEBIAN state=<systemctl is-system-running --wait> uptime=<s> ...
 #   MMVM-DEBIAN failed: <unit> ...     (one line per failed unit, if any)
 #   MMVM-DEBIAN Startup finished in ...  (systemd-analyze time)
+#   MMVM-DEBIAN slowest: <time> <unit>   (systemd-analyze blame, top 8)
 # and runs systemctl poweroff when the kernel command line has
 # mmvm.debian=poweroff.
 #
 # Cache (${MMVM_CACHE:-/var/cache/mmvm}/debian):
 #   <key>/    rootfs.ext4 (sparse), vmlinuz, initrd.img, debian.env,
+#             rootfs.extents (where the image has data, for a fast copy),
 #             packages.txt (dpkg -l), build.log. key = sha256 of this
 #             script, the suite, the mirror, the package list, the image
 #             size, the host's debootstrap and e2fsprogs versions and
@@ -45,7 +50,7 @@
 # Environment: MMVM_CACHE, MMVM_DEBIAN_SUITE (bookworm), MMVM_DEBIAN_MIRROR
 # (http://deb.debian.org/debian), MMVM_DEBIAN_SIZE (2G).
 # Host packages: debootstrap (wget), debian-archive-keyring, e2fsprogs,
-# util-linux, coreutils.
+# util-linux, coreutils, python3.
 set -euo pipefail
 # One compound command, read whole before it runs: editing this file
 # while it runs cannot change what the running copy does.
@@ -63,8 +68,19 @@ packages=(systemd-sysv udev initramfs-tools kmod iproute2 procps zstd)
 # Installed afterwards with apt in the chroot, once the initramfs and dpkg
 # configuration below is in place (so the initrd is made once, right).
 kernel_packages=(linux-image-amd64)
+# Guest tuning (see "tuning for a slow CPU" below): CPU-feature modules
+# udev may still load, more modules it may not, generators that are off.
+keep_cpu_modules=(crc32c_intel)
+blacklist_modules=(pcspkr)
+masked_generators=(
+	systemd-gpt-auto-generator systemd-hibernate-resume-generator
+	systemd-cryptsetup-generator systemd-integritysetup-generator
+	systemd-veritysetup-generator systemd-system-update-generator
+)
 # Initrd modules, loaded early in the initrd (conf/modules).
-initrd_modules=(virtio_mmio virtio_blk ext4)
+# ext4 needs crc32c for metadata checksums (a softdep initramfs-tools may
+# not follow): crc32c_generic, so it never depends on the CPU.
+initrd_modules=(virtio_mmio virtio_blk ext4 crc32c_generic)
 # Kernel modules left out of the image (dpkg path-exclude): drivers for
 # buses and hardware an mmvm guest has none of (no PCI, USB, GPU, sound,
 # wireless...). Everything for virtio-mmio, block, file systems, network
@@ -96,6 +112,7 @@ key=$( {
 	echo "suite=$suite mirror=$mirror size=$size hostname=$guest_hostname"
 	echo "packages=${packages[*]} kernel=${kernel_packages[*]}"
 	echo "initrd_modules=${initrd_modules[*]} slim=${slim_excludes[*]}"
+	echo "keep=${keep_cpu_modules[*]} blacklist=${blacklist_modules[*]} generators=${masked_generators[*]}"
 	tool_version debootstrap
 	tool_version e2fsprogs
 	sha256sum </etc/mke2fs.conf 2>/dev/null || echo "no mke2fs.conf"
@@ -209,8 +226,19 @@ chmod 0755 "$root/usr/sbin/policy-rc.d"
 	printf '%s\n' "${initrd_modules[@]}"
 } >>"$root/etc/initramfs-tools/modules"
 cat >"$root/etc/initramfs-tools/conf.d/mmvm" <<'EOF'
-# mmvm: no swap, so no resume device to wait for
+# mmvm: only the modules listed in /etc/initramfs-tools/modules (and what
+# they depend on): the root disk is always virtio-blk on virtio-mmio, and
+# on an emulated CPU unpacking "most" (19 MB) took half a minute.
+MODULES=list
+# No swap, so no resume device to wait for.
 RESUME=none
+# The root file system's type, for the fsck hook (which would otherwise
+# probe the device in /etc/fstab on the build host).
+FSTYPE=ext4
+EOF
+cat >"$root/etc/fstab" <<'EOF'
+# <file system> <mount point> <type> <options> <dump> <pass>
+/dev/vda	/	ext4	defaults,errors=remount-ro	0	1
 EOF
 
 # --- kernel -----------------------------------------------------------------------
@@ -231,6 +259,8 @@ for m in "${initrd_modules[@]}"; do
 	grep -Eq "(^|/)lib/modules/$kver/.*/$m\.ko(\.xz|\.zst)?$" "$stage/initrd.list" ||
 		die "initrd has no $m.ko"
 done
+grep -Eq '(^|/)s?bin/fsck\.ext4$' "$stage/initrd.list" ||
+	die "initrd has no fsck.ext4 (for the root file system in /etc/fstab)"
 # conf/modules: what the initrd loads first.
 in_root unmkinitramfs "/boot/initrd.img-$kver" /tmp/initrd.x
 mods_conf=$(find "$root/tmp/initrd.x" -path '*/conf/modules' | head -n 1)
@@ -251,10 +281,6 @@ cat >"$root/etc/hosts" <<EOF
 ff02::1		ip6-allnodes
 ff02::2		ip6-allrouters
 EOF
-cat >"$root/etc/fstab" <<'EOF'
-# <file system> <mount point> <type> <options> <dump> <pass>
-/dev/vda	/	ext4	defaults,errors=remount-ro	0	1
-EOF
 # Empty password: log in as root on the serial console with no password.
 in_root passwd -d root
 # debootstrap copied the host's resolv.conf.
@@ -268,15 +294,21 @@ state=$(timeout 900 systemctl is-system-running --wait 2>/dev/null)
 [ -n "$state" ] || state=unknown
 read -r up _ </proc/uptime
 {
+	# (a line of its own even after the serial getty's "login: " prompt)
+	echo
 	echo "MMVM-DEBIAN state=$state uptime=$up kernel=$(uname -r) host=$(cat /proc/sys/kernel/hostname)"
 	systemctl --failed --no-legend --plain 2>/dev/null |
 		sed 's/^/MMVM-DEBIAN failed: /'
 	systemd-analyze time 2>/dev/null | head -n 1 | sed 's/^/MMVM-DEBIAN /'
+	systemd-analyze blame --no-pager 2>/dev/null | head -n 8 |
+		sed 's/^ */MMVM-DEBIAN slowest: /'
 } >/dev/console 2>&1
 case " $(cat /proc/cmdline) " in
 *" mmvm.debian=poweroff "*)
 	echo "MMVM-DEBIAN powering off" >/dev/console
-	systemctl poweroff ;;
+	# No D-Bus in this image: skip the logind inhibitor check and the
+	# wall message, go straight to PID 1 (its private socket).
+	systemctl --no-wall --check-inhibitors=no poweroff ;;
 esac
 EOF
 chmod 0755 "$root/usr/local/sbin/mmvm-debian-report"
@@ -300,6 +332,47 @@ in_root systemctl enable mmvm-debian-report.service
 # the first boot would be a "first boot" (systemd-firstboot).
 [ -s "$root/etc/machine-id" ] || in_root systemd-machine-id-setup
 
+# --- tuning for a slow (emulated) CPU -------------------------------------------
+# Under nested KVM on QEMU TCG every exec costs seconds and systemd's
+# default 90 s timeouts expire: without this, dev-ttyS0.device timed out
+# (no serial getty), and the boot spent minutes loading, and self-testing,
+# modules nothing in an mmvm guest uses.
+mkdir -p "$root/etc/systemd/system.conf.d"
+cat >"$root/etc/systemd/system.conf.d/mmvm.conf" <<'EOF'
+# mmvm: guests may run on an emulated CPU, 100x slower than a real one.
+[Manager]
+DefaultTimeoutStartSec=10min
+DefaultDeviceTimeoutSec=10min
+EOF
+# Modules udev would load for CPU features (crypto acceleration, whose
+# self-tests alone took a minute, KVM, EDAC, RAPL, cpufreq, thermal) and
+# the PC speaker. Blacklisting stops only the automatic loading: modprobe
+# by name still works (e.g. modprobe kvm_amd for nested guests).
+{
+	echo "# mmvm: not loaded automatically (guest/debian/build-rootfs.sh)"
+	awk '$1 == "alias" && $2 ~ /^cpu:type:x86/ { print $3 }' \
+		"$root/lib/modules/$kver/modules.alias" | sort -u |
+		grep -vxF -f <(printf '%s\n' "${keep_cpu_modules[@]}") |
+		sed 's/^/blacklist /'
+	printf 'blacklist %s\n' "${blacklist_modules[@]}"
+} >"$root/etc/modprobe.d/mmvm-blacklist.conf"
+# Units for what an mmvm guest has not: VT gettys (no display; the login
+# is the serial getty), LVM snapshots (e2scrub), pstore.
+in_root systemctl disable getty@tty1.service e2scrub_reap.service \
+	e2scrub_all.timer systemd-pstore.service
+in_root systemctl mask getty-static.service
+# Modules systemd loads ahead of need (about 7 s of CPU each): loop, fuse
+# and device-mapper load on first use of their /dev nodes
+# (kmod-static-nodes), configfs on mount.
+in_root systemctl mask modprobe@loop.service modprobe@dm_mod.service \
+	modprobe@fuse.service modprobe@configfs.service
+# Generators with nothing to generate here (no GPT, swap, crypttab,
+# integritytab, veritytab, offline update): each costs an exec per boot.
+mkdir -p "$root/etc/systemd/system-generators"
+for g in "${masked_generators[@]}"; do
+	ln -sfn /dev/null "$root/etc/systemd/system-generators/$g"
+done
+
 # --- clean up -------------------------------------------------------------------------
 rm -f "$root/usr/sbin/policy-rc.d"
 # The .deb cache first, so that apt-get clean cannot empty it.
@@ -309,6 +382,15 @@ rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
 	"$root"/var/log/bootstrap.log "$root"/tmp/* "$root"/var/tmp/*
 find "$root/var/log" -type f \( -name '*.log' -o -name '*.gz' \) -delete
 "${chroot_env[@]}" /usr/sbin/chroot "$root" dpkg -l >"$stage/packages.txt"
+# /etc and /var are up to date with /usr, as systemd-update-done (which
+# Debian does not ship) would record it: else every boot runs the
+# ConditionNeedsUpdate= units (systemd-sysusers). Last, after every change.
+for d in etc var; do
+	printf '%s\n' "# Written by guest/debian/build-rootfs.sh as systemd-update-done would:" \
+		"# /$d is up to date with /usr (see systemd-update-done.service(8))." \
+		"TIMESTAMP_NSEC=$(stat -c %.9Y "$root/usr" | tr -d .)" >"$root/$d/.updated"
+	touch -r "$root/usr" "$root/$d/.updated"
+done
 umount "$root/dev/pts" "$root/dev" "$root/sys" "$root/proc"
 
 cp "$root/boot/vmlinuz-$kver" "$stage/vmlinuz"
@@ -323,6 +405,24 @@ truncate -s "$size" "$stage/rootfs.ext4"
 run_logged mkfs.ext4 -q -F -L mmvm-root -E assume_storage_prezeroed=1 \
 	-d "$root" "$stage/rootfs.ext4"
 run_logged e2fsck -fn "$stage/rootfs.ext4"
+# Where the image has data: "OFFSET LENGTH" lines (bytes) after a
+# "size=S mtime=T" line, for copying it where SEEK_DATA cannot find the
+# holes (over 9p in scripts/mmvm-host's outer VM, cp reads all 2 GiB).
+python3 - "$stage/rootfs.ext4" >"$stage/rootfs.extents" <<'EOF' ||
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+st = os.fstat(fd)
+print("size=%d mtime=%d" % (st.st_size, int(st.st_mtime)))
+off = 0
+while off < st.st_size:
+    try:
+        start = os.lseek(fd, off, os.SEEK_DATA)
+    except OSError:
+        break
+    off = os.lseek(fd, start, os.SEEK_HOLE)
+    print(start, off - start)
+EOF
+	die "cannot list the image's extents"
 log "image made in $(($(date +%s) - t0)) s"
 rm -rf "$root"
 
