@@ -87,6 +87,14 @@ for t in "${tests[@]}"; do
 			retried+=("$name")
 			rc=0
 			run_test "$t" || rc=$?
+		elif [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ "$nested" = 1 ] &&
+		     grep -q 'triple fault (KVM_EXIT_SHUTDOWN) at RIP 0xfff0' "$log"; then
+			# A guest reset by the emulated SVM below (docs/nested-kvm.md:
+			# seen under legacy-interrupt load, never on a real KVM).
+			echo "=== $name: a guest was reset at 0xfff0 by the nested KVM; running it once more"
+			retried+=("$name")
+			rc=0
+			run_test "$t" || rc=$?
 		fi
 	fi
 	secs=$(($(date +%s) - t0))
@@ -105,7 +113,7 @@ echo "=== summary ($(($(date +%s) - suite_t0)) s)"
 printf '  %s\n' "${results[@]}"
 [ "$skipped" = 0 ] || echo "$skipped skipped"
 [ "${#retried[@]}" = 0 ] ||
-	echo "run again after their outer VM stopped responding: ${retried[*]}"
+	echo "run again after their outer VM stopped responding or a nested reset at 0xfff0: ${retried[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
 exit
