@@ -113,6 +113,37 @@ guest_test_rc() {
 	sed -n 's/^.*MMVM-TEST-END name=[^ ]* rc=\([0-9][0-9]*\).*$/\1/p' "$1" | head -n 1
 }
 
+# A guest that stops printing (seen under the nested harness: a kernel
+# wedged early in boot, the emulated SVM below, docs/nested-kvm.md) would
+# otherwise hold a test until its full --timeout.
+# watch_progress PID LOG SECS DONE: waits for the background job PID; if LOG
+# does not grow for SECS seconds while the file DONE does not exist yet,
+# stops the job's processes (SIGTERM: mmvm prints its vCPU dump and exits)
+# and returns 1; returns 0 when the job ended by itself.
+watch_progress() {
+	local pid=$1 log=$2 secs=$3 done=$4 size last=-1 quiet=0
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ] || [ -e "$done" ]; then
+			last=$size quiet=0
+			continue
+		fi
+		quiet=$((quiet + 5))
+		if [ "$quiet" -ge "$secs" ]; then
+			pkill -TERM -P "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 1
+		fi
+	done
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Exit status of a test whose guest stopped making progress under the
+# nested KVM: run-all.sh runs such a test once more (and says so).
+STALLED_RC=75
+
 show_log() {
 	tail -n "${2:-30}" "$1" | sed 's/^/    | /'
 }

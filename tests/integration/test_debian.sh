@@ -14,12 +14,15 @@
 # Without it in the cache the test is skipped. The guest boots a sparse copy,
 # so the cached image stays pristine.
 #
-# Env: MMVM_DEBIAN_TIMEOUT (mmvm --timeout, 600 s), MMVM_DEBIAN_CONSOLE_LOG
-# (keep the guest's console log there).
+# Env: MMVM_DEBIAN_TIMEOUT (mmvm --timeout, 600 s), MMVM_DEBIAN_STALL (a
+# boot whose console stays silent this long before the state line is
+# stopped: 240 s; the test then exits $STALLED_RC, which run-all.sh retries
+# once), MMVM_DEBIAN_CONSOLE_LOG (keep the guest's console log there).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 boot_timeout=${MMVM_DEBIAN_TIMEOUT:-600}
+stall_s=${MMVM_DEBIAN_STALL:-240}
 
 require_files "$MMVM"
 require_root
@@ -84,11 +87,17 @@ cmdline="console=ttyS0 root=/dev/vda rw mmvm.debian=poweroff"
 say "booting: mmvm --kernel $kernel --initrd $initrd --cmdline \"$cmdline\"" \
     "--disk <copy> --mem 1G --cpus 2 --virtio-version 2 --timeout $boot_timeout"
 t0=$EPOCHREALTIME
-timeout -k 5 $((boot_timeout + 30)) "$MMVM" --kernel "$kernel" --initrd "$initrd" \
-	--cmdline "$cmdline" --disk "$disk" --mem 1G --cpus 2 \
-	--virtio-version 2 --timeout "$boot_timeout" </dev/null 2>&1 |
-	stamp_state >"$log"
-rc=${PIPESTATUS[0]}
+: >"$log"
+(
+	timeout -k 5 $((boot_timeout + 30)) "$MMVM" --kernel "$kernel" \
+		--initrd "$initrd" --cmdline "$cmdline" --disk "$disk" \
+		--mem 1G --cpus 2 --virtio-version 2 --timeout "$boot_timeout" \
+		</dev/null 2>&1 | stamp_state >"$log"
+	echo "${PIPESTATUS[0]}" >"$MMVM_WORK/rc"
+) &
+stalled=0
+watch_progress $! "$log" "$stall_s" "$MMVM_WORK/state.time" || stalled=1
+rc=$(cat "$MMVM_WORK/rc" 2>/dev/null || echo 143)
 t1=$EPOCHREALTIME
 [ -n "${MMVM_DEBIAN_CONSOLE_LOG:-}" ] && cp "$log" "$MMVM_DEBIAN_CONSOLE_LOG"
 total_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
@@ -123,6 +132,13 @@ running|degraded)
 		fi
 	fi ;;
 "")
+	if [ "$stalled" = 1 ]; then
+		fail "the boot stalled: no console output for $stall_s s and no" \
+		     "MMVM-DEBIAN state line (stopped after $total_s s)"
+		show_log "$log" 40
+		echo "$lib_test: $lib_passed passed, $lib_failed failed (stalled)"
+		exit "$STALLED_RC"
+	fi
 	fail "no MMVM-DEBIAN state line on the console (mmvm exit $rc after $total_s s)"
 	# Point at the usual suspects.
 	grep -a -m3 -E 'Gave up waiting for root|ALERT!|Kernel panic|unable to mount|emergency mode' \
