@@ -22,7 +22,7 @@
  * interrupt on gsi. */
 struct acpi_virtio_dev {
 	uint64_t base;
-	uint32_t size;		/* 0x1000 for version 2, 0x2000 for version 3 */
+	uint32_t size;		/* 0x2000 with MSI/doorbells (either layout), 0x1000 plain */
 	uint32_t gsi;
 };
 

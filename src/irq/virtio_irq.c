@@ -267,12 +267,12 @@ static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q)
 			 " (queue %u)", addr, q->index);
 		return fail(h, what, ret);
 	}
-	if (h->t->cfg.version < 3 || h->t->cfg.no_doorbells)
+	if (!virtio_mmio_has_doorbells(h->t))
 		return 0;
 
 	if (watched_eventfd(h, on_doorbell, q, &q->doorbell_fd))
 		return -1;
-	addr = h->base + virtio_mmio_doorbell_offset(q->index);
+	addr = h->base + virtio_mmio_doorbell_offset(h->t, q->index);
 	ret = kvm_ioeventfd_assign(h->vm->vm_fd, q->doorbell_fd, addr, false,
 				   0);
 	if (ret) {
@@ -307,7 +307,7 @@ int virtio_irq_wire(struct virtio_irq *h)
 		return fail(h, what, ret);
 	}
 
-	if (h->t->cfg.version >= 3 && h->t->cfg.msi) {
+	if (virtio_mmio_num_vectors(h->t)) {
 		if (!gsi_routing_get(h->vm))
 			return -1;
 		h->nr_vectors = h->nr_queues + 1;

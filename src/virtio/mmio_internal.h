@@ -9,6 +9,8 @@
 uint16_t virtio_msi_read_status(const struct virtio_mmio_dev *t);
 void virtio_msi_write_status(struct virtio_mmio_dev *t, uint16_t val);
 void virtio_msi_command(struct virtio_mmio_dev *t, uint16_t cmd);
+/* MSIVectorState of the feature-bit layout (docs/virtio-mmio-msi.md 4.2). */
+uint32_t virtio_msi_vector_state(const struct virtio_mmio_dev *t);
 /* Fires vector, or leaves it pending while masked or unprogrammed. */
 void virtio_msi_deliver(struct virtio_mmio_dev *t, unsigned int vector);
 /* Device reset: MSI off, every route dropped, every vector forgotten,

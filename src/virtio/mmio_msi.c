@@ -1,4 +1,10 @@
-/* virtio-mmio version 3: the MSI block (docs/virtio-mmio-v3.md).
+/* virtio-mmio MSI: the vector table behind both layouts' MSI registers
+ * (docs/virtio-mmio-msi.md 4 for the feature-bit layout, the default;
+ * docs/virtio-mmio-v3.md 6-7 for the 2019 layout). The two differ only in
+ * where the registers sit (mmio_transport.c decodes them), in op SELECT and
+ * MSIVectorState, and in the enable transitions: the feature-bit layout
+ * lets the driver switch MSI on and off at any time and carries pending
+ * events across the switch (msi.md 4.3); v3 drops them.
  *
  * The driver stages an address and data in three 32-bit registers, then an
  * UPDATE command latches them into one vector at once, so a vector never
@@ -47,12 +53,52 @@ static void forget_vectors(struct virtio_mmio_dev *t)
 	memset(t->vectors, 0, sizeof(t->vectors));
 }
 
-/* Spec 6.2 and 7.5: only bit 15 acts; writing the current value does
- * nothing; 0 -> 1 clears InterruptStatus (the line drops at the next
- * resample), 1 -> 0 forgets every vector, pending ones included. */
+static void fire(struct virtio_mmio_dev *t, unsigned int vector);
+static void flush_pending(struct virtio_mmio_dev *t, unsigned int vector);
+
+/* msi.md 4.3, ENABLE 0 -> 1: what InterruptStatus holds becomes pending
+ * on the vectors that stand for it (bit 1: vector 0; bit 0: every queue's,
+ * since the line does not say which queue), and is sent where it can be. */
+static void carry_line_to_vectors(struct virtio_mmio_dev *t)
+{
+	unsigned int n = virtio_mmio_num_vectors(t);
+
+	if (t->interrupt_status & 2)
+		t->vectors[0].pending = true;
+	if (t->interrupt_status & 1)
+		for (unsigned int i = 1; i < n; i++)
+			t->vectors[i].pending = true;
+	t->interrupt_status = 0;
+	for (unsigned int i = 0; i < n; i++)
+		flush_pending(t, i);
+}
+
+/* msi.md 4.3, ENABLE 1 -> 0: pending vectors become InterruptStatus bits
+ * and the line is raised for them. Called after msi_enabled went false. */
+static void carry_vectors_to_line(struct virtio_mmio_dev *t)
+{
+	uint32_t isr = 0;
+
+	for (unsigned int i = 0; i < virtio_mmio_num_vectors(t); i++)
+		if (t->vectors[i].pending)
+			isr |= i == 0 ? 2 : 1;
+	if (!isr)
+		return;
+	t->interrupt_status |= isr;
+	t->stats.irqs_legacy++;
+	if (t->host_ops->legacy_raise)
+		t->host_ops->legacy_raise(t->host);
+}
+
+/* Only bit 15 acts; writing the current value does nothing. 0 -> 1: v3
+ * (7.5) clears InterruptStatus (the line drops at the next resample), the
+ * feature-bit layout carries it into pending vectors. 1 -> 0 forgets every
+ * vector; v3 drops their pending events, the feature-bit layout raises the
+ * line for them. */
 void virtio_msi_write_status(struct virtio_mmio_dev *t, uint16_t val)
 {
 	bool enable = val & VIRTIO_MMIO_MSI_STATUS_ENABLE;
+	bool v3 = t->cfg.version == 3;
 
 	if (enable && virtio_mmio_num_vectors(t) == 0) {
 		t->stats.invalid++;	/* MSI not offered */
@@ -61,10 +107,31 @@ void virtio_msi_write_status(struct virtio_mmio_dev *t, uint16_t val)
 	if (enable == t->msi_enabled)
 		return;
 	t->msi_enabled = enable;
-	if (enable)
-		t->interrupt_status = 0;
-	else
-		forget_vectors(t);
+	if (enable) {
+		if (v3)
+			t->interrupt_status = 0;
+		else
+			carry_line_to_vectors(t);
+		return;
+	}
+	if (!v3)
+		carry_vectors_to_line(t);
+	forget_vectors(t);
+}
+
+uint32_t virtio_msi_vector_state(const struct virtio_mmio_dev *t)
+{
+	const struct virtio_msi_vector *v;
+
+	if (!t->msi_sel_valid)
+		return 0;
+	v = &t->vectors[t->msi_sel];
+	return VIRTIO_MMIO_MSI_VS_VALID |
+	       (t->msi_sel << VIRTIO_MMIO_MSI_VS_VECTOR_SHIFT) |
+	       (v->programmed ? VIRTIO_MMIO_MSI_VS_PROGRAMMED : 0) |
+	       (v->masked ? VIRTIO_MMIO_MSI_VS_MASKED : 0) |
+	       (v->pending ? VIRTIO_MMIO_MSI_VS_PENDING : 0) |
+	       (v->route_wait ? VIRTIO_MMIO_MSI_VS_WAITING : 0);
 }
 
 static void fire(struct virtio_mmio_dev *t, unsigned int vector)
@@ -227,10 +294,16 @@ void virtio_mmio_msi_retry(struct virtio_mmio_dev *t)
 void virtio_msi_command(struct virtio_mmio_dev *t, uint16_t cmd)
 {
 	unsigned int op = cmd >> 12, vector = cmd & 0x0fff;
+	bool select = op == VIRTIO_MMIO_MSI_CMD_SELECT && t->cfg.version != 3;
 
 	if (vector >= virtio_mmio_num_vectors(t)) {
 		t->stats.invalid++;
 		return;
+	}
+	if ((op >= VIRTIO_MMIO_MSI_CMD_UPDATE &&
+	     op <= VIRTIO_MMIO_MSI_CMD_UNMASK) || select) {
+		t->msi_sel_valid = true;	/* for MSIVectorState */
+		t->msi_sel = vector;
 	}
 	switch (op) {
 	case VIRTIO_MMIO_MSI_CMD_UPDATE:
@@ -243,6 +316,11 @@ void virtio_msi_command(struct virtio_mmio_dev *t, uint16_t cmd)
 		t->vectors[vector].masked = false;
 		flush_pending(t, vector);
 		break;
+	case VIRTIO_MMIO_MSI_CMD_SELECT:
+		if (select)
+			break;
+		t->stats.invalid++;	/* reserved in the v3 layout */
+		break;
 	default:
 		t->stats.invalid++;
 		break;
@@ -253,6 +331,8 @@ void virtio_msi_reset(struct virtio_mmio_dev *t)
 {
 	forget_vectors(t);
 	t->msi_enabled = false;
+	t->msi_sel_valid = false;
+	t->msi_sel = 0;
 	t->msi_staged_addr = 0;
 	t->msi_staged_data = 0;
 }

@@ -1,5 +1,7 @@
 /* virtio-mmio transport, device side: the register file (virtio 1.2 4.2.2)
- * and, for version 3, the doorbell page. The MSI block is in mmio_msi.c.
+ * and page 1 of the window: the feature-bit layout's MSI registers
+ * (docs/virtio-mmio-msi.md) and the doorbells of both MSI layouts. What
+ * the MSI registers do is in mmio_msi.c; this file decodes the access.
  *
  * Every access is judged here: registers are 32 bits wide and 4-byte
  * aligned (the two v3 MSI registers at 0x0c0/0x0c2 are 16 bits), config
@@ -30,15 +32,50 @@ unsigned int virtio_mmio_num_queues(const struct virtio_mmio_dev *t)
 
 unsigned int virtio_mmio_num_vectors(const struct virtio_mmio_dev *t)
 {
-	if (t->cfg.version != 3 || !t->cfg.msi)
+	if (!t->cfg.msi)
 		return 0;
 	return virtio_mmio_num_queues(t) + 1;
 }
 
+bool virtio_mmio_has_doorbells(const struct virtio_mmio_dev *t)
+{
+	return !t->cfg.no_doorbells;
+}
+
+static bool is_v3(const struct virtio_mmio_dev *t)
+{
+	return t->cfg.version == 3;
+}
+
+/* The transport's own feature bits: the ring features it implements and,
+ * in the feature-bit layout, MSI and doorbells. */
+static uint64_t transport_features(const struct virtio_mmio_dev *t)
+{
+	uint64_t f = (1ULL << VIRTIO_F_VERSION_1) |
+		     (1ULL << VIRTIO_F_EVENT_IDX) |
+		     (1ULL << VIRTIO_F_INDIRECT_DESC);
+
+	if (!is_v3(t) && virtio_mmio_num_vectors(t))
+		f |= 1ULL << VIRTIO_F_MMIO_MSI;
+	if (!is_v3(t) && virtio_mmio_has_doorbells(t))
+		f |= 1ULL << VIRTIO_F_MMIO_DOORBELLS;
+	return f;
+}
+
 uint64_t virtio_mmio_offered_features(const struct virtio_mmio_dev *t)
 {
-	return t->ops->features | (1ULL << VIRTIO_F_VERSION_1) |
-	       (1ULL << VIRTIO_F_EVENT_IDX) | (1ULL << VIRTIO_F_INDIRECT_DESC);
+	/* A device model's bits in the transport's range are not its own. */
+	return (t->ops->features & ~((1ULL << VIRTIO_F_MMIO_MSI) |
+				     (1ULL << VIRTIO_F_MMIO_DOORBELLS))) |
+	       transport_features(t);
+}
+
+/* Has the driver accepted feature bit (and the device FEATURES_OK)? The
+ * page-1 registers of the feature-bit layout answer only then. */
+static bool accepted(const struct virtio_mmio_dev *t, unsigned int bit)
+{
+	return (t->status & VIRTIO_STATUS_FEATURES_OK) &&
+	       (t->driver_features & (1ULL << bit));
 }
 
 static uint32_t queue_num_max(const struct virtio_mmio_dev *t)
@@ -49,13 +86,31 @@ static uint32_t queue_num_max(const struct virtio_mmio_dev *t)
 
 uint64_t virtio_mmio_window_size(const struct virtio_mmio_dev *t)
 {
-	return t->cfg.version == 3 ? VIRTIO_MMIO_V3_WINDOW :
-	       VIRTIO_MMIO_V2_WINDOW;
+	if (is_v3(t))
+		return VIRTIO_MMIO_V3_WINDOW;
+	if (virtio_mmio_num_vectors(t) || virtio_mmio_has_doorbells(t))
+		return VIRTIO_MMIO_EXT_WINDOW;
+	return VIRTIO_MMIO_V2_WINDOW;
 }
 
-uint64_t virtio_mmio_doorbell_offset(unsigned int q)
+static uint64_t doorbell_base(const struct virtio_mmio_dev *t)
 {
-	return VIRTIO_MMIO_DOORBELL_BASE + (uint64_t)VIRTIO_MMIO_DOORBELL_SCALE * q;
+	return is_v3(t) ? VIRTIO_MMIO_DOORBELL_BASE :
+	       VIRTIO_MMIO_EXT_DOORBELL_BASE;
+}
+
+uint64_t virtio_mmio_doorbell_offset(const struct virtio_mmio_dev *t,
+				     unsigned int q)
+{
+	return doorbell_base(t) + (uint64_t)VIRTIO_MMIO_DOORBELL_SCALE * q;
+}
+
+/* The doorbell layout register value: base | scale << 16, 0 = none. */
+static uint32_t doorbell_layout(const struct virtio_mmio_dev *t)
+{
+	if (!virtio_mmio_has_doorbells(t))
+		return 0;
+	return (VIRTIO_MMIO_DOORBELL_SCALE << 16) | (uint32_t)doorbell_base(t);
 }
 
 void virtio_mmio_init(struct virtio_mmio_dev *t,
@@ -67,10 +122,8 @@ void virtio_mmio_init(struct virtio_mmio_dev *t,
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
 	t->cfg = *cfg;
-	if (t->cfg.version != 3) {
+	if (t->cfg.version != 3)
 		t->cfg.version = 2;
-		t->cfg.msi = false;
-	}
 	t->ops = ops;
 	t->dev = dev;
 	t->host_ops = host_ops;
@@ -325,7 +378,7 @@ static bool write_driver_features(struct virtio_mmio_dev *t, uint32_t val)
 /* A 32-bit register write; returns false if the write was not valid. */
 static bool write_reg(struct virtio_mmio_dev *t, uint64_t off, uint32_t val)
 {
-	bool v3 = t->cfg.version == 3;
+	bool v3 = is_v3(t);
 
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
@@ -396,7 +449,7 @@ static uint32_t device_features_word(const struct virtio_mmio_dev *t)
 static uint32_t read_reg(struct virtio_mmio_dev *t, uint64_t off, bool *ok)
 {
 	struct virtqueue *vq = selected_queue(t);
-	bool v3 = t->cfg.version == 3;
+	bool v3 = is_v3(t);
 
 	*ok = true;
 	switch (off) {
@@ -417,10 +470,7 @@ static uint32_t read_reg(struct virtio_mmio_dev *t, uint64_t off, bool *ok)
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		if (!v3)
 			break;		/* write-only in v2 */
-		if (t->cfg.no_doorbells)
-			return 0;	/* spec: layout 0 = no doorbells */
-		return (VIRTIO_MMIO_DOORBELL_SCALE << 16) |
-		       VIRTIO_MMIO_DOORBELL_BASE;
+		return doorbell_layout(t);	/* 0 = no doorbells */
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		t->stats.isr_reads++;
 		return t->msi_enabled ? 0 : t->interrupt_status;
@@ -442,7 +492,7 @@ static uint32_t read_reg(struct virtio_mmio_dev *t, uint64_t off, bool *ok)
 
 static bool is_msi16(const struct virtio_mmio_dev *t, uint64_t off)
 {
-	return t->cfg.version == 3 &&
+	return is_v3(t) &&
 	       (off == VIRTIO_MMIO_MSI_STATUS || off == VIRTIO_MMIO_MSI_COMMAND);
 }
 
@@ -459,7 +509,7 @@ static bool config_access_ok(const struct virtio_mmio_dev *t, uint64_t off,
 }
 
 /* Which part of the window an access falls in. */
-enum region { R_INVALID, R_REGS, R_CONFIG, R_DOORBELL };
+enum region { R_INVALID, R_REGS, R_CONFIG, R_EXT_REGS, R_DOORBELL };
 
 static enum region classify(const struct virtio_mmio_dev *t, uint64_t off,
 			    uint32_t len)
@@ -469,13 +519,65 @@ static enum region classify(const struct virtio_mmio_dev *t, uint64_t off,
 	if ((len != 1 && len != 2 && len != 4 && len != 8) || off >= win ||
 	    len > win - off)
 		return R_INVALID;
-	if (off >= VIRTIO_MMIO_DOORBELL_BASE)
-		return R_DOORBELL;	/* only exists in the v3 window */
+	if (off >= doorbell_base(t))
+		return R_DOORBELL;	/* only in an 8 KiB window */
+	if (off >= VIRTIO_MMIO_V2_WINDOW)
+		return R_EXT_REGS;	/* feature-bit layout, page 1 */
 	if (off >= VIRTIO_MMIO_CONFIG)
 		return R_CONFIG;
 	if (off + len > VIRTIO_MMIO_CONFIG)
 		return R_INVALID;	/* straddles regs and config */
 	return R_REGS;
+}
+
+/* A page-1 register of the feature-bit layout (docs/virtio-mmio-msi.md 3:
+ * each answers once its feature is accepted, reads 0 before). */
+static uint32_t read_ext_reg(struct virtio_mmio_dev *t, uint64_t off,
+			     bool *ok)
+{
+	bool msi = accepted(t, VIRTIO_F_MMIO_MSI);
+
+	*ok = false;
+	switch (off) {
+	case VIRTIO_MMIO_EXT_MSI_STATUS:
+		*ok = msi;
+		return msi ? virtio_msi_read_status(t) : 0;
+	case VIRTIO_MMIO_EXT_MSI_VECTOR_STATE:
+		*ok = msi;
+		return msi ? virtio_msi_vector_state(t) : 0;
+	case VIRTIO_MMIO_EXT_DOORBELL_LAYOUT:
+		*ok = accepted(t, VIRTIO_F_MMIO_DOORBELLS);
+		return *ok ? doorbell_layout(t) : 0;
+	default:
+		return 0;	/* write-only or no such register */
+	}
+}
+
+static bool write_ext_reg(struct virtio_mmio_dev *t, uint64_t off,
+			  uint32_t val)
+{
+	if (!accepted(t, VIRTIO_F_MMIO_MSI))
+		return false;
+	switch (off) {
+	case VIRTIO_MMIO_EXT_MSI_STATUS:
+		virtio_msi_write_status(t, (uint16_t)val);
+		return true;
+	case VIRTIO_MMIO_EXT_MSI_COMMAND:
+		if (val >> 16)
+			return false;	/* reserved bits set: ignored */
+		virtio_msi_command(t, (uint16_t)val);
+		return true;
+	case VIRTIO_MMIO_EXT_MSI_ADDRESS_LOW:
+	case VIRTIO_MMIO_EXT_MSI_ADDRESS_HIGH:
+		set_half(&t->msi_staged_addr, val,
+			 off == VIRTIO_MMIO_EXT_MSI_ADDRESS_HIGH);
+		return true;
+	case VIRTIO_MMIO_EXT_MSI_DATA:
+		t->msi_staged_data = val;
+		return true;
+	default:
+		return false;	/* read-only or no such register */
+	}
 }
 
 void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, void *data,
@@ -509,6 +611,13 @@ void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, void *data,
 			t->ops->config_read(t->dev, off - VIRTIO_MMIO_CONFIG,
 					    data, len);
 		break;
+	case R_EXT_REGS:
+		if (len == 4 && off % 4 == 0) {
+			uint32_t v = read_ext_reg(t, off, &ok);
+
+			memcpy(data, &v, 4);
+		}
+		break;
 	default:		/* doorbells are write-only */
 		break;
 	}
@@ -520,10 +629,9 @@ void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, void *data,
 static bool write_doorbell(struct virtio_mmio_dev *t, uint64_t off,
 			   uint32_t len)
 {
-	uint64_t q = (off - VIRTIO_MMIO_DOORBELL_BASE) /
-		     VIRTIO_MMIO_DOORBELL_SCALE;
+	uint64_t q = (off - doorbell_base(t)) / VIRTIO_MMIO_DOORBELL_SCALE;
 
-	if (t->cfg.no_doorbells || len != 4 ||
+	if (!virtio_mmio_has_doorbells(t) || len != 4 ||
 	    off % VIRTIO_MMIO_DOORBELL_SCALE ||
 	    q >= virtio_mmio_num_queues(t))
 		return false;
@@ -568,6 +676,14 @@ void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off,
 		if (ok && t->ops->config_write)
 			t->ops->config_write(t->dev, off - VIRTIO_MMIO_CONFIG,
 					     data, len);
+		break;
+	case R_EXT_REGS:
+		if (len == 4 && off % 4 == 0) {
+			uint32_t v;
+
+			memcpy(&v, data, 4);
+			ok = write_ext_reg(t, off, v);
+		}
 		break;
 	case R_DOORBELL:
 		ok = write_doorbell(t, off, len);

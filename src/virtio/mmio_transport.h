@@ -1,9 +1,16 @@
 /* virtio-mmio transport, device side: the register file of one device.
  *
- * Version 2 is the virtio 1.2 MMIO transport with one level-triggered
- * interrupt. Version 3 (docs/virtio-mmio-v3.md) adds MSI (vector 0 for
- * configuration changes, vector i+1 for virtqueue i) and per-queue doorbells
- * on their own page of the device window.
+ * Three layouts of one window:
+ * - Version 2 with the MSI and doorbell feature bits (the default,
+ *   docs/virtio-mmio-msi.md): the virtio 1.2 MMIO transport, which a
+ *   driver that does not know the bits drives on its level-triggered line,
+ *   plus VIRTIO_F_MMIO_MSI and VIRTIO_F_MMIO_DOORBELLS: an MSI block
+ *   (vector 0 for configuration changes, vector i+1 for virtqueue i) and
+ *   per-queue doorbells on the window's second page, usable once the
+ *   driver accepted the bit.
+ * - plain Version 2 (neither bit offered: virtio 1.2 4.2 exactly, 4 KiB);
+ * - Version 3, the 2019 layout kept as a mode (docs/virtio-mmio-v3.md):
+ *   the MSI registers at 0x0c0, the doorbell layout read from QueueNotify.
  *
  * The transport knows nothing about KVM. It reaches the outside world only
  * through struct virtio_mmio_host_ops (interrupt delivery, kicking the I/O
@@ -81,10 +88,35 @@
 /* host_ops->msi_route: installed, not usable yet (rate limit). */
 #define VIRTIO_MMIO_MSI_ROUTE_DEFERRED	1
 
-/* v3 window: registers+config on page 0, doorbells on page 1. */
+/* The feature-bit layout's second page (docs/virtio-mmio-msi.md 4, 5):
+ * 32-bit registers, answering only once their feature was accepted. */
+#define VIRTIO_MMIO_EXT_MSI_STATUS	0x1000
+#define VIRTIO_MMIO_EXT_MSI_COMMAND	0x1004
+#define VIRTIO_MMIO_EXT_MSI_ADDRESS_LOW	0x1008
+#define VIRTIO_MMIO_EXT_MSI_ADDRESS_HIGH 0x100c
+#define VIRTIO_MMIO_EXT_MSI_DATA	0x1010
+#define VIRTIO_MMIO_EXT_MSI_VECTOR_STATE 0x1014
+#define VIRTIO_MMIO_EXT_DOORBELL_LAYOUT	0x1018
+#define VIRTIO_MMIO_EXT_REGS_END	0x1100	/* doorbells from here on */
+
+/* MSIVectorState bits */
+#define VIRTIO_MMIO_MSI_VS_PROGRAMMED	(1u << 0)
+#define VIRTIO_MMIO_MSI_VS_MASKED	(1u << 1)
+#define VIRTIO_MMIO_MSI_VS_PENDING	(1u << 2)
+#define VIRTIO_MMIO_MSI_VS_WAITING	(1u << 3)
+#define VIRTIO_MMIO_MSI_VS_VECTOR_SHIFT	16
+#define VIRTIO_MMIO_MSI_VS_VALID	(1u << 31)
+/* MSICommand op, feature-bit layout only: names a vector, nothing else */
+#define VIRTIO_MMIO_MSI_CMD_SELECT	0x4
+
+/* Windows: registers+config on page 0; MSI block and/or doorbells on
+ * page 1. Doorbell i at base + scale*i: base 0x1000 in the v3 layout,
+ * 0x1100 (after the MSI block) in the feature-bit layout. */
 #define VIRTIO_MMIO_V2_WINDOW		0x1000
 #define VIRTIO_MMIO_V3_WINDOW		0x2000
+#define VIRTIO_MMIO_EXT_WINDOW		0x2000
 #define VIRTIO_MMIO_DOORBELL_BASE	0x1000
+#define VIRTIO_MMIO_EXT_DOORBELL_BASE	0x1100
 #define VIRTIO_MMIO_DOORBELL_SCALE	4
 
 /* Device status bits */
@@ -99,6 +131,11 @@
 #define VIRTIO_F_INDIRECT_DESC		28
 #define VIRTIO_F_EVENT_IDX		29
 #define VIRTIO_F_VERSION_1		32
+/* Transport extensions of docs/virtio-mmio-msi.md. Provisional numbers:
+ * virtio 1.3 content.tex "Feature bits are allocated as follows" reserves
+ * 44-49 for future extensions; docs/oasis/ proposes these two. */
+#define VIRTIO_F_MMIO_MSI		44
+#define VIRTIO_F_MMIO_DOORBELLS		45
 
 #define VIRTIO_MMIO_MAX_QUEUES		16
 #define VIRTIO_MMIO_MAX_VECTORS		(VIRTIO_MMIO_MAX_QUEUES + 1)
@@ -189,12 +226,13 @@ struct virtio_msi_vector {
 };
 
 struct virtio_mmio_config {
-	unsigned int version;	/* 2 or 3 */
-	bool msi;		/* v3 only: offer MSI (false: legacy IRQ +
-				 * doorbells) */
-	bool no_doorbells;	/* v3 only: QueueNotify reads 0, no doorbell
-				 * page; the driver notifies through
-				 * QueueNotify as in v2 */
+	unsigned int version;	/* 2 (feature-bit layout) or 3 (2019) */
+	bool msi;		/* offer MSI: v2 VIRTIO_F_MMIO_MSI, v3 NVEC
+				 * != 0 (false: the legacy line only) */
+	bool no_doorbells;	/* no doorbells: v2 no VIRTIO_F_MMIO_DOORBELLS,
+				 * v3 QueueNotify reads 0; the driver notifies
+				 * through QueueNotify. v2 with neither: plain
+				 * virtio 1.2, a 4 KiB window */
 };
 
 struct virtio_mmio_dev {
@@ -214,8 +252,10 @@ struct virtio_mmio_dev {
 	uint32_t config_generation;
 	struct virtqueue vqs[VIRTIO_MMIO_MAX_QUEUES];
 
-	/* v3 MSI block */
+	/* MSI block (both layouts) */
 	bool msi_enabled;
+	bool msi_sel_valid;	/* MSIVectorState: a command named ... */
+	unsigned int msi_sel;	/* ... this vector since reset */
 	uint64_t msi_staged_addr;
 	uint32_t msi_staged_data;
 	struct virtio_msi_vector vectors[VIRTIO_MMIO_MAX_VECTORS];
@@ -245,8 +285,12 @@ uint64_t virtio_mmio_offered_features(const struct virtio_mmio_dev *t);
 unsigned int virtio_mmio_num_queues(const struct virtio_mmio_dev *t);
 unsigned int virtio_mmio_num_vectors(const struct virtio_mmio_dev *t);
 
-/* Size of the device's MMIO window: 4 KiB (v2) or 8 KiB (v3). */
+/* Size of the device's MMIO window: 4 KiB (plain v2) or 8 KiB (v3, or v2
+ * offering MSI or doorbells). */
 uint64_t virtio_mmio_window_size(const struct virtio_mmio_dev *t);
+
+/* Does the device offer doorbells (v3 layout, or v2 with the bit)? */
+bool virtio_mmio_has_doorbells(const struct virtio_mmio_dev *t);
 
 /* Register access from a vCPU's MMIO exit; off is relative to the window.
  * Any width/offset is accepted and judged here (bad ones are counted). */
@@ -283,8 +327,10 @@ void virtio_mmio_msi_retry(struct virtio_mmio_dev *t);
  * off, so the line is in use)? */
 bool virtio_mmio_irq_pending(struct virtio_mmio_dev *t);
 
-/* Byte offset, within the window, of queue q's doorbell (v3). */
-uint64_t virtio_mmio_doorbell_offset(unsigned int q);
+/* Byte offset, within the window, of queue q's doorbell (when
+ * virtio_mmio_has_doorbells()). */
+uint64_t virtio_mmio_doorbell_offset(const struct virtio_mmio_dev *t,
+				     unsigned int q);
 
 /* Prints the counters, one "key value" per line, to f (at exit). */
 #include <stdio.h>

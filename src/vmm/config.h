@@ -28,9 +28,10 @@ struct mmvm_config {
 	uint64_t mem_bytes;
 	unsigned int cpus;
 
-	unsigned int virtio_version;	/* 2 or 3 (default) */
-	bool virtio_msi;		/* v3: offer MSI (default true) */
-	bool virtio_doorbells;		/* v3: offer doorbells (default true) */
+	unsigned int virtio_version;	/* 2 (default: feature-bit layout) or
+					 * 3 (the 2019 layout) */
+	bool virtio_msi;		/* offer MSI (default true) */
+	bool virtio_doorbells;		/* offer doorbells (default true) */
 
 	unsigned int nr_disks;
 	struct disk_config disks[MMVM_MAX_DISKS];

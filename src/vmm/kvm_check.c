@@ -18,7 +18,7 @@
 
 enum cap_need {
 	NEED_ALWAYS,
-	NEED_MSI,	/* version 3 with MSI */
+	NEED_MSI,	/* devices offering MSI (either layout) */
 };
 
 static const struct {
@@ -38,14 +38,14 @@ static const struct {
 	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD", "device interrupts (irqfd)", NEED_ALWAYS },
 	{ KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE", "level-triggered device interrupts", NEED_ALWAYS },
 	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD", "queue notifications (ioeventfd)", NEED_ALWAYS },
-	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI", "MSI routes (version 3 with MSI)", NEED_MSI },
+	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI", "MSI routes (devices offering MSI)", NEED_MSI },
 };
 
 static bool cap_needed(const struct mmvm_config *cfg, enum cap_need need)
 {
 	if (need == NEED_ALWAYS || !cfg)
 		return true;
-	return cfg->virtio_version == 3 && cfg->virtio_msi;
+	return cfg->virtio_msi;
 }
 
 void kvm_check_caps(const struct mmvm_config *cfg, kvm_cap_query query,

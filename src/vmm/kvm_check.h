@@ -61,8 +61,7 @@ typedef int (*kvm_cap_query)(void *ctx, int cap);
 
 /* Fills in missing_cap/missing_for/caps_checked for what cfg needs (any
  * configuration: memory slots, irqchip, PIT, irqfd, ioeventfd, GSI
- * routing, ...; version 2: resampling irqfds; version 3 with MSI: MSI
- * routes). cfg may be NULL: the needs of every configuration. */
+ * routing, resampling irqfds, ...; devices offering MSI: MSI routes). cfg may be NULL: the needs of every configuration. */
 void kvm_check_caps(const struct mmvm_config *cfg, kvm_cap_query query,
 		    void *ctx, struct kvm_facts *f);
 

@@ -1,8 +1,9 @@
 /* libFuzzer target: the virtio-mmio register file under arbitrary accesses.
  *
  * The input is a sequence of 7-byte records applied in turn to a v3 with
- * MSI, a v3 without MSI and a v2 transport, with mock host ops and a small
- * fake device:
+ * MSI, a v3 without MSI, a v2 offering the MSI and doorbell feature bits
+ * (the default layout) and a plain v2 transport, with mock host ops and a
+ * small fake device:
  *   byte 0    bits 0-1: width 1/2/4/8; bit 2: write; bits 4-7: action
  *             (0-11 register access, 12 signal queue, 13 signal config,
  *             14 set needs reset, 15 query irq pending)
@@ -26,7 +27,7 @@
 
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct guest_mem mem;
-static struct virtio_mmio_dev v3, v3n, v2;
+static struct virtio_mmio_dev v3, v3n, v2, v2p;
 static uint8_t config[CONFIG_LEN];
 
 #define must(cond) do { if (!(cond)) abort(); } while (0)
@@ -125,6 +126,10 @@ static void check_state(struct virtio_mmio_dev *t)
 		must(t->msi_enabled || !t->vectors[v].pending);
 	for (unsigned int v = nvec; v < VIRTIO_MMIO_MAX_VECTORS; v++)
 		must(!t->vectors[v].programmed && !t->vectors[v].pending);
+	/* Page 1 answers only once its feature bit was accepted. */
+	if (t->cfg.version == 2 && t->msi_enabled)
+		must((t->status & VIRTIO_STATUS_FEATURES_OK) &&
+		     (t->driver_features & (1ULL << VIRTIO_F_MMIO_MSI)));
 	/* Without a doorbell page no write may count as a doorbell. */
 	for (unsigned int q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
 		must(!t->cfg.no_doorbells || !t->stats.doorbells[q]);
@@ -189,7 +194,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * behind a v3 identity. */
 	static const struct virtio_mmio_config c3n = { .version = 3,
 						       .no_doorbells = true };
-	static const struct virtio_mmio_config c2 = { .version = 2 };
+	static const struct virtio_mmio_config c2 = { .version = 2,
+						      .msi = true };
+	static const struct virtio_mmio_config c2p = { .version = 2,
+						       .no_doorbells = true };
 
 	if (!mem.nr_regions)
 		guest_mem_add_region(&mem, RAM_GPA, RAM_SIZE, ram);
@@ -197,10 +205,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	virtio_mmio_init(&v3, &c3, &dops, &v3, &hops, &v3, &mem);
 	virtio_mmio_init(&v3n, &c3n, &dops, &v3n, &hops, &v3n, &mem);
 	virtio_mmio_init(&v2, &c2, &dops, &v2, &hops, &v2, &mem);
+	virtio_mmio_init(&v2p, &c2p, &dops, &v2p, &hops, &v2p, &mem);
 	for (size_t i = 0; i + RECORD <= size; i += RECORD) {
 		apply(&v3, data + i);
 		apply(&v3n, data + i);
 		apply(&v2, data + i);
+		apply(&v2p, data + i);
 	}
 	/* The stats printer must cope with whatever state is left. */
 	FILE *null = fopen("/dev/null", "w");
@@ -208,10 +218,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		virtio_mmio_print_stats(&v3, null);
 		virtio_mmio_print_stats(&v3n, null);
 		virtio_mmio_print_stats(&v2, null);
+		virtio_mmio_print_stats(&v2p, null);
 		fclose(null);
 	}
 	virtio_mmio_destroy(&v3);
 	virtio_mmio_destroy(&v3n);
 	virtio_mmio_destroy(&v2);
+	virtio_mmio_destroy(&v2p);
 	return 0;
 }

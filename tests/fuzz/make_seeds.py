@@ -23,12 +23,15 @@ def act(action, val=0):
 RAM = 0x1000
 
 
-def good_init(nq=3, msi=False):
+def good_init(nq=3, msi=False, features=False):
+    """features: the v2 feature-bit layout (VIRTIO_F_MMIO_MSI = 44,
+    VIRTIO_F_MMIO_DOORBELLS = 45, page-1 MSI block, 32-bit registers)."""
     s = acc(0x70, 0) + acc(0x70, 1) + acc(0x70, 3)
     s += acc(0x14, 0) + acc(0x10, write=False) + acc(0x14, 1)
     s += acc(0x10, write=False)
     s += acc(0x24, 0) + acc(0x20, (1 << 28) | (1 << 29) | 2)
-    s += acc(0x24, 1) + acc(0x20, 1) + acc(0x70, 0xb)
+    hi = 1 | ((1 << 12) | (1 << 13) if features else 0)
+    s += acc(0x24, 1) + acc(0x20, hi) + acc(0x70, 0xb)
     s += acc(0x70, write=False)
     for q in range(nq):
         base = RAM + q * 0x1000
@@ -36,6 +39,13 @@ def good_init(nq=3, msi=False):
         s += acc(0x80, base) + acc(0x84, 0)
         s += acc(0x90, base + 0x400) + acc(0x94, 0)
         s += acc(0xa0, base + 0x800) + acc(0xa4, 0) + acc(0x44, 1)
+    if features:
+        s += acc(0x1000, write=False) + acc(0x1018, write=False)
+        for v in range(nq + 1):
+            s += acc(0x1008, 0xfee00000) + acc(0x100c, 0)
+            s += acc(0x1010, 0x40 + v) + acc(0x1004, (1 << 12) | v)
+            s += acc(0x1014, write=False)
+        s += acc(0x1000, 0x8000)
     if msi:
         s += acc(0xc0, write=False, width=2)
         for v in range(nq + 1):
@@ -57,7 +67,17 @@ def traffic():
     return s
 
 
+def feature_traffic():
+    s = acc(0x1100, 0) + acc(0x1108, 0) + act(12, 1) + act(13)
+    s += acc(0x1004, (2 << 12) | 1) + act(12, 0) + acc(0x1004, (4 << 12) | 1)
+    s += acc(0x1014, write=False) + acc(0x1000, 0) + act(12, 2)
+    s += acc(0x60, write=False) + acc(0x64, 3) + acc(0x1000, 0x8000)
+    return s
+
+
 mmio = {
+    "v2_features_init": good_init(features=True) + feature_traffic()
+    + acc(0x70, 0) + feature_traffic(),
     "v2_init": good_init(),
     "v3_msi_init": good_init(msi=True) + traffic(),
     "v3_reset_mid_flight": good_init(msi=True) + traffic() + acc(0x70, 0)

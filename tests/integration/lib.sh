@@ -113,6 +113,23 @@ guest_test_rc() {
 	sed -n 's/^.*MMVM-TEST-END name=[^ ]* rc=\([0-9][0-9]*\).*$/\1/p' "$1" | head -n 1
 }
 
+# transport_opts MODE: the mmvm options of one virtio-mmio mode, in the
+# array TRANSPORT_OPTS; false for an unknown mode. Modes: 2 (the default:
+# Version 2 offering the MSI and doorbell feature bits, docs/virtio-mmio-
+# msi.md; a stock kernel uses the line, the patched one MSI), 2plain
+# (neither bit: virtio 1.2 exactly), 2nomsi, 2nodb, 3 (the 2019 layout,
+# docs/virtio-mmio-v3.md), 3nomsi, 3nodb.
+transport_opts() {
+	case "$1" in
+	2) TRANSPORT_OPTS=(--virtio-version 2) ;;
+	2plain) TRANSPORT_OPTS=(--virtio-version 2 --no-msi --no-doorbells) ;;
+	2nomsi|3nomsi) TRANSPORT_OPTS=(--virtio-version "${1:0:1}" --no-msi) ;;
+	2nodb|3nodb) TRANSPORT_OPTS=(--virtio-version "${1:0:1}" --no-doorbells) ;;
+	3) TRANSPORT_OPTS=(--virtio-version 3) ;;
+	*) TRANSPORT_OPTS=(); return 1 ;;
+	esac
+}
+
 # A guest that stops printing (seen under the nested harness: a kernel
 # wedged early in boot, the emulated SVM below, docs/nested-kvm.md) would
 # otherwise hold a test until its full --timeout.

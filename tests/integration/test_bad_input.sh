@@ -69,8 +69,7 @@ expect "--cpus 0" "--cpus" "${K[@]}" --cpus 0
 expect "--cpus 65" "--cpus" "${K[@]}" --cpus 65
 expect "--timeout 0" "--timeout" "${K[@]}" --timeout 0
 expect "--virtio-version 4" "want 2 or 3" "${K[@]}" --virtio-version 4
-expect "--no-msi on v2" "--no-msi needs --virtio-version 3" "${K[@]}" --virtio-version 2 --no-msi
-expect "--no-doorbells on v2" "--no-doorbells needs --virtio-version 3" "${K[@]}" --virtio-version 2 --no-doorbells
+expect "--virtio-version two" "want 2 or 3" "${K[@]}" --virtio-version two
 expect "initrd missing" "initrd .*No such file" "${K[@]}" --initrd "$W/nonexistent"
 expect "initrd too big" "initrd .*does not fit" "${K[@]}" --initrd "$W/huge-initrd" --mem 256M
 expect "cmdline too long" "command line.*too long\|too long" "${K[@]}" --cmdline "$long"

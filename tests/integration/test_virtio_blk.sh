@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# virtio-blk end to end, for --virtio-version 2, 3 and 3 --no-msi:
+# virtio-blk end to end, for the modes 2plain, 2 (MSI feature bits) and 3:
 #   boot 1 (guest test blk_write): mke2fs on /dev/vda, an 8 MiB random file,
 #          a raw 1 MiB random pattern at MiB 62; the guest prints both sums
 #          and checks serial (GET_ID) and capacity;
@@ -11,11 +11,11 @@
 # Plus: a missing image is refused with one exact line and exit status 1.
 #
 # Needs KVM: tests/integration/run-all.sh test_virtio_blk.sh
-# Env: MMVM_BLK_VERSIONS (default "2 3 3nomsi"), and lib.sh's.
+# Env: MMVM_BLK_VERSIONS (default "2plain 2 3": lib.sh transport_opts), and lib.sh's.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -uo pipefail
 RUN_GUEST_TIMEOUT=${RUN_GUEST_TIMEOUT_BLK:-300}
-versions=${MMVM_BLK_VERSIONS:-2 3 3nomsi}
+versions=${MMVM_BLK_VERSIONS:-2plain 2 3}
 PATH=$PATH:/sbin:/usr/sbin
 
 require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
@@ -52,10 +52,8 @@ field() {
 }
 
 for v in $versions; do
-	case "$v" in
-	3nomsi) vopt=(--virtio-version 3 --no-msi) ;;
-	*) vopt=(--virtio-version "$v") ;;
-	esac
+	transport_opts "$v" || { fail "unknown mode $v"; continue; }
+	vopt=("${TRANSPORT_OPTS[@]}")
 	say "virtio-mmio $v"
 	img=$MMVM_WORK/disk-$v.img
 	truncate -s 64M "$img"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# virtio-console end to end, for --virtio-version 2 and 3 (and 3 with
-# --no-msi): boots with --console virtio and console=ttyS0 (kernel and init
-# output stay on the serial port); the guest test "console"
+# virtio-console end to end, for the modes 2plain, 2 and 3 (lib.sh
+# transport_opts): boots with --console virtio and console=ttyS0 (kernel
+# and init output stay on the serial port); the guest test "console"
 # (guest/initramfs/tests/console.sh) runs a shell on /dev/hvc0. Through
 # mmvm's stdin we send `echo MARKER-$((6*7))`, wait for MARKER-42 on mmvm's
 # stdout (the guest's arithmetic, so not our own echo), then a longer
@@ -9,13 +9,13 @@
 # guest powers off.
 #
 # Runs where KVM works:  scripts/mmvm-host tests/integration/test_virtio_console.sh
-# Env: MMVM_KERNEL, MMVM_INITRD, MMVM_VERSIONS (default "2 3 3nomsi"),
+# Env: MMVM_KERNEL, MMVM_INITRD, MMVM_VERSIONS (default "2plain 2 3": lib.sh transport_opts),
 # MMVM_CONSOLE_LINES (default 300).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -euo pipefail
 
 mmvm=$MMVM kernel=$MMVM_KERNEL initrd=$MMVM_INITRD
-versions=${MMVM_VERSIONS:-2 3 3nomsi}
+versions=${MMVM_VERSIONS:-2plain 2 3}
 lines=${MMVM_CONSOLE_LINES:-300}
 work=$MMVM_WORK
 mmvm_pid=
@@ -43,10 +43,8 @@ wait_for() {
 }
 
 for v in $versions; do
-	case "$v" in
-	3nomsi) vopt=(--virtio-version 3 --no-msi) ;;
-	*) vopt=(--virtio-version "$v") ;;
-	esac
+	transport_opts "$v" || { fail "unknown mode $v"; continue; }
+	vopt=("${TRANSPORT_OPTS[@]}")
 	say "virtio-mmio $v"
 	log=$work/$v.log
 	ok=1

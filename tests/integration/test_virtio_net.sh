@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# virtio-net end to end over a tap, for --virtio-version 2 and 3 (and 3 with
-# --no-msi). The host owns tap mmvmtap0 (10.0.2.1/24); the guest test "net"
+# virtio-net end to end over a tap, for the modes 2plain, 2 and 3 (lib.sh
+# transport_opts). The host owns tap mmvmtap0 (10.0.2.1/24); the guest test "net"
 # (guest/initramfs/tests/net.sh) gives eth0 10.0.2.15/24, then:
 #   guest -> host: N MiB (default 50) of random data over TCP (busybox nc
 #                  to tools/tcpxfer recv); the MD5 sums must match;
@@ -11,14 +11,14 @@
 # Runs where KVM works:  scripts/mmvm-host tests/integration/test_virtio_net.sh
 # Needs root (tap, addresses). Only addresses on the tap are used.
 # Env: MMVM_KERNEL (default build/guest/bzImage), MMVM_INITRD (default
-# build/guest/initramfs.cpio.gz), MMVM_VERSIONS (default "2 3 3nomsi"),
+# build/guest/initramfs.cpio.gz), MMVM_VERSIONS (default "2plain 2 3": lib.sh transport_opts),
 # MMVM_NET_MIB (default 50).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mmvm=$MMVM kernel=$MMVM_KERNEL initrd=$MMVM_INITRD
-versions=${MMVM_VERSIONS:-2 3 3nomsi}
+versions=${MMVM_VERSIONS:-2plain 2 3}
 mib=${MMVM_NET_MIB:-50}
 tap=mmvmtap0
 host_ip=10.0.2.1
@@ -73,10 +73,8 @@ field() {
 }
 
 for v in $versions; do
-	case "$v" in
-	3nomsi) vopt=(--virtio-version 3 --no-msi) ;;
-	*) vopt=(--virtio-version "$v") ;;
-	esac
+	transport_opts "$v" || { fail "unknown mode $v"; continue; }
+	vopt=("${TRANSPORT_OPTS[@]}")
 	say "virtio-mmio $v"
 	log=$work/$v.log
 	ok=1

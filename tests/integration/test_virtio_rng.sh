@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# virtio-rng end to end, for --virtio-version 2 and 3: the guest's
+# virtio-rng end to end, for the modes 2plain, 2 and 3: the guest's
 # /sys/class/misc/hw_random/rng_current names the virtio device and
 # /dev/hwrng gives 4096 bytes that look random (guest test rng.sh).
 #
@@ -8,14 +8,15 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -uo pipefail
 RUN_GUEST_TIMEOUT=${RUN_GUEST_TIMEOUT_RNG:-300}
-versions=${MMVM_RNG_VERSIONS:-2 3}
+versions=${MMVM_RNG_VERSIONS:-2plain 2 3}
 
 require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
 require_kvm
 
 for v in $versions; do
 	log=$MMVM_WORK/rng-$v.log
-	run_guest "$log" rng --rng --virtio-version "$v" \
+	transport_opts "$v" || { fail "unknown mode $v"; continue; }
+	run_guest "$log" rng --rng "${TRANSPORT_OPTS[@]}" \
 		--stats "$MMVM_WORK/rng-$v.stats"
 	line=$(grep -a -o "MMVM-RNG .*" "$log" | tr -d '\r')
 	if [ "$RUN_GUEST_RC" = 0 ] && [ "$(guest_test_rc "$log")" = 0 ]; then

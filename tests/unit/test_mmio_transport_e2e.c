@@ -184,7 +184,7 @@ static void post(unsigned int id, const char *text)
 static void notify(bool doorbell)
 {
 	if (doorbell)
-		wr32(virtio_mmio_doorbell_offset(0), 0);
+		wr32(virtio_mmio_doorbell_offset(&t, 0), 0);
 	else
 		wr32(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	/* The host would wake the I/O thread; do its job here. */
