@@ -24,7 +24,9 @@ void cli_usage(FILE *f)
 "  --mem SIZE              guest RAM, K/M/G suffix, bare number = MiB\n"
 "                          (default 256M, at least 32M, at most host RAM)\n"
 "  --cpus N                vCPUs, 1..64 (default 1)\n"
-"  --disk PATH[,ro][,direct]  virtio-blk disk (up to 8)\n"
+"  --disk PATH[,ro][,direct][,queues=N]  virtio-blk disk (up to 8);\n"
+"                          queues=N: N request queues (VIRTIO_BLK_F_MQ,\n"
+"                          1..8, default 1), each with its own MSI vector\n"
 "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]  virtio-net on a tap (up to 4)\n"
 "  --console virtio        add a virtio console (hvc0)\n"
 "  --rng                   add a virtio entropy device\n"
@@ -137,20 +139,28 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return (mac[0] & 1) ? -1 : 0;
 }
 
-/* "PATH[,ro][,direct]": the flags are cut off the copy in argv. */
+/* "PATH[,ro][,direct][,queues=N]": the flags are cut off the copy in
+ * argv. */
 static int parse_disk(char *val, struct disk_config *d, char *err,
 		      size_t errlen)
 {
 	char *comma;
 
-	*d = (struct disk_config){ .path = val };
+	*d = (struct disk_config){ .path = val, .queues = 1 };
 	while ((comma = strrchr(val, ',')) != NULL) {
 		if (!strcmp(comma + 1, "ro")) {
 			d->read_only = true;
 		} else if (!strcmp(comma + 1, "direct")) {
 			d->direct = true;
+		} else if (!strncmp(comma + 1, "queues=", 7)) {
+			if (parse_uint(comma + 8, MMVM_MAX_DISK_QUEUES,
+				       &d->queues) || d->queues == 0) {
+				snprintf(err, errlen, "--disk: '%s': want queues=1..%d",
+					 comma + 1, MMVM_MAX_DISK_QUEUES);
+				return -1;
+			}
 		} else {
-			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro or direct)",
+			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro, direct or queues=N)",
 				 comma + 1);
 			return -1;
 		}

@@ -13,7 +13,12 @@ struct disk_config {
 	const char *path;
 	bool read_only;
 	bool direct;		/* O_DIRECT */
+	unsigned int queues;	/* request queues, 1..MMVM_MAX_DISK_QUEUES */
 };
+
+/* VIRTIO_BLK_F_MQ: queues per disk (the transport has 16, one vector
+ * each plus the config vector). */
+#define MMVM_MAX_DISK_QUEUES	8
 
 struct net_config {
 	const char *tap;	/* tap interface name */

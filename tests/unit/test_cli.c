@@ -140,6 +140,16 @@ static void test_errors(void)
 	CHECK_EQ(parse("--kernel bz --console serial"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --disk a,rw"), CLI_ERROR);
 	CHECK(err_has("unknown flag"));
+	CHECK_EQ(parse("--kernel bz --disk a,queues=0"), CLI_ERROR);
+	CHECK(err_has("want queues=1..8"));
+	CHECK_EQ(parse("--kernel bz --disk a,queues=9"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --disk a,queues=x"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --disk a,queues="), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --disk a,ro,queues=4"), CLI_RUN);
+	CHECK(cfg.disks[0].read_only && cfg.disks[0].queues == 4 &&
+	      !strcmp(cfg.disks[0].path, "a"));
+	CHECK_EQ(parse("--kernel bz --disk a"), CLI_RUN);
+	CHECK_EQ(cfg.disks[0].queues, 1);
 	CHECK_EQ(parse("--kernel bz --disk ,ro"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net mac=52:54:00:12:34:56"), CLI_ERROR);
 	CHECK(err_has("missing tap"));
