@@ -21,6 +21,7 @@
 #include "vmm/lifecycle.h"
 #include "vmm/loader.h"
 #include "vmm/platform.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -255,6 +256,7 @@ int main(int argc, char **argv)
 		return die(err);
 	vm_exit_init(vm);
 	install_signals();
+	sandbox_configure(cfg.seccomp);	/* seccomp: SIGSYS handler, on/off */
 	if (build_vm(vm, &cfg, err)) {
 		if (err[0])
 			die(err);
@@ -279,6 +281,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	sandbox_enter(SANDBOX_MAIN);	/* seccomp: the others have started */
 	status = vm_wait_exit(vm, cfg.timeout_s);
 	stopped = stop_vm(vm);
 	/* Console output and our notes often share a file: start on a line

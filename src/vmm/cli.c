@@ -50,6 +50,9 @@ void cli_usage(FILE *f)
 "                          reset registers, pvpanic) and the MP table.\n"
 "  --stats FILE            at exit, write KVM and device counters (- = stderr)\n"
 "  --timeout SECONDS       stop the guest after SECONDS\n"
+"  --seccomp on|off        seccomp-bpf filter per thread (main, vCPU, I/O),\n"
+"                          each allowing only its own system calls (default on;\n"
+"                          off is for debugging; docs/security.md)\n"
 "  --check-kvm             only check that /dev/kvm can run the guest (its\n"
 "                          capabilities and a probe guest that reads back the\n"
 "                          CPUID mmvm sets); print one line why or why not,\n"
@@ -65,6 +68,9 @@ void cli_usage(FILE *f)
 "  2    guest kernel panicked, as its pvpanic device reported (\"mmvm:\n"
 "       guest panicked (pvpanic)\"; also when it then reboots or powers off)\n"
 "  3    VM failure: triple fault, failed entry, KVM internal error\n"
+"  4    mmvm internal error: sandbox violation, a thread made a system call\n"
+"       its seccomp filter does not allow (\"mmvm: seccomp: thread <kind>\n"
+"       made syscall <nr> (<name>), which its filter does not allow\")\n"
 "  124  --timeout expired (\"mmvm: timeout\")\n"
 "  130  mmvm interrupted by SIGINT or SIGTERM\n"
 "\n"
@@ -212,6 +218,7 @@ enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_DISK,
 	OPT_NET, OPT_CONSOLE, OPT_RNG, OPT_VIRTIO_VERSION, OPT_NO_MSI, OPT_NO_DOORBELLS,
 	OPT_NO_ACPI, OPT_STATS, OPT_TIMEOUT, OPT_CHECK_KVM, OPT_HELP, OPT_VERSION,
+	OPT_SECCOMP,
 };
 
 static const struct {
@@ -237,6 +244,7 @@ static const struct {
 	{ "check-kvm", OPT_CHECK_KVM, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
+	{ "seccomp", OPT_SECCOMP, true },
 };
 
 static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
@@ -343,6 +351,14 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 		return CLI_HELP;
 	case OPT_VERSION:
 		return CLI_VERSION;
+	case OPT_SECCOMP:
+		if (strcmp(val, "on") && strcmp(val, "off")) {
+			snprintf(err, errlen, "--seccomp '%s': want on or off",
+				 val);
+			return CLI_ERROR;
+		}
+		cfg->seccomp = !strcmp(val, "on");
+		break;
 	}
 	return CLI_RUN;
 }
@@ -358,6 +374,7 @@ enum cli_result cli_parse(int argc, char **argv, struct mmvm_config *cfg,
 		.virtio_msi = true,
 		.virtio_doorbells = true,
 		.acpi = true,
+		.seccomp = true,	/* see docs/security.md */
 	};
 	err[0] = '\0';
 	for (int i = 1; i < argc; i++) {

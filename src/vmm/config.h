@@ -50,6 +50,7 @@ struct mmvm_config {
 	const char *stats_path;		/* --stats FILE ("-" = stderr) */
 	unsigned int timeout_s;		/* 0 = none */
 	bool check_kvm;			/* --check-kvm: no guest, --kernel optional */
+	bool seccomp;			/* --seccomp=on|off (default on) */
 };
 
 #endif

@@ -46,6 +46,14 @@ static void test_defaults(void)
 	CHECK_EQ(cfg.nr_disks, 0);
 	CHECK_EQ(cfg.timeout_s, 0);
 	CHECK(cfg.stats_path == NULL);
+	CHECK(cfg.seccomp);	/* --seccomp: on by default */
+	CHECK_EQ(parse("--kernel bz --seccomp=off"), CLI_RUN);
+	CHECK(!cfg.seccomp);
+	CHECK_EQ(parse("--kernel bz --seccomp on"), CLI_RUN);
+	CHECK(cfg.seccomp);
+	CHECK_EQ(parse("--kernel bz --seccomp=maybe"), CLI_ERROR);
+	CHECK(err_has("--seccomp 'maybe': want on or off"));
+	CHECK_EQ(parse("--kernel bz --seccomp"), CLI_ERROR);
 }
 
 static void test_all_options(void)
