@@ -21,6 +21,7 @@
 #include "vmm/lifecycle.h"
 #include "vmm/loader.h"
 #include "vmm/platform.h"
+#include "vmm/privileges.h"
 #include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -143,7 +144,8 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 		snprintf(err, ERRLEN, "%s", tmp);
 		return -1;
 	}
-	if (loader_check(vm, cfg, err, ERRLEN) || open_stats(cfg, err))
+	if (loader_check(vm, cfg, err, ERRLEN) ||
+	    privileges_check(cfg, err, ERRLEN) || open_stats(cfg, err))
 		return -1;
 	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s", cfg->cmdline);
 	/* No ACPI reset register: have Linux reboot through the i8042,
@@ -264,6 +266,13 @@ int main(int argc, char **argv)
 		return MMVM_EXIT_SETUP;
 	}
 
+	/* Everything is open: no threads yet, so what is dropped here is
+	 * dropped for every thread that will run guest-driven code. */
+	if (privileges_drop(&cfg, err, sizeof(err))) {
+		die(err);
+		free_vm(vm);
+		return MMVM_EXIT_SETUP;
+	}
 	host_term_raw();
 	/* stdin may be /dev/null or a file, which epoll refuses: no input
 	 * then, which is fine. With --console virtio, stdin belongs to hvc0

@@ -9,6 +9,7 @@
 #include <sys/sysinfo.h>
 
 #include "vmm/cli.h"
+#include "vmm/privileges.h"
 
 void cli_usage(FILE *f)
 {
@@ -50,6 +51,11 @@ void cli_usage(FILE *f)
 "                          reset registers, pvpanic) and the MP table.\n"
 "  --stats FILE            at exit, write KVM and device counters (- = stderr)\n"
 "  --timeout SECONDS       stop the guest after SECONDS\n"
+"  --user UID[:GID]        after set-up, switch to this unprivileged user\n"
+"                          (or NAME[:GROUP] from /etc/passwd, /etc/group)\n"
+"  --chroot DIR            after set-up, chroot into DIR (e.g. an empty one);\n"
+"                          every file mmvm needs is open by then. Either way,\n"
+"                          all capabilities are dropped before the guest runs\n"
 "  --seccomp on|off        seccomp-bpf filter per thread (main, vCPU, I/O),\n"
 "                          each allowing only its own system calls (default on;\n"
 "                          off is for debugging; docs/security.md)\n"
@@ -218,7 +224,7 @@ enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_DISK,
 	OPT_NET, OPT_CONSOLE, OPT_RNG, OPT_VIRTIO_VERSION, OPT_NO_MSI, OPT_NO_DOORBELLS,
 	OPT_NO_ACPI, OPT_STATS, OPT_TIMEOUT, OPT_CHECK_KVM, OPT_HELP, OPT_VERSION,
-	OPT_SECCOMP,
+	OPT_SECCOMP, OPT_USER, OPT_CHROOT,
 };
 
 static const struct {
@@ -245,6 +251,8 @@ static const struct {
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 	{ "seccomp", OPT_SECCOMP, true },
+	{ "user", OPT_USER, true },
+	{ "chroot", OPT_CHROOT, true },
 };
 
 static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
@@ -358,6 +366,19 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 			return CLI_ERROR;
 		}
 		cfg->seccomp = !strcmp(val, "on");
+		break;
+	case OPT_USER:
+		if (privileges_parse_user(val, &cfg->uid, &cfg->gid, err,
+					  errlen))
+			return CLI_ERROR;
+		cfg->drop_user = true;
+		break;
+	case OPT_CHROOT:
+		if (!*val) {
+			snprintf(err, errlen, "--chroot: missing DIR");
+			return CLI_ERROR;
+		}
+		cfg->chroot_dir = val;
 		break;
 	}
 	return CLI_RUN;

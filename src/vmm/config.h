@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MMVM_MAX_DISKS 8
 #define MMVM_MAX_NETS  4
@@ -51,6 +52,10 @@ struct mmvm_config {
 	unsigned int timeout_s;		/* 0 = none */
 	bool check_kvm;			/* --check-kvm: no guest, --kernel optional */
 	bool seccomp;			/* --seccomp=on|off (default on) */
+	const char *chroot_dir;		/* --chroot DIR, after set-up */
+	bool drop_user;			/* --user given: */
+	uid_t uid;			/* ... switch to these after set-up */
+	gid_t gid;
 };
 
 #endif

@@ -51,6 +51,27 @@ static void test_defaults(void)
 	CHECK(!cfg.seccomp);
 	CHECK_EQ(parse("--kernel bz --seccomp on"), CLI_RUN);
 	CHECK(cfg.seccomp);
+	/* --user: numbers, or names from /etc/passwd (nobody is 65534 on
+	 * Debian); never root. --chroot: taken as given, checked later. */
+	CHECK_EQ(parse("--kernel bz --user 1000"), CLI_RUN);
+	CHECK(cfg.drop_user && cfg.uid == 1000 && cfg.gid == 1000);
+	CHECK_EQ(parse("--kernel bz --user 1000:27"), CLI_RUN);
+	CHECK(cfg.uid == 1000 && cfg.gid == 27);
+	CHECK_EQ(parse("--kernel bz --user nobody"), CLI_RUN);
+	CHECK(cfg.uid == 65534 && cfg.gid == 65534);
+	CHECK_EQ(parse("--kernel bz --user nobody:nogroup"), CLI_RUN);
+	CHECK(cfg.uid == 65534 && cfg.gid == 65534);
+	CHECK_EQ(parse("--kernel bz --user 0"), CLI_ERROR);
+	CHECK(err_has("that is root"));
+	CHECK_EQ(parse("--kernel bz --user root"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --user 5:0"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --user no-such-user-mmvm"), CLI_ERROR);
+	CHECK(err_has("no such user"));
+	CHECK_EQ(parse("--kernel bz --user 5:no-such-group-mmvm"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --user="), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --chroot /var/empty"), CLI_RUN);
+	CHECK(!strcmp(cfg.chroot_dir, "/var/empty") && !cfg.drop_user);
+	CHECK_EQ(parse("--kernel bz --chroot="), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --seccomp=maybe"), CLI_ERROR);
 	CHECK(err_has("--seccomp 'maybe': want on or off"));
 	CHECK_EQ(parse("--kernel bz --seccomp"), CLI_ERROR);
