@@ -140,8 +140,9 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 	if (!vm->boot.image) {
 		char tmp[ERRLEN];
 
-		snprintf(tmp, sizeof(tmp), "kernel %s", err);
-		snprintf(err, ERRLEN, "%s", tmp);
+		/* (The precision keeps "kernel " + the message in ERRLEN.) */
+		snprintf(tmp, sizeof(tmp), "%s", err);
+		snprintf(err, ERRLEN, "kernel %.*s", ERRLEN - 8, tmp);
 		return -1;
 	}
 	if (loader_check(vm, cfg, err, ERRLEN) ||
