@@ -82,6 +82,7 @@ void virtio_mmio_print_stats(struct virtio_mmio_dev *t, FILE *f)
 		put(f, dev, key, s->irqs_msi[v], true);
 	}
 	put(f, dev, "invalid", s->invalid, true);
+	put(f, dev, "resets", s->resets, true);
 	/* With MSI: UPDATEs refused (spec 7.6) and routes the host deferred
 	 * (rate limit), always, so a hostile or broken driver shows. */
 	put(f, dev, "msi_bad_address", s->msi_bad_address, nvec != 0);

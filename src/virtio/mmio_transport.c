@@ -148,6 +148,7 @@ void virtio_mmio_set_name(struct virtio_mmio_dev *t, const char *name)
  * generation keeps counting (a driver may still hold an old value). */
 static void device_reset(struct virtio_mmio_dev *t)
 {
+	t->stats.resets++;
 	if (t->ops->reset)
 		t->ops->reset(t->dev);
 	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)

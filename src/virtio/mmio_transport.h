@@ -201,6 +201,8 @@ struct virtio_mmio_counters {
 	uint64_t queue_notify_exits;		/* QueueNotify or doorbell
 						 * writes that reached us */
 	uint64_t invalid;			/* bad width/offset/state */
+	uint64_t resets;			/* Status 0 writes (each
+						 * drops the MSI routes) */
 	uint64_t irqs_legacy;
 	uint64_t irqs_msi[VIRTIO_MMIO_MAX_VECTORS];
 	uint64_t msi_masked_pending;		/* signalled while masked or
