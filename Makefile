@@ -4,6 +4,8 @@
 #   make unit       unit tests under ASan+UBSan: build/san/tests/unit/test_*
 #   make fuzz       libFuzzer targets (clang): build/fuzz/fuzz_*
 #   make check-unit build and run every unit test
+#   make hostile    the hostile bare-metal test guest: build/hostile/hostile.bzImage
+#   make san-vmm    the VMM under ASan+UBSan: build/san/mmvm (dynamic)
 # Sources are discovered, so adding a file never means editing this file:
 # every src/**/*.c except src/main.c is library code shared by the VMM, the
 # unit tests and the fuzzers.
@@ -30,9 +32,9 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DMMVM_FUZZING
 
-.PHONY: all unit fuzz check-unit clean
+.PHONY: all unit fuzz check-unit clean hostile san-vmm
 .SECONDARY:
-all: $(BUILD)/mmvm
+all: $(BUILD)/mmvm $(BUILD)/hostile/hostile.bzImage
 
 $(BUILD)/mmvm: $(REL_OBJS) $(BUILD)/rel/src/main.o
 	$(CC) $(OPT) -static -pthread -o $@ $^
@@ -63,6 +65,33 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HDRS)
 	$(CLANG) $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -DMMVM_FUZZING $(CPPFLAGS) -Itests -pthread -o $@ $< $(FUZZ_OBJS)
 
 fuzz: $(FUZZ_BINS)
+
+# The hostile guest (tests/hostile/): freestanding 64-bit code linked at
+# 1 MiB, flattened, and given a bzImage header so mmvm boots it as a kernel.
+HOSTILE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding \
+	-fno-pic -fno-pie -no-pie -mno-red-zone -mgeneral-regs-only \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -nostdlib -static
+
+$(BUILD)/hostile/hostile.elf: tests/hostile/hostile.c tests/hostile/hostile.ld Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(HOSTILE_CFLAGS) -Wl,-T,tests/hostile/hostile.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments -o $@ $<
+
+$(BUILD)/hostile/hostile.bin: $(BUILD)/hostile/hostile.elf
+	objcopy -O binary $< $@
+
+$(BUILD)/hostile/mkbzimage: tests/hostile/mkbzimage.c $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 $(CPPFLAGS) -Itests -o $@ $<
+
+$(BUILD)/hostile/hostile.bzImage: $(BUILD)/hostile/hostile.bin $(BUILD)/hostile/mkbzimage
+	$(BUILD)/hostile/mkbzimage $< $@
+
+hostile: $(BUILD)/hostile/hostile.bzImage
+
+$(BUILD)/san/mmvm: $(SAN_OBJS) $(BUILD)/san/src/main.o
+	$(CC) -O1 -g $(SANFLAGS) -pthread -o $@ $^
+
+san-vmm: $(BUILD)/san/mmvm
 
 clean:
 	rm -rf $(BUILD)

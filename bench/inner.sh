@@ -19,17 +19,21 @@
 # Configurations:
 #   qemu-pci     QEMU -M q35, virtio-net-pci + virtio-blk-pci (MSI-X)
 #   qemu-mmio    QEMU -M microvm, virtio-mmio (legacy interrupt line)
-#   mmvm-v2      mmvm --virtio-version 2 (legacy interrupt, QueueNotify)
+#   mmvm-v2      mmvm plain virtio 1.2 (--virtio-version 2 --no-msi
+#                --no-doorbells: legacy interrupt, QueueNotify)
+#   mmvm-msi     mmvm's default: version 2 with the MSI and doorbell feature
+#                bits (docs/virtio-mmio-msi.md), MSI + per-queue doorbells
+#   mmvm-msi-nodb  the default with --no-doorbells: MSI, QueueNotify
 #   mmvm-v3-msi  mmvm v3 --no-doorbells: MSI, notifications through
 #                QueueNotify (the device offers no doorbell page)
-#   mmvm-v3      mmvm v3, MSI + per-queue doorbells
+#   mmvm-v3      mmvm v3 (the 2019 layout), MSI + per-queue doorbells
 #   mmvm-v3-nomsi mmvm v3 --no-msi: doorbells, legacy interrupt (extra)
 # Needs: ip (iproute2) or busybox tunctl, mount, dd, and qemu-system-x86_64
 # for the QEMU configurations (the harness's outer VM sees the host's /).
 set -u
 
 out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
-configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-v3-msi,mmvm-v3
+configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-msi-nodb,mmvm-msi,mmvm-v3
 reps=3 secs=10 disk_mb=256
 tap=mmvmbench0 host_ip=10.0.3.1 guest_ip=10.0.3.15 port=5201
 mem=512M
@@ -201,7 +205,9 @@ run_config() {
 	mmvm-*)
 		[ -x "$mmvm" ] || { skip "$config" "no $mmvm"; return; }
 		case "$config" in
-		mmvm-v2) vflags="--virtio-version 2" ;;
+		mmvm-v2) vflags="--virtio-version 2 --no-msi --no-doorbells" ;;
+		mmvm-msi) vflags="--virtio-version 2" ;;
+		mmvm-msi-nodb) vflags="--virtio-version 2 --no-doorbells" ;;
 		mmvm-v3) vflags="--virtio-version 3" ;;
 		mmvm-v3-nomsi) vflags="--virtio-version 3 --no-msi" ;;
 		mmvm-v3-msi) vflags="--virtio-version 3 --no-doorbells" ;;

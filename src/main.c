@@ -21,6 +21,8 @@
 #include "vmm/lifecycle.h"
 #include "vmm/loader.h"
 #include "vmm/platform.h"
+#include "vmm/privileges.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -138,11 +140,13 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 	if (!vm->boot.image) {
 		char tmp[ERRLEN];
 
-		snprintf(tmp, sizeof(tmp), "kernel %s", err);
-		snprintf(err, ERRLEN, "%s", tmp);
+		/* (The precision keeps "kernel " + the message in ERRLEN.) */
+		snprintf(tmp, sizeof(tmp), "%s", err);
+		snprintf(err, ERRLEN, "kernel %.*s", ERRLEN - 8, tmp);
 		return -1;
 	}
-	if (loader_check(vm, cfg, err, ERRLEN) || open_stats(cfg, err))
+	if (loader_check(vm, cfg, err, ERRLEN) ||
+	    privileges_check(cfg, err, ERRLEN) || open_stats(cfg, err))
 		return -1;
 	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s", cfg->cmdline);
 	/* No ACPI reset register: have Linux reboot through the i8042,
@@ -255,6 +259,7 @@ int main(int argc, char **argv)
 		return die(err);
 	vm_exit_init(vm);
 	install_signals();
+	sandbox_configure(cfg.seccomp);	/* seccomp: SIGSYS handler, on/off */
 	if (build_vm(vm, &cfg, err)) {
 		if (err[0])
 			die(err);
@@ -262,6 +267,13 @@ int main(int argc, char **argv)
 		return MMVM_EXIT_SETUP;
 	}
 
+	/* Everything is open: no threads yet, so what is dropped here is
+	 * dropped for every thread that will run guest-driven code. */
+	if (privileges_drop(&cfg, err, sizeof(err))) {
+		die(err);
+		free_vm(vm);
+		return MMVM_EXIT_SETUP;
+	}
 	host_term_raw();
 	/* stdin may be /dev/null or a file, which epoll refuses: no input
 	 * then, which is fine. With --console virtio, stdin belongs to hvc0
@@ -279,6 +291,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	sandbox_enter(SANDBOX_MAIN);	/* seccomp: the others have started */
 	status = vm_wait_exit(vm, cfg.timeout_s);
 	stopped = stop_vm(vm);
 	/* Console output and our notes often share a file: start on a line

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Build the mmvm guest kernel (x86_64 bzImage) from Debian's linux-source-6.12.
 #
-#   guest/kernel/build-kernel.sh [--force]
+#   guest/kernel/build-kernel.sh [--force] [--variant NAME]
+#
+# --variant NAME: the same kernel with guest/kernel/config.NAME on top of
+# the fragment (its lines replace the fragment's for the same options),
+# e.g. "nopci": no CONFIG_PCI, to show MSI on virtio-mmio needs no PCI. Its
+# own work tree (tree-NAME/), cache keys and copy (build/guest/bzImage-NAME).
 #
 # Last line on stdout: the path of the bzImage. Progress goes to stderr.
 #
@@ -40,17 +45,25 @@ cache=${MMVM_CACHE:-/var/cache/mmvm}/kernel
 jobs=${MMVM_JOBS:-$(nproc)}
 force=0
 
-case "${1:-}" in
---force) force=1 ;;
-"") ;;
-*) echo "usage: $0 [--force]" >&2; exit 2 ;;
-esac
+variant=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--force) force=1; shift ;;
+	--variant) variant=${2:?--variant needs a NAME}; shift 2 ;;
+	*) echo "usage: $0 [--force] [--variant NAME]" >&2; exit 2 ;;
+	esac
+done
 
 log() { echo "build-kernel: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [ -r "$tarball" ] || die "kernel source $tarball not found (apt-get install linux-source-6.12)"
 [ -r "$fragment" ] || die "$fragment missing"
+overlay=
+if [ -n "$variant" ]; then
+	overlay=$here/config.$variant
+	[ -r "$overlay" ] || die "no such variant: $overlay missing"
+fi
 
 shopt -s nullglob
 patches=()
@@ -65,6 +78,7 @@ shopt -u nullglob
 base_key=$( {
 	stat -c '%n %s %Y' "$tarball"
 	sha256sum "$fragment" "${BASH_SOURCE[0]}" | cut -d' ' -f1
+	[ -z "$overlay" ] || sha256sum <"$overlay"
 } | sha256sum | cut -c1-16)
 # The work tree depends only on the source.
 tree_key=$(stat -c '%n %s %Y' "$tarball" | sha256sum | cut -c1-16)
@@ -76,13 +90,14 @@ key=$( {
 } | sha256sum | cut -c1-16)
 
 out_dir=$cache/$key
-work=$cache/tree
+work=$cache/tree${variant:+-$variant}
 tree=$work/linux
+copy=bzImage${variant:+-$variant}
 
 publish() {
 	mkdir -p "$repo/build/guest"
 	cp "$out_dir/bzImage" "$repo/build/guest/.bzImage.$$"
-	mv -f "$repo/build/guest/.bzImage.$$" "$repo/build/guest/bzImage"
+	mv -f "$repo/build/guest/.bzImage.$$" "$repo/build/guest/$copy"
 	log "bzImage $(stat -c %s "$out_dir/bzImage") bytes, key $key," \
 	    "${#patches[@]} patch(es)"
 	echo "$out_dir/bzImage"
@@ -113,8 +128,20 @@ rm -rf "$cache"/tmp/*
 trap 'exit 130' INT TERM
 
 start=$(date +%s)
+mkdir -p "$work"
 buildlog=$work/build.log
 : >"$buildlog"
+
+# A variant's fragment: the base one without the options the overlay
+# sets, then the overlay.
+if [ -n "$overlay" ]; then
+	names=$(sed -n 's/^\(# \)\{0,1\}\(CONFIG_[A-Za-z0-9_]*\)[= ].*/\2/p' "$overlay")
+	{
+		grep -v -E "^(# )?($(echo $names | tr ' ' '|'))[= ]" "$fragment"
+		cat "$overlay"
+	} >"$work/fragment.variant"
+	fragment=$work/fragment.variant
+fi
 
 run_logged() {
 	# Quiet on success; the tail of the log on failure.

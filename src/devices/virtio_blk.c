@@ -17,8 +17,9 @@
 #include "devices/virtio_blk_req.h"
 #include "devices/virtio_queue_run.h"
 
-/* virtio 1.2 5.2.4, up to blk_size: the fields we offer. Little-endian,
- * which is the host's order on x86. */
+/* virtio 1.2 5.2.4, up to num_queues: the fields we offer (the topology
+ * and writeback fields are there for num_queues' offset and read 0, their
+ * features not being offered). Little-endian, the host's order on x86. */
 struct virtio_blk_config {
 	uint64_t capacity;
 	uint32_t size_max;
@@ -27,7 +28,17 @@ struct virtio_blk_config {
 	uint8_t heads;
 	uint8_t sectors;
 	uint32_t blk_size;
+	uint8_t physical_block_exp;
+	uint8_t alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
+	uint8_t writeback;
+	uint8_t unused0;
+	uint16_t num_queues;	/* with VIRTIO_BLK_F_MQ */
 } __attribute__((packed));
+
+_Static_assert(sizeof(struct virtio_blk_config) == 36,
+	       "num_queues is at offset 34 (virtio 1.2 5.2.4)");
 
 struct virtio_blk {
 	struct virtio_dev_ops ops;	/* per disk: features depend on ro */
@@ -155,6 +166,13 @@ int virtio_blk_create(struct vm *vm, const struct disk_config *dc,
 	b->ops = blk_ops_template;
 	if (dc->read_only)
 		b->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
+	/* Every queue is drained by the device's I/O thread (the chain
+	 * scratch is shared: that thread is the only user). */
+	b->ops.num_queues = dc->queues ? dc->queues : 1;
+	if (b->ops.num_queues > 1) {
+		b->ops.features |= 1ULL << VIRTIO_BLK_F_MQ;
+		b->config.num_queues = (uint16_t)b->ops.num_queues;
+	}
 	b->config.capacity = b->be.capacity;
 	/* Two descriptors of every chain are the header and the status. */
 	b->config.seg_max = VIRTIO_BLK_QUEUE_SIZE - 2;

@@ -9,6 +9,7 @@
 #include <sys/sysinfo.h>
 
 #include "vmm/cli.h"
+#include "vmm/privileges.h"
 
 void cli_usage(FILE *f)
 {
@@ -24,7 +25,9 @@ void cli_usage(FILE *f)
 "  --mem SIZE              guest RAM, K/M/G suffix, bare number = MiB\n"
 "                          (default 256M, at least 32M, at most host RAM)\n"
 "  --cpus N                vCPUs, 1..64 (default 1)\n"
-"  --disk PATH[,ro][,direct]  virtio-blk disk (up to 8)\n"
+"  --disk PATH[,ro][,direct][,queues=N]  virtio-blk disk (up to 8);\n"
+"                          queues=N: N request queues (VIRTIO_BLK_F_MQ,\n"
+"                          1..8, default 1), each with its own MSI vector\n"
 "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]  virtio-net on a tap (up to 4)\n"
 "  --console virtio        add a virtio console (hvc0)\n"
 "  --rng                   add a virtio entropy device\n"
@@ -48,6 +51,14 @@ void cli_usage(FILE *f)
 "                          reset registers, pvpanic) and the MP table.\n"
 "  --stats FILE            at exit, write KVM and device counters (- = stderr)\n"
 "  --timeout SECONDS       stop the guest after SECONDS\n"
+"  --user UID[:GID]        after set-up, switch to this unprivileged user\n"
+"                          (or NAME[:GROUP] from /etc/passwd, /etc/group)\n"
+"  --chroot DIR            after set-up, chroot into DIR (e.g. an empty one);\n"
+"                          every file mmvm needs is open by then. Either way,\n"
+"                          all capabilities are dropped before the guest runs\n"
+"  --seccomp on|off        seccomp-bpf filter per thread (main, vCPU, I/O),\n"
+"                          each allowing only its own system calls (default on;\n"
+"                          off is for debugging; docs/security.md)\n"
 "  --check-kvm             only check that /dev/kvm can run the guest (its\n"
 "                          capabilities and a probe guest that reads back the\n"
 "                          CPUID mmvm sets); print one line why or why not,\n"
@@ -63,6 +74,9 @@ void cli_usage(FILE *f)
 "  2    guest kernel panicked, as its pvpanic device reported (\"mmvm:\n"
 "       guest panicked (pvpanic)\"; also when it then reboots or powers off)\n"
 "  3    VM failure: triple fault, failed entry, KVM internal error\n"
+"  4    mmvm internal error: sandbox violation, a thread made a system call\n"
+"       its seccomp filter does not allow (\"mmvm: seccomp: thread <kind>\n"
+"       made syscall <nr> (<name>), which its filter does not allow\")\n"
 "  124  --timeout expired (\"mmvm: timeout\")\n"
 "  130  mmvm interrupted by SIGINT or SIGTERM\n"
 "\n"
@@ -137,20 +151,28 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return (mac[0] & 1) ? -1 : 0;
 }
 
-/* "PATH[,ro][,direct]": the flags are cut off the copy in argv. */
+/* "PATH[,ro][,direct][,queues=N]": the flags are cut off the copy in
+ * argv. */
 static int parse_disk(char *val, struct disk_config *d, char *err,
 		      size_t errlen)
 {
 	char *comma;
 
-	*d = (struct disk_config){ .path = val };
+	*d = (struct disk_config){ .path = val, .queues = 1 };
 	while ((comma = strrchr(val, ',')) != NULL) {
 		if (!strcmp(comma + 1, "ro")) {
 			d->read_only = true;
 		} else if (!strcmp(comma + 1, "direct")) {
 			d->direct = true;
+		} else if (!strncmp(comma + 1, "queues=", 7)) {
+			if (parse_uint(comma + 8, MMVM_MAX_DISK_QUEUES,
+				       &d->queues) || d->queues == 0) {
+				snprintf(err, errlen, "--disk: '%s': want queues=1..%d",
+					 comma + 1, MMVM_MAX_DISK_QUEUES);
+				return -1;
+			}
 		} else {
-			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro or direct)",
+			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro, direct or queues=N)",
 				 comma + 1);
 			return -1;
 		}
@@ -202,6 +224,7 @@ enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_DISK,
 	OPT_NET, OPT_CONSOLE, OPT_RNG, OPT_VIRTIO_VERSION, OPT_NO_MSI, OPT_NO_DOORBELLS,
 	OPT_NO_ACPI, OPT_STATS, OPT_TIMEOUT, OPT_CHECK_KVM, OPT_HELP, OPT_VERSION,
+	OPT_SECCOMP, OPT_USER, OPT_CHROOT,
 };
 
 static const struct {
@@ -227,6 +250,9 @@ static const struct {
 	{ "check-kvm", OPT_CHECK_KVM, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
+	{ "seccomp", OPT_SECCOMP, true },
+	{ "user", OPT_USER, true },
+	{ "chroot", OPT_CHROOT, true },
 };
 
 static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
@@ -333,6 +359,27 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 		return CLI_HELP;
 	case OPT_VERSION:
 		return CLI_VERSION;
+	case OPT_SECCOMP:
+		if (strcmp(val, "on") && strcmp(val, "off")) {
+			snprintf(err, errlen, "--seccomp '%s': want on or off",
+				 val);
+			return CLI_ERROR;
+		}
+		cfg->seccomp = !strcmp(val, "on");
+		break;
+	case OPT_USER:
+		if (privileges_parse_user(val, &cfg->uid, &cfg->gid, err,
+					  errlen))
+			return CLI_ERROR;
+		cfg->drop_user = true;
+		break;
+	case OPT_CHROOT:
+		if (!*val) {
+			snprintf(err, errlen, "--chroot: missing DIR");
+			return CLI_ERROR;
+		}
+		cfg->chroot_dir = val;
+		break;
 	}
 	return CLI_RUN;
 }
@@ -348,6 +395,7 @@ enum cli_result cli_parse(int argc, char **argv, struct mmvm_config *cfg,
 		.virtio_msi = true,
 		.virtio_doorbells = true,
 		.acpi = true,
+		.seccomp = true,	/* see docs/security.md */
 	};
 	err[0] = '\0';
 	for (int i = 1; i < argc; i++) {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MMVM_MAX_DISKS 8
 #define MMVM_MAX_NETS  4
@@ -13,7 +14,12 @@ struct disk_config {
 	const char *path;
 	bool read_only;
 	bool direct;		/* O_DIRECT */
+	unsigned int queues;	/* request queues, 1..MMVM_MAX_DISK_QUEUES */
 };
+
+/* VIRTIO_BLK_F_MQ: queues per disk (the transport has 16, one vector
+ * each plus the config vector). */
+#define MMVM_MAX_DISK_QUEUES	8
 
 struct net_config {
 	const char *tap;	/* tap interface name */
@@ -45,6 +51,11 @@ struct mmvm_config {
 	const char *stats_path;		/* --stats FILE ("-" = stderr) */
 	unsigned int timeout_s;		/* 0 = none */
 	bool check_kvm;			/* --check-kvm: no guest, --kernel optional */
+	bool seccomp;			/* --seccomp=on|off (default on) */
+	const char *chroot_dir;		/* --chroot DIR, after set-up */
+	bool drop_user;			/* --user given: */
+	uid_t uid;			/* ... switch to these after set-up */
+	gid_t gid;
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vmm/event_loop.h"
+#include "vmm/seccomp.h"
 #include "vmm/thread_join.h"
 
 struct watch {
@@ -94,6 +95,7 @@ static void *loop_thread(void *arg)
 	struct event_loop *loop = arg;
 	struct epoll_event evs[32];
 
+	sandbox_enter(SANDBOX_IO);	/* seccomp: before the first event */
 	while (!loop->stopping) {
 		int n = epoll_wait(loop->epfd, evs, 32, -1);
 

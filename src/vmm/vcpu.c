@@ -14,6 +14,7 @@
 
 #include "vmm/lifecycle.h"
 #include "vmm/pio.h"
+#include "vmm/seccomp.h"
 #include "vmm/thread_join.h"
 #include "vmm/vcpu.h"
 
@@ -183,6 +184,7 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
+	sandbox_enter(SANDBOX_VCPU);	/* seccomp: before the first KVM_RUN */
 	while (!__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

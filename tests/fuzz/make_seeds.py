@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora for the virtio fuzz targets:
-tests/fuzz/corpus/fuzz_mmio_registers/* and .../fuzz_virtq_chain/*.
+tests/fuzz/corpus/fuzz_mmio_registers/*, .../fuzz_virtq_chain/*,
+.../fuzz_console/* and .../fuzz_rng/* (fuzz_msi and fuzz_devices keep
+corpora libFuzzer grew and merged).
 Run from the repository root; the output is committed, so this only needs
 re-running when the input formats (documented in each fuzz_*.c) change."""
 import os
@@ -153,8 +155,41 @@ virtq = {
     "hostile_ring": header(3, 4 | 8, 0xfffffffffffffffe) + bytes(0x3000),
 }
 
+# ---- fuzz_console, fuzz_rng: fuzz_device_harness.h's layout ---------------
+# 8 bytes of features, a queue-size shift, then 64 KiB of guest RAM with
+# queue q's rings at q*0x400 (desc), +0x100 (avail), +0x200 (used).
+def device_ram(queues):
+    """queues: {q: [(addr, len, flags), ...]}, each descriptor its own
+    chain, all offered."""
+    mem = bytearray(0x10000)
+    for q, descs in queues.items():
+        base = q * 0x400
+        for i, (addr, length, flags) in enumerate(descs):
+            struct.pack_into("<QIHH", mem, base + 16 * i, addr, length,
+                             flags, 0)
+            struct.pack_into("<H", mem, base + 0x104 + 2 * i, i)
+        struct.pack_into("<H", mem, base + 0x102, len(descs))
+    return mem
+
+
+def device_seed(queues, tail=b""):
+    return struct.pack("<QB", 1 << 29, 4) + bytes(device_ram(queues)) + tail
+
+
+console = {
+    "rx_tx": device_seed({0: [(0x8000, 64, 2), (0x8100, 64, 2)],
+                          1: [(0x9000, 16, 0)]},
+                         struct.pack("<H", 5) + b"input" + b"\x05\x00\x03\x00"),
+    "tx_only": device_seed({1: [(0x9000, 4096, 0), (0xfff0, 64, 0)]}),
+}
+rng = {
+    "two_buffers": device_seed({0: [(0x8000, 256, 2), (0x9000, 4096, 2)]}),
+    "read_only_buffer": device_seed({0: [(0x8000, 64, 0)]}),
+}
+
 for target, seeds in (("fuzz_mmio_registers", mmio),
-                      ("fuzz_virtq_chain", virtq)):
+                      ("fuzz_virtq_chain", virtq),
+                      ("fuzz_console", console), ("fuzz_rng", rng)):
     d = os.path.join(ROOT, target)
     os.makedirs(d, exist_ok=True)
     for name, blob in seeds.items():

@@ -46,6 +46,35 @@ static void test_defaults(void)
 	CHECK_EQ(cfg.nr_disks, 0);
 	CHECK_EQ(cfg.timeout_s, 0);
 	CHECK(cfg.stats_path == NULL);
+	CHECK(cfg.seccomp);	/* --seccomp: on by default */
+	CHECK_EQ(parse("--kernel bz --seccomp=off"), CLI_RUN);
+	CHECK(!cfg.seccomp);
+	CHECK_EQ(parse("--kernel bz --seccomp on"), CLI_RUN);
+	CHECK(cfg.seccomp);
+	/* --user: numbers, or names from /etc/passwd (nobody is 65534 on
+	 * Debian); never root. --chroot: taken as given, checked later. */
+	CHECK_EQ(parse("--kernel bz --user 1000"), CLI_RUN);
+	CHECK(cfg.drop_user && cfg.uid == 1000 && cfg.gid == 1000);
+	CHECK_EQ(parse("--kernel bz --user 1000:27"), CLI_RUN);
+	CHECK(cfg.uid == 1000 && cfg.gid == 27);
+	CHECK_EQ(parse("--kernel bz --user nobody"), CLI_RUN);
+	CHECK(cfg.uid == 65534 && cfg.gid == 65534);
+	CHECK_EQ(parse("--kernel bz --user nobody:nogroup"), CLI_RUN);
+	CHECK(cfg.uid == 65534 && cfg.gid == 65534);
+	CHECK_EQ(parse("--kernel bz --user 0"), CLI_ERROR);
+	CHECK(err_has("that is root"));
+	CHECK_EQ(parse("--kernel bz --user root"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --user 5:0"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --user no-such-user-mmvm"), CLI_ERROR);
+	CHECK(err_has("no such user"));
+	CHECK_EQ(parse("--kernel bz --user 5:no-such-group-mmvm"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --user="), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --chroot /var/empty"), CLI_RUN);
+	CHECK(!strcmp(cfg.chroot_dir, "/var/empty") && !cfg.drop_user);
+	CHECK_EQ(parse("--kernel bz --chroot="), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --seccomp=maybe"), CLI_ERROR);
+	CHECK(err_has("--seccomp 'maybe': want on or off"));
+	CHECK_EQ(parse("--kernel bz --seccomp"), CLI_ERROR);
 }
 
 static void test_all_options(void)
@@ -140,6 +169,16 @@ static void test_errors(void)
 	CHECK_EQ(parse("--kernel bz --console serial"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --disk a,rw"), CLI_ERROR);
 	CHECK(err_has("unknown flag"));
+	CHECK_EQ(parse("--kernel bz --disk a,queues=0"), CLI_ERROR);
+	CHECK(err_has("want queues=1..8"));
+	CHECK_EQ(parse("--kernel bz --disk a,queues=9"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --disk a,queues=x"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --disk a,queues="), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --disk a,ro,queues=4"), CLI_RUN);
+	CHECK(cfg.disks[0].read_only && cfg.disks[0].queues == 4 &&
+	      !strcmp(cfg.disks[0].path, "a"));
+	CHECK_EQ(parse("--kernel bz --disk a"), CLI_RUN);
+	CHECK_EQ(cfg.disks[0].queues, 1);
 	CHECK_EQ(parse("--kernel bz --disk ,ro"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net mac=52:54:00:12:34:56"), CLI_ERROR);
 	CHECK(err_has("missing tap"));

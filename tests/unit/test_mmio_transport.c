@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "virtio/mmio_transport.h"
+#include "mock_transport.h"
 
 #define RAM_GPA		0x100000ULL
 #define RAM_SIZE	0x10000ULL
@@ -16,51 +16,8 @@
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct guest_mem mem;
 
-/* Mock host: counts calls, remembers the last route. */
-static struct {
-	unsigned int legacy, fires, kicks, routes, unroutes;
-	unsigned int fired[VIRTIO_MMIO_MAX_VECTORS];
-	unsigned int last_kick, last_vector;
-	uint64_t last_addr;
-	uint32_t last_data;
-	int route_rc;
-} host;
-
-static void h_legacy(void *h)
-{
-	host.legacy++;
-}
-
-static int h_route(void *h, unsigned int v, bool valid, uint64_t addr,
-		   uint32_t data)
-{
-	if (!valid) {
-		host.unroutes++;
-		return 0;
-	}
-	host.routes++;
-	host.last_vector = v;
-	host.last_addr = addr;
-	host.last_data = data;
-	return host.route_rc;
-}
-
-static void h_fire(void *h, unsigned int v)
-{
-	host.fires++;
-	host.fired[v]++;
-}
-
-static void h_kick(void *h, unsigned int q)
-{
-	host.kicks++;
-	host.last_kick = q;
-}
-
-static const struct virtio_mmio_host_ops hops = {
-	.legacy_raise = h_legacy, .msi_route = h_route,
-	.msi_fire = h_fire, .kick = h_kick,
-};
+/* The mock host (mt_host: counts calls, remembers the last route) is
+ * mock_transport.h's; the device and the driver here are this file's. */
 
 /* Mock device: 12 bytes of config, counts activate/reset. */
 static struct {
@@ -114,13 +71,13 @@ static void setup(unsigned int version, bool msi)
 		.no_doorbells = version == 2 || no_doorbells,
 	};
 
-	memset(&host, 0, sizeof(host));
+	memset(&mt_host, 0, sizeof(mt_host));
 	memset(&dev, 0, sizeof(dev));
 	for (unsigned int i = 0; i < sizeof(dev.config); i++)
 		dev.config[i] = 0x10 + i;
 	memset(&mem, 0, sizeof(mem));
 	guest_mem_add_region(&mem, RAM_GPA, RAM_SIZE, ram);
-	virtio_mmio_init(&t, &cfg, &dops, &dev, &hops, &host, &mem);
+	virtio_mmio_init(&t, &cfg, &dops, &dev, &mt_host_ops, &mt_host, &mem);
 }
 
 static uint32_t rd32(uint64_t off)
@@ -262,22 +219,22 @@ static void test_v2_good_driver(void)
 
 	/* Notify, then a used-buffer interrupt and its ACK. */
 	wr32(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-	CHECK_EQ(host.kicks, 1);
-	CHECK_EQ(host.last_kick, 1);
+	CHECK_EQ(mt_host.kicks, 1);
+	CHECK_EQ(mt_host.last_kick, 1);
 	wr32(VIRTIO_MMIO_QUEUE_NOTIFY, NQ);	/* no such queue */
-	CHECK_EQ(host.kicks, 1);
+	CHECK_EQ(mt_host.kicks, 1);
 	CHECK_EQ(t.stats.queue_notify_exits, 2);
 	CHECK_EQ(t.stats.invalid, 1);
 
 	CHECK(!virtio_mmio_irq_pending(&t));
 	virtio_mmio_signal_queue(&t, 0);
-	CHECK_EQ(host.legacy, 1);
+	CHECK_EQ(mt_host.legacy, 1);
 	CHECK(virtio_mmio_irq_pending(&t));
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 1);
 	virtio_mmio_signal_config(&t);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 3);
 	CHECK_EQ(rd32(VIRTIO_MMIO_CONFIG_GENERATION), 1);
-	CHECK_EQ(host.legacy, 2);
+	CHECK_EQ(mt_host.legacy, 2);
 	wr32(VIRTIO_MMIO_INTERRUPT_ACK, 1);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 2);
 	CHECK(virtio_mmio_irq_pending(&t));
@@ -287,7 +244,7 @@ static void test_v2_good_driver(void)
 	CHECK_EQ(t.stats.isr_acks, 2);
 	CHECK_EQ(t.stats.irqs_legacy, 2);
 	virtio_mmio_signal_queue(&t, NQ);	/* no such queue: nothing */
-	CHECK_EQ(host.legacy, 2);
+	CHECK_EQ(mt_host.legacy, 2);
 
 	/* Reset: everything back, generation kept. */
 	wr32(VIRTIO_MMIO_STATUS, 0);
@@ -416,7 +373,7 @@ static void test_activation_failures(void)
 	CHECK_EQ(dev.activates, 0);
 	CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 2);
-	CHECK_EQ(host.legacy, 1);
+	CHECK_EQ(mt_host.legacy, 1);
 	/* The driver echoing NEEDS_RESET back is not an error. */
 	unsigned long long inv = t.stats.invalid;
 	set_status(VIRTIO_STATUS_FAILED);
@@ -544,15 +501,15 @@ static void test_v3_identity_and_doorbells(void)
 
 	bring_up();
 	wr32(virtio_mmio_doorbell_offset(&t, 1), 0);
-	CHECK_EQ(host.kicks, 1);
-	CHECK_EQ(host.last_kick, 1);
+	CHECK_EQ(mt_host.kicks, 1);
+	CHECK_EQ(mt_host.last_kick, 1);
 	CHECK_EQ(t.stats.doorbells[1], 1);
 	wr32(virtio_mmio_doorbell_offset(&t, 0), 0x1234);	/* value ignored */
-	CHECK_EQ(host.kicks, 2);
-	CHECK_EQ(host.last_kick, 0);
+	CHECK_EQ(mt_host.kicks, 2);
+	CHECK_EQ(mt_host.last_kick, 0);
 	/* QueueNotify still works in v3. */
 	wr32(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-	CHECK_EQ(host.kicks, 3);
+	CHECK_EQ(mt_host.kicks, 3);
 	CHECK_EQ(t.stats.queue_notify_exits, 3);
 
 	/* The rest of the doorbell page is ignored. */
@@ -562,7 +519,7 @@ static void test_v3_identity_and_doorbells(void)
 	wr16(virtio_mmio_doorbell_offset(&t, 0), 0);
 	wr32(virtio_mmio_doorbell_offset(&t, 0) + 2, 0);
 	CHECK_EQ(rd32(virtio_mmio_doorbell_offset(&t, 0)), 0);
-	CHECK_EQ(host.kicks, 3);
+	CHECK_EQ(mt_host.kicks, 3);
 	CHECK_EQ(t.stats.invalid, inv + 5);
 
 	/* MSI registers are 16-bit only. */
@@ -584,14 +541,14 @@ static void test_v3_without_msi(void)
 	CHECK_EQ(rd16(VIRTIO_MMIO_MSI_STATUS), 0);
 	CHECK_EQ(t.stats.invalid, 1);
 	program(0, 0xfee00000, 0x41);	/* no vectors to program */
-	CHECK_EQ(host.routes, 0);
+	CHECK_EQ(mt_host.routes, 0);
 	CHECK_EQ(t.stats.invalid, 2);
 	bring_up();
 	virtio_mmio_signal_queue(&t, 0);
-	CHECK_EQ(host.legacy, 1);
-	CHECK_EQ(host.fires, 0);
+	CHECK_EQ(mt_host.legacy, 1);
+	CHECK_EQ(mt_host.fires, 0);
 	wr32(virtio_mmio_doorbell_offset(&t, 0), 0);
-	CHECK_EQ(host.kicks, 1);
+	CHECK_EQ(mt_host.kicks, 1);
 	virtio_mmio_destroy(&t);
 }
 
@@ -607,12 +564,12 @@ static void test_v3_without_doorbells(void)
 	CHECK_EQ(rd16(VIRTIO_MMIO_MSI_STATUS) & 0x7ff, NQ + 1);
 	bring_up();
 	wr32(virtio_mmio_doorbell_offset(&t, 1), 0);
-	CHECK_EQ(host.kicks, 0);
+	CHECK_EQ(mt_host.kicks, 0);
 	CHECK_EQ(t.stats.doorbells[1], 0);
 	CHECK_EQ(t.stats.invalid, 1);
 	wr32(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-	CHECK_EQ(host.kicks, 1);
-	CHECK_EQ(host.last_kick, 1);
+	CHECK_EQ(mt_host.kicks, 1);
+	CHECK_EQ(mt_host.last_kick, 1);
 	virtio_mmio_destroy(&t);
 }
 
@@ -621,21 +578,21 @@ static void test_msi_delivery(void)
 	setup(3, true);
 	msi_bring_up();
 	CHECK_EQ(rd16(VIRTIO_MMIO_MSI_STATUS), 0x8000 | (NQ + 1));
-	CHECK_EQ(host.routes, NQ + 1);
-	CHECK_EQ(host.last_vector, NQ);
-	CHECK_EQ(host.last_addr, 0xfee00000 + NQ);
-	CHECK_EQ(host.last_data, 0x40 + NQ);
+	CHECK_EQ(mt_host.routes, NQ + 1);
+	CHECK_EQ(mt_host.last_vector, NQ);
+	CHECK_EQ(mt_host.last_addr, 0xfee00000 + NQ);
+	CHECK_EQ(mt_host.last_data, 0x40 + NQ);
 	CHECK(t.vectors[1].programmed);
 
 	/* Queue q -> vector q+1, config -> vector 0, no ISR, no legacy. */
 	virtio_mmio_signal_queue(&t, 1);
-	CHECK_EQ(host.fired[2], 1);
+	CHECK_EQ(mt_host.fired[2], 1);
 	virtio_mmio_signal_queue(&t, 0);
-	CHECK_EQ(host.fired[1], 1);
+	CHECK_EQ(mt_host.fired[1], 1);
 	virtio_mmio_signal_config(&t);
-	CHECK_EQ(host.fired[0], 1);
+	CHECK_EQ(mt_host.fired[0], 1);
 	CHECK_EQ(rd32(VIRTIO_MMIO_CONFIG_GENERATION), 1);
-	CHECK_EQ(host.legacy, 0);
+	CHECK_EQ(mt_host.legacy, 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	CHECK(!virtio_mmio_irq_pending(&t));
 	CHECK_EQ(t.stats.irqs_msi[2], 1);
@@ -652,22 +609,22 @@ static void test_msi_delivery(void)
 	/* Writing ENABLE again changes nothing; disabling forgets every
 	 * vector (pending ones too) and drops the routes. */
 	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE | 0x7ff);
-	CHECK_EQ(host.unroutes, 0);
+	CHECK_EQ(mt_host.unroutes, 0);
 	wr16(VIRTIO_MMIO_MSI_COMMAND,
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_MASK, 0));
 	virtio_mmio_signal_config(&t);
 	CHECK(t.vectors[0].pending);
 	wr16(VIRTIO_MMIO_MSI_STATUS, 0);
-	CHECK_EQ(host.unroutes, NQ + 1);
+	CHECK_EQ(mt_host.unroutes, NQ + 1);
 	CHECK(!t.vectors[0].pending && !t.vectors[0].masked &&
 	      !t.vectors[0].programmed);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 1);
-	CHECK_EQ(host.fired[0], 1);
+	CHECK_EQ(mt_host.fired[0], 1);
 
 	/* Back on the legacy line. */
 	virtio_mmio_signal_queue(&t, 0);
-	CHECK_EQ(host.legacy, 1);
-	CHECK_EQ(host.fired[1], 1);
+	CHECK_EQ(mt_host.legacy, 1);
+	CHECK_EQ(mt_host.fired[1], 1);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 1);
 	CHECK(virtio_mmio_irq_pending(&t));
 
@@ -676,15 +633,15 @@ static void test_msi_delivery(void)
 	wr16(VIRTIO_MMIO_MSI_COMMAND,
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UNMASK, 1));
 	CHECK(t.vectors[1].programmed);
-	CHECK_EQ(host.fires, 3);
+	CHECK_EQ(mt_host.fires, 3);
 	/* Enabling clears InterruptStatus and keeps the programmed vector. */
 	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
 	CHECK_EQ(t.interrupt_status, 0);
 	CHECK(!virtio_mmio_irq_pending(&t));
 	CHECK(t.vectors[1].programmed);
-	CHECK_EQ(host.fires, 3);
+	CHECK_EQ(mt_host.fires, 3);
 	virtio_mmio_signal_queue(&t, 0);
-	CHECK_EQ(host.fired[1], 2);
+	CHECK_EQ(mt_host.fired[1], 2);
 	virtio_mmio_destroy(&t);
 }
 
@@ -699,29 +656,29 @@ static void test_msi_mask_pending(void)
 	wr16(VIRTIO_MMIO_MSI_COMMAND, mask1);
 	virtio_mmio_signal_queue(&t, 0);
 	virtio_mmio_signal_queue(&t, 0);
-	CHECK_EQ(host.fires, 0);
+	CHECK_EQ(mt_host.fires, 0);
 	CHECK(t.vectors[1].pending);
 	CHECK_EQ(t.stats.msi_masked_pending, 2);
 	/* Unmask delivers exactly once. */
 	wr16(VIRTIO_MMIO_MSI_COMMAND, unmask1);
-	CHECK_EQ(host.fired[1], 1);
+	CHECK_EQ(mt_host.fired[1], 1);
 	CHECK(!t.vectors[1].pending);
 	wr16(VIRTIO_MMIO_MSI_COMMAND, unmask1);
-	CHECK_EQ(host.fired[1], 1);
+	CHECK_EQ(mt_host.fired[1], 1);
 	virtio_mmio_signal_queue(&t, 0);
-	CHECK_EQ(host.fired[1], 2);
+	CHECK_EQ(mt_host.fired[1], 2);
 
 	/* A masked vector's other vectors are unaffected. */
 	wr16(VIRTIO_MMIO_MSI_COMMAND, mask1);
 	virtio_mmio_signal_queue(&t, 1);
-	CHECK_EQ(host.fired[2], 1);
+	CHECK_EQ(mt_host.fired[2], 1);
 	/* Reprogramming a masked, pending vector does not deliver it... */
 	virtio_mmio_signal_queue(&t, 0);
 	program(1, 0xfee01000, 0x51);
-	CHECK_EQ(host.fired[1], 2);
+	CHECK_EQ(mt_host.fired[1], 2);
 	/* ...unmasking does, to the new route. */
 	wr16(VIRTIO_MMIO_MSI_COMMAND, unmask1);
-	CHECK_EQ(host.fired[1], 3);
+	CHECK_EQ(mt_host.fired[1], 3);
 	CHECK_EQ(t.vectors[1].addr, 0xfee01000);
 	virtio_mmio_destroy(&t);
 }
@@ -733,15 +690,15 @@ static void test_msi_unprogrammed_pending(void)
 	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
 	/* Signal before the vector has an address: held pending. */
 	virtio_mmio_signal_queue(&t, 1);
-	CHECK_EQ(host.fires, 0);
+	CHECK_EQ(mt_host.fires, 0);
 	CHECK(t.vectors[2].pending);
-	CHECK_EQ(host.legacy, 0);
+	CHECK_EQ(mt_host.legacy, 0);
 	program(2, 0xfee00000, 0x42);
-	CHECK_EQ(host.fired[2], 1);
+	CHECK_EQ(mt_host.fired[2], 1);
 	CHECK(!t.vectors[2].pending);
 
 	/* A failed route leaves the vector unprogrammed. */
-	host.route_rc = -22;
+	mt_host.route_rc = -22;
 	unsigned long long inv = t.stats.invalid;
 	program(0, 0xfee00000, 0x40);
 	CHECK(!t.vectors[0].programmed);
@@ -749,11 +706,11 @@ static void test_msi_unprogrammed_pending(void)
 	/* The driver is told (spec 12), and the config event that carries
 	 * NEEDS_RESET waits on the unroutable vector 0. */
 	CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
-	CHECK_EQ(host.fired[0], 0);
+	CHECK_EQ(mt_host.fired[0], 0);
 	CHECK(t.vectors[0].pending);
-	host.route_rc = 0;
+	mt_host.route_rc = 0;
 	program(0, 0xfee00000, 0x40);
-	CHECK_EQ(host.fired[0], 1);
+	CHECK_EQ(mt_host.fired[0], 1);
 	virtio_mmio_destroy(&t);
 }
 
@@ -766,7 +723,7 @@ static void test_msi_torn_update(void)
 	 * message until UPDATE. */
 	wr32(VIRTIO_MMIO_MSI_ADDRESS_LOW, 0xfee0f000);
 	CHECK_EQ(t.vectors[1].addr, 0xfee00000);
-	CHECK_EQ(host.routes, 1);
+	CHECK_EQ(mt_host.routes, 1);
 	wr32(VIRTIO_MMIO_MSI_ADDRESS_HIGH, 0x1);
 	wr32(VIRTIO_MMIO_MSI_DATA, 0x99);
 	/* Staged registers are write-only. */
@@ -783,8 +740,8 @@ static void test_msi_torn_update(void)
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UPDATE, 1));
 	CHECK_EQ(t.vectors[1].addr, 0xfee0f000ULL);
 	CHECK_EQ(t.vectors[1].data, 0x99);
-	CHECK_EQ(host.routes, 2);
-	CHECK_EQ(host.last_addr, 0xfee0f000ULL);
+	CHECK_EQ(mt_host.routes, 2);
+	CHECK_EQ(mt_host.last_addr, 0xfee0f000ULL);
 	/* Staged registers changing afterwards do not touch the vector. */
 	wr32(VIRTIO_MMIO_MSI_DATA, 0x77);
 	CHECK_EQ(t.vectors[1].data, 0x99);
@@ -798,7 +755,7 @@ static void test_msi_torn_update(void)
 	wr16(VIRTIO_MMIO_MSI_COMMAND, VIRTIO_MMIO_MSI_CMD(0, 0));
 	wr16(VIRTIO_MMIO_MSI_COMMAND, VIRTIO_MMIO_MSI_CMD(4, 0));
 	wr16(VIRTIO_MMIO_MSI_COMMAND, VIRTIO_MMIO_MSI_CMD(0xf, 1));
-	CHECK_EQ(host.routes, 2);
+	CHECK_EQ(mt_host.routes, 2);
 	CHECK_EQ(t.stats.invalid, inv + 5);
 	virtio_mmio_destroy(&t);
 }
@@ -816,27 +773,27 @@ static void test_msi_refused_message(void)
 	msi_bring_up();
 	inv = t.stats.invalid;
 	program(1, 0xfee00000, 0x541);		/* INIT, vector 0x41 */
-	CHECK_EQ(host.routes, NQ + 1);
+	CHECK_EQ(mt_host.routes, NQ + 1);
 	CHECK(!t.vectors[1].programmed);
-	CHECK_EQ(host.unroutes, 1);		/* the old route went */
+	CHECK_EQ(mt_host.unroutes, 1);		/* the old route went */
 	CHECK_EQ(t.stats.invalid, inv + 1);
 	virtio_mmio_signal_queue(&t, 0);
-	CHECK_EQ(host.fired[1], 0);
+	CHECK_EQ(mt_host.fired[1], 0);
 	CHECK(t.vectors[1].pending);
 	/* Not a reason for NEEDS_RESET (spec 12). */
 	CHECK(!(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET));
 	program(1, 0xfee00000, 0x041);		/* fixed */
-	CHECK_EQ(host.routes, NQ + 2);
-	CHECK_EQ(host.fired[1], 1);
+	CHECK_EQ(mt_host.routes, NQ + 2);
+	CHECK_EQ(mt_host.fired[1], 1);
 	CHECK(!t.vectors[1].pending);
 	program(1, 0xfee00000, 0x141);		/* lowest priority */
-	CHECK_EQ(host.routes, NQ + 3);
+	CHECK_EQ(mt_host.routes, NQ + 3);
 	CHECK(t.vectors[1].programmed);
 
 	program(2, 0xfec00000, 0x42);		/* the IOAPIC, not the LAPIC */
 	program(2, 0x1fee00000ULL, 0x42);	/* MSIAddressHigh set */
 	program(2, 0xfee00000, 0x442);		/* NMI */
-	CHECK_EQ(host.routes, NQ + 3);
+	CHECK_EQ(mt_host.routes, NQ + 3);
 	CHECK(!t.vectors[2].programmed);
 	CHECK_EQ(t.stats.invalid, inv + 4);
 	virtio_mmio_destroy(&t);
@@ -853,7 +810,7 @@ static void test_msi_reset_mid_flight(void)
 	CHECK(t.vectors[2].pending);
 
 	wr32(VIRTIO_MMIO_STATUS, 0);
-	CHECK_EQ(host.unroutes, NQ + 1);
+	CHECK_EQ(mt_host.unroutes, NQ + 1);
 	CHECK(!t.msi_enabled);
 	CHECK_EQ(rd16(VIRTIO_MMIO_MSI_STATUS), NQ + 1);
 	CHECK_EQ(t.msi_staged_addr, 0);
@@ -866,11 +823,11 @@ static void test_msi_reset_mid_flight(void)
 	/* Back on the legacy interrupt. */
 	bring_up();
 	virtio_mmio_signal_queue(&t, 1);
-	CHECK_EQ(host.legacy, 1);
-	CHECK_EQ(host.fires, 0);
+	CHECK_EQ(mt_host.legacy, 1);
+	CHECK_EQ(mt_host.fires, 0);
 	/* A second reset drops nothing more. */
 	wr32(VIRTIO_MMIO_STATUS, 0);
-	CHECK_EQ(host.unroutes, NQ + 1);
+	CHECK_EQ(mt_host.unroutes, NQ + 1);
 	virtio_mmio_destroy(&t);
 }
 

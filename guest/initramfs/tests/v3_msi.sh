@@ -2,7 +2,7 @@
 # around some disk and rng I/O.
 #   /proc/interrupts before and after, between MMVM-IRQ-BEGIN/END markers
 #   N 4 KiB O_DIRECT reads of /dev/vda (N from mmvm.reads=N, default 2000)
-# Prints: MMVM-V3 reads=<N> rng_bytes=<n> msi_param=<value|none>
+# Prints: MMVM-V3 reads=<N> rng_bytes=<n> msi_param=<value|none> pci=<0|1>
 reads=2000
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in mmvm.reads=*) reads=${arg#mmvm.reads=} ;; esac
@@ -17,4 +17,6 @@ echo "MMVM-IRQ-BEGIN after"; cat /proc/interrupts; echo "MMVM-IRQ-END after"
 msi_param=none
 [ -r /sys/module/virtio_mmio/parameters/msi ] &&
 	msi_param=$(cat /sys/module/virtio_mmio/parameters/msi)
-echo "MMVM-V3 reads=$reads rng_bytes=$rng msi_param=$msi_param"
+pci=0
+[ -d /sys/bus/pci ] && pci=1
+echo "MMVM-V3 reads=$reads rng_bytes=$rng msi_param=$msi_param pci=$pci"
