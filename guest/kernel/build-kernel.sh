@@ -13,7 +13,8 @@
 # Config: `make tinyconfig` + guest/kernel/config.fragment (allnoconfig
 # style: what the fragment does not ask for stays off), then every line
 # of the fragment is checked against the final .config (after patching).
-# Patches: guest/kernel/patches/*.patch, applied with patch -p1 in name order.
+# Patches: guest/kernel/patches/*.patch but the cover letter (0000-*),
+# applied with patch -p1 in name order.
 #
 # Cache (${MMVM_CACHE:-/var/cache/mmvm}/kernel):
 #   <key>/bzImage  the result (+ .config, build.log); key = sha256 of the
@@ -65,7 +66,12 @@ if [ -n "$variant" ]; then
 fi
 
 shopt -s nullglob
-patches=("$here"/patches/*.patch)
+patches=()
+for p in "$here"/patches/*.patch; do
+	# 0000-cover-letter.patch describes the series and holds no diff
+	case "$(basename "$p")" in 0000-*) continue ;; esac
+	patches+=("$p")
+done
 shopt -u nullglob
 
 # --- cache keys -------------------------------------------------------------

@@ -1,4 +1,4 @@
-# virtio-mmio v3 guest patch checks (mmvm kpatch engineer)
+# virtio-mmio MSI/doorbell guest patch checks (mmvm kpatch engineer)
 echo "KP-IRQ-BEFORE"; cat /proc/interrupts
 echo "KP-DD"; dd if=/dev/vda of=/dev/null bs=4k count=500 iflag=direct 2>&1 | tail -1
 echo "KP-RNG $(head -c 4096 /dev/hwrng | wc -c)"
@@ -14,7 +14,8 @@ for d in /sys/bus/virtio/devices/*; do
 	echo $n > /sys/bus/virtio/drivers/$drv/bind
 	echo "KP-REBIND $n $drv rc=$?"
 done
-for p in /sys/bus/platform/drivers/virtio-mmio/virtio-mmio.*; do
+for p in /sys/bus/platform/drivers/virtio-mmio/virtio-mmio.* /sys/bus/platform/drivers/virtio-mmio/LNRO0005:*; do
+	[ -e "$p" ] || continue
 	n=$(basename $p)
 	echo $n > /sys/bus/platform/drivers/virtio-mmio/unbind
 	echo $n > /sys/bus/platform/drivers/virtio-mmio/bind

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Boot-test a guest kernel built with the virtio-mmio v3 series under mmvm.
+# Boot-test a guest kernel built with the virtio-mmio MSI series under mmvm.
 #
 #   guest/kernel/patches/boot-test/run.sh BZIMAGE [WORKDIR]
 #
 # Builds an initramfs variant with kp.sh/kp2.sh in WORKDIR (default
 # ./kp-boot-test; it must be a directory mmvm-host shares read-write, i.e.
 # the current directory or below), then runs under scripts/mmvm-host:
-#   v3      MSI (expects pMSI-* vectors, no legacy IRQ, doorbells)
-#   msi0    v3 with virtio_mmio.msi=0 (legacy IRQ + doorbells)
-#   nomsi   v3 with --no-msi, NVEC = 0 (legacy IRQ + doorbells, no warning)
-#   nolapic v3 with "nolapic": no MSI parent, so the fallback warning
-#   v2      Version 2 (unchanged driver paths)
-#   smp2    v3, 2 vCPUs, queue vectors moved between CPUs during I/O
+#   v2      default layout, feature bits 44/45: vmMSI-* vectors, doorbells
+#   v3      the 2019 layout (--virtio-version 3): the same
+#   noacpi  --no-acpi (virtio_mmio.device= devices): the same
+#   msi0    virtio_mmio.msi=0: the line + doorbells
+#   nomsi   --no-msi: the line + doorbells, no warning
+#   v3nomsi --virtio-version 3 --no-msi: the line + doorbells
+#   plain   --no-msi --no-doorbells: plain virtio 1.2 (the stock path)
+#   smp2    2 vCPUs, queue vectors moved between CPUs during I/O
 # Each run leaves WORKDIR/run-<name>.log and stats-<name>.txt and prints
 # one PASS/FAIL line.
 set -euo pipefail
@@ -42,9 +44,11 @@ run() {	# name test expect-regex [mmvm options...] -- [cmdline...]
 		echo "FAIL $name (see $work/run-$name.log)"
 	fi
 }
-run v3 kp "pMSI-virtio-mmio.0 +1-edge +virtio0-req.0" --virtio-version 3
-run msi0 kp "IO-APIC +5-fasteoi +virtio0" --virtio-version 3 -- virtio_mmio.msi=0
-run nomsi kp "IO-APIC +5-fasteoi +virtio0" --virtio-version 3 --no-msi
-run nolapic kp "MSI unavailable \(-19\), using legacy interrupt" --virtio-version 3 -- nolapic
-run v2 kp "IO-APIC +5-fasteoi +virtio0" --virtio-version 2
-run smp2 kp2 "KP2-RNG 8192" --virtio-version 3 --cpus 2
+run v2 kp "vmMSI-LNRO0005:00 +1-edge +virtio0-req.0"
+run v3 kp "vmMSI-LNRO0005:00 +1-edge +virtio0-req.0" --virtio-version 3
+run noacpi kp "vmMSI-virtio-mmio.0 +1-edge +virtio0-req.0" --no-acpi
+run msi0 kp "IO-APIC +5-fasteoi +virtio0" -- virtio_mmio.msi=0
+run nomsi kp "IO-APIC +5-fasteoi +virtio0" --no-msi
+run v3nomsi kp "IO-APIC +5-fasteoi +virtio0" --virtio-version 3 --no-msi
+run plain kp "IO-APIC +5-fasteoi +virtio0" --no-msi --no-doorbells
+run smp2 kp2 "KP2-RNG 8192" --cpus 2
