@@ -134,13 +134,22 @@ transport_opts() {
 # wedged early in boot, the emulated SVM below, docs/nested-kvm.md) would
 # otherwise hold a test until its full --timeout.
 # watch_progress PID LOG SECS DONE: waits for the background job PID; if LOG
-# does not grow for SECS seconds while the file DONE does not exist yet,
-# stops the job's processes (SIGTERM: mmvm prints its vCPU dump and exits)
-# and returns 1; returns 0 when the job ended by itself.
+# does not grow for SECS seconds while the file DONE does not exist yet, or
+# shows the guest kernel's RCU stall report (a vCPU that stopped running:
+# seen under the nested harness with a vCPU whose CR3 pointed past guest
+# memory), stops the job's processes (SIGTERM: mmvm prints its vCPU dump
+# and exits) and returns 1; returns 0 when the job ended by itself.
 watch_progress() {
 	local pid=$1 log=$2 secs=$3 done=$4 size last=-1 quiet=0
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 5
+		if [ ! -e "$done" ] &&
+		   grep -a -q 'rcu_preempt detected stalls on CPUs' "$log" 2>/dev/null; then
+			sleep 5	# let the report finish
+			pkill -TERM -P "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 1
+		fi
 		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
 		if [ "$size" != "$last" ] || [ -e "$done" ]; then
 			last=$size quiet=0
