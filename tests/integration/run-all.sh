@@ -47,7 +47,8 @@ export MMVM_HOST_MODE=$mode MMVM_HOST_QUIET=1
 log=$(mktemp "${TMPDIR:-/tmp}/run-all.XXXXXX")
 trap 'rm -f "$log"' EXIT
 
-# run_test FILE: its exit status; 200 when its outer VM had to be killed.
+# run_test FILE: its exit status; 200 when its outer VM had to be killed
+# or stopped by itself before the test finished.
 run_test() {
 	local rc=0
 	if [ "$nested" = 0 ]; then
@@ -60,6 +61,11 @@ run_test() {
 		tee "$log"
 	rc=${PIPESTATUS[0]}	# no "|| true" above: it would reset PIPESTATUS
 	grep -q '^mmvm-host: timeout:' "$log" && rc=200
+	# The outer VM itself went away mid-test (its kernel or QEMU): the
+	# same class of failure, not the test's.
+	[ "$rc" = 125 ] &&
+		grep -q '^mmvm-host: outer VM stopped before the command finished' "$log" &&
+		rc=200
 	return "$rc"
 }
 
@@ -85,7 +91,7 @@ for t in "${tests[@]}"; do
 		rc=0
 		run_test "$t" || rc=$?
 		if [ "$rc" = 200 ]; then
-			echo "=== $name: its outer VM stopped responding; running it once more"
+			echo "=== $name: its outer VM stopped responding or went away; running it once more"
 			retried+=("$name")
 			rc=0
 			run_test "$t" || rc=$?
