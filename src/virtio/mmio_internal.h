@@ -16,6 +16,8 @@ void virtio_msi_deliver(struct virtio_mmio_dev *t, unsigned int vector);
 /* Device reset: MSI off, every route dropped, every vector forgotten,
  * staged registers zeroed. */
 void virtio_msi_reset(struct virtio_mmio_dev *t);
+/* The legacy line: InterruptStatus |= bits, counted, line asserted. */
+void virtio_mmio_raise_line(struct virtio_mmio_dev *t, uint32_t bits);
 
 /* DEVICE_NEEDS_RESET with the lock held is set by the public
  * virtio_mmio_set_needs_reset_locked() (mmio_transport.h), which device

@@ -84,10 +84,7 @@ static void carry_vectors_to_line(struct virtio_mmio_dev *t)
 			isr |= i == 0 ? 2 : 1;
 	if (!isr)
 		return;
-	t->interrupt_status |= isr;
-	t->stats.irqs_legacy++;
-	if (t->host_ops->legacy_raise)
-		t->host_ops->legacy_raise(t->host);
+	virtio_mmio_raise_line(t, isr);
 }
 
 /* Only bit 15 acts; writing the current value does nothing. 0 -> 1: v3

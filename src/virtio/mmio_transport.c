@@ -162,6 +162,15 @@ static void device_reset(struct virtio_mmio_dev *t)
 	virtio_msi_reset(t);
 }
 
+/* InterruptStatus |= bits, and the line asserted for them. */
+void virtio_mmio_raise_line(struct virtio_mmio_dev *t, uint32_t bits)
+{
+	t->interrupt_status |= bits;
+	t->stats.irqs_legacy++;
+	if (t->host_ops->legacy_raise)
+		t->host_ops->legacy_raise(t->host);
+}
+
 /* The _locked signals: the caller holds t->lock (a device model that
  * decided under it, or the transport itself in a register access). */
 void virtio_mmio_signal_queue_locked(struct virtio_mmio_dev *t,
@@ -173,10 +182,7 @@ void virtio_mmio_signal_queue_locked(struct virtio_mmio_dev *t,
 		virtio_msi_deliver(t, q + 1);
 		return;
 	}
-	t->interrupt_status |= 1;
-	t->stats.irqs_legacy++;
-	if (t->host_ops->legacy_raise)
-		t->host_ops->legacy_raise(t->host);
+	virtio_mmio_raise_line(t, 1);
 }
 
 void virtio_mmio_signal_config_locked(struct virtio_mmio_dev *t)
@@ -186,10 +192,7 @@ void virtio_mmio_signal_config_locked(struct virtio_mmio_dev *t)
 		virtio_msi_deliver(t, 0);
 		return;
 	}
-	t->interrupt_status |= 2;
-	t->stats.irqs_legacy++;
-	if (t->host_ops->legacy_raise)
-		t->host_ops->legacy_raise(t->host);
+	virtio_mmio_raise_line(t, 2);
 }
 
 void virtio_mmio_set_needs_reset_locked(struct virtio_mmio_dev *t)
