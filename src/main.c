@@ -12,7 +12,7 @@
 #include "boot/boot_params.h"
 #include "boot/layout.h"
 #include "devices/serial.h"
-#include "devices/virtio_devices.h"
+#include "devmgr/virtio_devices.h"
 #include "vmm/cli.h"
 #include "vmm/guest_watch.h"
 #include "vmm/host_term.h"
@@ -20,7 +20,7 @@
 #include "vmm/kvm_stats.h"
 #include "vmm/lifecycle.h"
 #include "vmm/loader.h"
-#include "vmm/platform.h"
+#include "devmgr/platform.h"
 #include "vmm/privileges.h"
 #include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
@@ -162,6 +162,8 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 
 static int build_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
 {
+	uint64_t rsdp = 0;
+
 	if (vm_create(vm, cfg, err, ERRLEN) ||
 	    loader_load_images(vm, err, ERRLEN))
 		return -1;
@@ -178,7 +180,8 @@ static int build_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
 		err[0] = '\0';	/* already reported */
 		return -1;
 	}
-	if (loader_write_boot_data(vm, err, ERRLEN))
+	if (platform_write_acpi(vm, &rsdp, err, ERRLEN) ||
+	    loader_write_boot_data(vm, rsdp, err, ERRLEN))
 		return -1;
 	for (unsigned int i = 0; i < cfg->cpus; i++) {
 		vm->vcpus[i] = vcpu_create(vm, i, loader_entry_point(),
@@ -204,6 +207,8 @@ static bool stop_vm(struct vm *vm)
 			all = false;
 		}
 	}
+	if (!virtio_devices_stop(vm))
+		all = false;
 	if (!event_loop_stop(vm->io)) {
 		fprintf(stderr, "mmvm: the I/O thread did not stop (blocked writing console output?)\n");
 		all = false;
@@ -283,6 +288,10 @@ int main(int argc, char **argv)
 	if (event_loop_start(vm->io) < 0) {
 		free_vm(vm);
 		return die("cannot start the I/O thread");
+	}
+	if (virtio_devices_start(vm) < 0) {
+		stop_vm(vm);
+		return MMVM_EXIT_SETUP;	/* printed why; threads may remain */
 	}
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		if (vcpu_start(vm->vcpus[i]) < 0) {

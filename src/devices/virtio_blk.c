@@ -13,9 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "devices/virtio_attach.h"
 #include "devices/virtio_blk_req.h"
-#include "devices/virtio_queue_run.h"
+#include "virtio/queue_run.h"
 
 /* virtio 1.2 5.2.4, up to num_queues: the fields we offer (the topology
  * and writeback fields are there for num_queues' offset and read 0, their
@@ -40,62 +39,86 @@ struct virtio_blk_config {
 _Static_assert(sizeof(struct virtio_blk_config) == 36,
 	       "num_queues is at offset 34 (virtio 1.2 5.2.4)");
 
-struct virtio_blk {
-	struct virtio_dev_ops ops;	/* per disk: features depend on ro */
-	struct virtio_mmio_dev *t;
-	struct virtio_blk_config config;
+/* Each queue has its own worker, and each worker its own request state
+ * (the backend's bounce buffer and iovec scratch, the chain): queues run
+ * in parallel on one image fd with positioned I/O. */
+struct blk_queue_state {
 	struct blk_backend be;
-	struct virtq_chain chain;	/* I/O thread scratch */
+	struct virtq_chain chain;
 };
 
-static void blk_config_read(void *dev, uint32_t off, void *data, uint32_t len)
-{
-	const struct virtio_blk *b = dev;
-
-	memset(data, 0, len);
-	if (off < sizeof(b->config) && len <= sizeof(b->config) - off)
-		memcpy(data, (const uint8_t *)&b->config + off, len);
-}
-
-/* Nothing in our config space is writable (no CONFIG_WCE). */
-static void blk_config_write(void *dev, uint32_t off, const void *data,
-			     uint32_t len)
-{
-}
+struct virtio_blk {
+	struct virtio_device_ops ops;	/* per disk: features, queues */
+	struct virtio_device_env env;
+	struct virtio_blk_config config;
+	int fd;
+	unsigned int nr_queues;
+	struct blk_queue_state *q;	/* [nr_queues] */
+};
 
 static uint32_t blk_chain(void *dev, unsigned int queue,
 			  struct virtq_chain *chain)
 {
 	struct virtio_blk *b = dev;
 
-	return blk_handle_request(&b->be, chain);
+	return blk_handle_request(&b->q[queue].be, chain);
 }
 
 static void blk_queue_notify(void *dev, unsigned int queue)
 {
 	struct virtio_blk *b = dev;
 
-	virtio_queue_run(b->t, queue, &b->chain, blk_chain, b);
+	if (queue < b->nr_queues && queue < b->env.nr_queues)
+		virtio_queue_run(b->env.queues[queue], b->env.irq,
+				 &b->q[queue].chain, blk_chain, b);
 }
 
+static int blk_bind(void *dev, const struct virtio_device_env *env)
+{
+	struct virtio_blk *b = dev;
+
+	b->env = *env;
+	return 0;
+}
+
+/* --stats: the queues' counters summed (read at exit, workers stopped). */
 static void blk_print_stats(void *dev, const char *name, FILE *f)
 {
-	const struct blk_stats *s = &((struct virtio_blk *)dev)->be.stats;
+	const struct virtio_blk *b = dev;
+	struct blk_stats s = { 0 };
 
-	fprintf(f, "%s.blk_reads %" PRIu64 "\n", name, s->reads);
-	fprintf(f, "%s.blk_writes %" PRIu64 "\n", name, s->writes);
-	fprintf(f, "%s.blk_flushes %" PRIu64 "\n", name, s->flushes);
-	fprintf(f, "%s.blk_get_ids %" PRIu64 "\n", name, s->get_ids);
-	fprintf(f, "%s.blk_unsupported %" PRIu64 "\n", name, s->unsupported);
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		const struct blk_stats *q = &b->q[i].be.stats;
+
+		s.reads += q->reads;
+		s.writes += q->writes;
+		s.flushes += q->flushes;
+		s.get_ids += q->get_ids;
+		s.unsupported += q->unsupported;
+		s.bad_requests += q->bad_requests;
+		s.io_errors += q->io_errors;
+		s.bytes_read += q->bytes_read;
+		s.bytes_written += q->bytes_written;
+	}
+	fprintf(f, "%s.blk_queues %u\n", name, b->nr_queues);
+	fprintf(f, "%s.blk_reads %" PRIu64 "\n", name, s.reads);
+	fprintf(f, "%s.blk_writes %" PRIu64 "\n", name, s.writes);
+	fprintf(f, "%s.blk_flushes %" PRIu64 "\n", name, s.flushes);
+	fprintf(f, "%s.blk_get_ids %" PRIu64 "\n", name, s.get_ids);
+	fprintf(f, "%s.blk_unsupported %" PRIu64 "\n", name, s.unsupported);
 	fprintf(f, "%s.blk_bad_requests %" PRIu64 "\n", name,
-		s->bad_requests);
-	fprintf(f, "%s.blk_io_errors %" PRIu64 "\n", name, s->io_errors);
-	fprintf(f, "%s.blk_bytes_read %" PRIu64 "\n", name, s->bytes_read);
+		s.bad_requests);
+	fprintf(f, "%s.blk_io_errors %" PRIu64 "\n", name, s.io_errors);
+	fprintf(f, "%s.blk_bytes_read %" PRIu64 "\n", name, s.bytes_read);
 	fprintf(f, "%s.blk_bytes_written %" PRIu64 "\n", name,
-		s->bytes_written);
+		s.bytes_written);
+	for (unsigned int i = 0; b->nr_queues > 1 && i < b->nr_queues; i++)
+		fprintf(f, "%s.blk_requests_%u %" PRIu64 "\n", name, i,
+			b->q[i].be.stats.reads + b->q[i].be.stats.writes +
+			b->q[i].be.stats.flushes);
 }
 
-static const struct virtio_dev_ops blk_ops_template = {
+static const struct virtio_device_ops blk_ops_template = {
 	.name = "blk",
 	.device_id = VIRTIO_ID_BLOCK,
 	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
@@ -104,9 +127,9 @@ static const struct virtio_dev_ops blk_ops_template = {
 	.num_queues = 1,
 	.queue_max = VIRTIO_BLK_QUEUE_SIZE,
 	.config_len = sizeof(struct virtio_blk_config),
-	.config_read = blk_config_read,
-	.config_write = blk_config_write,
 	.queue_notify = blk_queue_notify,
+	.bind = blk_bind,
+	.print_stats = blk_print_stats,
 };
 
 /* Size in bytes of a regular file or a block device. */
@@ -130,12 +153,21 @@ static int disk_error(const struct disk_config *dc, int err)
 	return -1;
 }
 
-int virtio_blk_create(struct vm *vm, const struct disk_config *dc,
-		      unsigned int index)
+static void blk_free(struct virtio_blk *b)
+{
+	for (unsigned int i = 0; b->q && i < b->nr_queues; i++)
+		blk_backend_destroy(&b->q[i].be);
+	free(b->q);
+	free(b);
+}
+
+int virtio_blk_new(const struct disk_config *dc, unsigned int index,
+		   unsigned int default_queues, struct virtio_device_spec *spec)
 {
 	int flags = (dc->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	struct virtio_blk *b;
 	uint64_t size = 0;
+	unsigned int i;
 	int fd, ret;
 
 	if (dc->direct)
@@ -154,37 +186,48 @@ int virtio_blk_create(struct vm *vm, const struct disk_config *dc,
 		close(fd);
 		return disk_error(dc, ENOMEM);
 	}
-	/* A trailing partial sector is not addressable and stays unused. */
-	ret = blk_backend_init(&b->be, fd, size / VIRTIO_BLK_SECTOR_SIZE,
-			       dc->read_only, dc->direct, index);
-	if (ret) {
+	b->fd = fd;
+	/* One queue per vCPU unless asked (queues=N), at most 8 (cli.c). */
+	b->nr_queues = dc->queues ? dc->queues : default_queues;
+	if (b->nr_queues < 1)
+		b->nr_queues = 1;
+	if (b->nr_queues > VIRTIO_BLK_MAX_QUEUES)
+		b->nr_queues = VIRTIO_BLK_MAX_QUEUES;
+	b->q = calloc(b->nr_queues, sizeof(*b->q));
+	if (!b->q) {
 		free(b);
 		close(fd);
-		return disk_error(dc, -ret);
+		return disk_error(dc, ENOMEM);
+	}
+	/* A trailing partial sector is not addressable and stays unused. */
+	for (i = 0; i < b->nr_queues; i++) {
+		ret = blk_backend_init(&b->q[i].be, fd,
+				       size / VIRTIO_BLK_SECTOR_SIZE,
+				       dc->read_only, dc->direct, index);
+		if (ret) {
+			b->nr_queues = i;
+			blk_free(b);
+			close(fd);
+			return disk_error(dc, -ret);
+		}
 	}
 
 	b->ops = blk_ops_template;
 	if (dc->read_only)
 		b->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
-	/* Every queue is drained by the device's I/O thread (the chain
-	 * scratch is shared: that thread is the only user). */
-	b->ops.num_queues = dc->queues ? dc->queues : 1;
-	if (b->ops.num_queues > 1) {
+	/* A worker per queue: each has its own request state. */
+	b->ops.num_queues = b->nr_queues;
+	b->ops.num_workers = b->nr_queues;
+	if (b->nr_queues > 1) {
 		b->ops.features |= 1ULL << VIRTIO_BLK_F_MQ;
-		b->config.num_queues = (uint16_t)b->ops.num_queues;
+		b->config.num_queues = (uint16_t)b->nr_queues;
 	}
-	b->config.capacity = b->be.capacity;
+	b->config.capacity = b->q[0].be.capacity;
 	/* Two descriptors of every chain are the header and the status. */
 	b->config.seg_max = VIRTIO_BLK_QUEUE_SIZE - 2;
 	b->config.blk_size = VIRTIO_BLK_SECTOR_SIZE;
-
-	b->t = virtio_attach(vm, &b->ops, b);
-	if (!b->t) {
-		blk_backend_destroy(&b->be);
-		free(b);
-		close(fd);
-		return -1;
-	}
-	virtio_attach_set_stats(b->t, blk_print_stats);
+	*spec = (struct virtio_device_spec){
+		.ops = &b->ops, .dev = b, .config = &b->config,
+	};
 	return 0;
 }

@@ -3,7 +3,7 @@
 #define MMVM_DEVICES_VIRTIO_BLK_H
 
 #include "vmm/config.h"
-#include "vmm/vm.h"
+#include "virtio/virtio_device.h"
 
 #define VIRTIO_ID_BLOCK		2
 
@@ -14,12 +14,14 @@
 #define VIRTIO_BLK_F_MQ		12
 
 #define VIRTIO_BLK_QUEUE_SIZE	256
+#define VIRTIO_BLK_MAX_QUEUES	MMVM_MAX_DISK_QUEUES
 
 /* Opens dc->path (read-only with dc->read_only, O_DIRECT with dc->direct)
- * and attaches disk number index (serial "mmvm-blk<index>"). Returns 0, or
- * -1 after printing a one-line error such as
- * "mmvm: --disk PATH: No such file or directory". */
-int virtio_blk_create(struct vm *vm, const struct disk_config *dc,
-		      unsigned int index);
+ * and makes the device for the device manager: dc->queues queues (0: the
+ * default_queues given, one per vCPU), each with its own worker. Returns
+ * 0, or -1 after printing a one-line error. */
+int virtio_blk_new(const struct disk_config *dc, unsigned int index,
+		   unsigned int default_queues,
+		   struct virtio_device_spec *spec);
 
 #endif

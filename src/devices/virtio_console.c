@@ -26,8 +26,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "devices/virtio_attach.h"
 #include "devices/virtio_console.h"
+#include "vmm/event_loop.h"
 
 struct console_config_space {
 	uint16_t cols, rows;
@@ -35,8 +35,10 @@ struct console_config_space {
 	uint32_t emerg_wr;
 } __attribute__((packed));
 
+/* Both queues and the device's state are served on its one worker, under
+ * both queues' locks (rx, then tx). */
 struct virtio_console {
-	struct virtio_mmio_dev *t;
+	struct virtio_device_env env;
 	struct event_loop *io;	/* to stop watching in_fd at EOF; may be NULL */
 	int in_fd, out_fd;
 	bool in_watched;	/* in_fd is in the event loop */
@@ -71,7 +73,7 @@ static void input_done(struct virtio_console *c)
 /* Host input into rx buffers; returns true if any were used. */
 static bool console_rx(struct virtio_console *c, bool *needs_reset)
 {
-	struct virtqueue *vq = &c->t->vqs[VIRTIO_CONSOLE_RXQ];
+	struct virtqueue *vq = &c->env.queues[VIRTIO_CONSOLE_RXQ]->vq;
 	enum virtq_pop_result r;
 	bool pushed = false;
 	long want;
@@ -159,7 +161,7 @@ static bool write_all(const struct event_loop *io, int fd,
 
 static bool console_tx(struct virtio_console *c, bool *needs_reset)
 {
-	struct virtqueue *vq = &c->t->vqs[VIRTIO_CONSOLE_TXQ];
+	struct virtqueue *vq = &c->env.queues[VIRTIO_CONSOLE_TXQ]->vq;
 	enum virtq_pop_result r;
 	bool pushed = false;
 
@@ -185,25 +187,47 @@ static bool console_tx(struct virtio_console *c, bool *needs_reset)
 	return pushed;
 }
 
+static void lock_both(struct virtio_console *c)
+{
+	virtio_queue_lock(c->env.queues[VIRTIO_CONSOLE_RXQ]);
+	virtio_queue_lock(c->env.queues[VIRTIO_CONSOLE_TXQ]);
+}
+
+static void unlock_both(struct virtio_console *c)
+{
+	virtio_queue_unlock(c->env.queues[VIRTIO_CONSOLE_TXQ]);
+	virtio_queue_unlock(c->env.queues[VIRTIO_CONSOLE_RXQ]);
+}
+
+/* Is queue q live, and the device not broken (both locks held)? */
+static bool usable(struct virtio_console *c, unsigned int q)
+{
+	return c->active && virtio_queue_usable(c->env.queues[q]);
+}
+
 /* Runs the queues whose flag is set, then raises what is due, all under
- * one hold of the lock (a reset may not come in between). */
+ * one hold of the locks (a reset may not come in between). */
 static void console_run(struct virtio_console *c, bool rx, bool tx)
 {
 	bool signal[2] = { false, false }, needs_reset = false;
 
-	pthread_mutex_lock(&c->t->lock);
-	if (c->active && tx && console_tx(c, &needs_reset))
-		signal[VIRTIO_CONSOLE_TXQ] =
-			virtq_should_notify(&c->t->vqs[VIRTIO_CONSOLE_TXQ]);
-	if (c->active && rx && console_rx(c, &needs_reset))
-		signal[VIRTIO_CONSOLE_RXQ] =
-			virtq_should_notify(&c->t->vqs[VIRTIO_CONSOLE_RXQ]);
+	if (c->env.nr_queues < 2)
+		return;		/* not bound */
+	lock_both(c);
+	if (tx && usable(c, VIRTIO_CONSOLE_TXQ) &&
+	    console_tx(c, &needs_reset))
+		signal[VIRTIO_CONSOLE_TXQ] = virtq_should_notify(
+			&c->env.queues[VIRTIO_CONSOLE_TXQ]->vq);
+	if (rx && usable(c, VIRTIO_CONSOLE_RXQ) &&
+	    console_rx(c, &needs_reset))
+		signal[VIRTIO_CONSOLE_RXQ] = virtq_should_notify(
+			&c->env.queues[VIRTIO_CONSOLE_RXQ]->vq);
 	if (needs_reset)
-		virtio_mmio_set_needs_reset_locked(c->t);
+		virtio_interrupt_needs_reset(c->env.irq);
 	for (unsigned int q = 0; q < 2; q++)
 		if (signal[q])
-			virtio_mmio_signal_queue_locked(c->t, q);
-	pthread_mutex_unlock(&c->t->lock);
+			virtio_interrupt_queue(c->env.irq, q);
+	unlock_both(c);
 }
 
 static void console_queue_notify(void *dev, unsigned int queue)
@@ -216,24 +240,13 @@ void virtio_console_input_ready(void *opaque, uint32_t events)
 {
 	struct virtio_console *c = opaque;
 
-	if (events & (EPOLLHUP | EPOLLERR)) {
-		pthread_mutex_lock(&c->t->lock);
+	if ((events & (EPOLLHUP | EPOLLERR)) && c->env.nr_queues >= 2) {
+		lock_both(c);
 		c->in_hup = true;
-		pthread_mutex_unlock(&c->t->lock);
+		unlock_both(c);
 	}
 	/* Before DRIVER_OK this does nothing: input waits in the fd. */
 	console_run(c, true, false);
-}
-
-static void console_config_read(void *dev, uint32_t off, void *data,
-				uint32_t len)
-{
-	struct virtio_console *c = dev;
-
-	if (off < sizeof(c->config) && len <= sizeof(c->config) - off)
-		memcpy(data, (uint8_t *)&c->config + off, len);
-	else
-		memset(data, 0, len);
 }
 
 static void console_config_write(void *dev, uint32_t off, const void *data,
@@ -242,7 +255,7 @@ static void console_config_write(void *dev, uint32_t off, const void *data,
 	/* emerg_wr needs VIRTIO_CONSOLE_F_EMERG_WRITE, not offered. */
 }
 
-static bool console_activate(void *dev)
+static bool console_activate(void *dev, const struct virtio_activation *act)
 {
 	struct virtio_console *c = dev;
 
@@ -257,18 +270,44 @@ static void console_reset(void *dev)
 	c->active = false;
 }
 
-const struct virtio_dev_ops virtio_console_ops = {
+static void console_print_stats(void *dev, const char *name, FILE *f);
+
+/* Called once by the device manager; in_fd is watched on the worker. */
+static int console_bind(void *dev, const struct virtio_device_env *env)
+{
+	struct virtio_console *c = dev;
+	int err;
+
+	c->env = *env;
+	if (!env->nr_workers || !c->in_watched)
+		return 0;
+	c->io = env->workers[0];
+	err = event_loop_add(c->io, c->in_fd, EPOLLIN | EPOLLET,
+			     virtio_console_input_ready, c);
+	if (err == -EPERM) {
+		/* A regular file or /dev/null: read on kicks alone. */
+		c->in_watched = false;
+	} else if (err < 0) {
+		fprintf(stderr, "mmvm: --console virtio: cannot watch stdin: "
+			"%s\n", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+const struct virtio_device_ops virtio_console_ops = {
 	.name = "console",
 	.device_id = VIRTIO_CONSOLE_ID,
 	.features = 0,
 	.num_queues = 2,
 	.queue_max = VIRTIO_CONSOLE_QUEUE_SIZE,
 	.config_len = sizeof(struct console_config_space),
-	.config_read = console_config_read,
 	.config_write = console_config_write,
 	.activate = console_activate,
 	.reset = console_reset,
 	.queue_notify = console_queue_notify,
+	.bind = console_bind,
+	.print_stats = console_print_stats,
 };
 
 struct virtio_console *virtio_console_new(int in_fd, int out_fd,
@@ -285,9 +324,15 @@ struct virtio_console *virtio_console_new(int in_fd, int out_fd,
 	return c;
 }
 
-void virtio_console_bind(struct virtio_console *c, struct virtio_mmio_dev *t)
+int virtio_console_bind(struct virtio_console *c,
+			const struct virtio_device_env *env)
 {
-	c->t = t;
+	return console_bind(c, env);
+}
+
+const void *virtio_console_config(const struct virtio_console *c)
+{
+	return &c->config;
 }
 
 /* --stats: read at exit, after the I/O thread has stopped. */
@@ -315,34 +360,17 @@ void virtio_console_free(struct virtio_console *c)
 	free(c);
 }
 
-int virtio_console_create(struct vm *vm)
+int virtio_console_make(struct virtio_device_spec *spec)
 {
 	struct virtio_console *c;
-	struct virtio_mmio_dev *t;
-	int err;
 
 	c = virtio_console_new(STDIN_FILENO, STDOUT_FILENO, true);
 	if (!c) {
 		fprintf(stderr, "mmvm: --console virtio: out of memory\n");
 		return -1;
 	}
-	t = virtio_attach(vm, &virtio_console_ops, c);
-	if (!t) {
-		virtio_console_free(c);
-		return -1;	/* virtio_attach printed why */
-	}
-	virtio_console_bind(c, t);
-	virtio_attach_set_stats(t, console_print_stats);
-	c->io = vm->io;
-	err = event_loop_add(vm->io, STDIN_FILENO, EPOLLIN | EPOLLET,
-			     virtio_console_input_ready, c);
-	if (err == -EPERM) {
-		/* A regular file or /dev/null: read on kicks alone. */
-		c->in_watched = false;
-	} else if (err < 0) {
-		fprintf(stderr, "mmvm: --console virtio: cannot watch stdin: "
-			"%s\n", strerror(-err));
-		return -1;
-	}
+	*spec = (struct virtio_device_spec){
+		.ops = &virtio_console_ops, .dev = c, .config = &c->config,
+	};
 	return 0;
 }

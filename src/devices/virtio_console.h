@@ -7,14 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio/mmio_transport.h"
-#include "vmm/vm.h"
+#include "virtio/virtio_device.h"
 
 /* Creates the virtio console on stdin/stdout and attaches it to the VM.
  * stdin is watched by the I/O thread from here on: the caller must not
  * give it to anything else (the serial port). Returns 0, or -1 after
  * printing a one-line error. */
-int virtio_console_create(struct vm *vm);
+int virtio_console_make(struct virtio_device_spec *spec);
 
 /* ---- Below: for unit tests, which use pipes and their own transport. */
 
@@ -32,7 +31,7 @@ struct virtio_console_stats {
 
 struct virtio_console;
 
-extern const struct virtio_dev_ops virtio_console_ops;
+extern const struct virtio_device_ops virtio_console_ops;
 
 /* The device model alone on in_fd/out_fd. in_fd may be anything read(2)
  * takes: pipe, tty, socket, regular file. in_polled: someone calls
@@ -41,7 +40,12 @@ extern const struct virtio_dev_ops virtio_console_ops;
  * NULL if out of memory. */
 struct virtio_console *virtio_console_new(int in_fd, int out_fd,
 					  bool in_polled);
-void virtio_console_bind(struct virtio_console *c, struct virtio_mmio_dev *t);
+/* Binds c to its transport's handles (as the device manager does; unit
+ * tests pass an env without workers). */
+int virtio_console_bind(struct virtio_console *c,
+			const struct virtio_device_env *env);
+/* Its config space bytes, for the transport. */
+const void *virtio_console_config(const struct virtio_console *c);
 /* in_fd's epoll callback (edge-triggered EPOLLIN). */
 void virtio_console_input_ready(void *opaque, uint32_t events);
 const struct virtio_console_stats *

@@ -31,8 +31,8 @@
 #include <unistd.h>
 
 #include "devices/tap.h"
-#include "devices/virtio_attach.h"
 #include "devices/virtio_net.h"
+#include "vmm/event_loop.h"
 
 #define BIT(n) (1ULL << (n))
 
@@ -54,8 +54,10 @@ struct net_config_space {
 	uint16_t max_virtqueue_pairs;
 } __attribute__((packed));
 
+/* One queue pair, served on one worker with both queues' locks held (rx,
+ * then tx): the device's state below sits beside both rings. */
 struct virtio_net {
-	struct virtio_mmio_dev *t;
+	struct virtio_device_env env;
 	int fd;
 	bool is_tap;		/* fd takes TUNSETOFFLOAD */
 	char name[IFNAMSIZ];
@@ -107,7 +109,7 @@ static void note_push(struct net_signals *s, unsigned int q)
 static void flush_signals(struct virtio_net *n, struct net_signals *s)
 {
 	for (unsigned int q = 0; q < 2; q++)
-		if (s->pushed[q] && virtq_should_notify(&n->t->vqs[q]))
+		if (s->pushed[q] && virtq_should_notify(&n->env.queues[q]->vq))
 			s->queue[q] = true;
 }
 
@@ -115,10 +117,10 @@ static void flush_signals(struct virtio_net *n, struct net_signals *s)
 static void send_signals(struct virtio_net *n, const struct net_signals *s)
 {
 	if (s->needs_reset)
-		virtio_mmio_set_needs_reset_locked(n->t);
+		virtio_interrupt_needs_reset(n->env.irq);
 	for (unsigned int q = 0; q < 2; q++)
 		if (s->queue[q])
-			virtio_mmio_signal_queue_locked(n->t, q);
+			virtio_interrupt_queue(n->env.irq, q);
 }
 
 static void ring_broken(struct virtio_net *n, struct net_signals *s,
@@ -129,7 +131,8 @@ static void ring_broken(struct virtio_net *n, struct net_signals *s,
 		fprintf(stderr, "mmvm: net %s: %s queue unusable (%s), device "
 			"needs reset\n", n->name,
 			q == VIRTIO_NET_RXQ ? "rx" : "tx",
-			n->t->vqs[q].last_error ? n->t->vqs[q].last_error : "?");
+			n->env.queues[q]->vq.last_error ?
+			n->env.queues[q]->vq.last_error : "?");
 	n->active = false;
 	s->needs_reset = true;
 }
@@ -230,7 +233,7 @@ static int tx_send(struct virtio_net *n)
 
 static void net_tx(struct virtio_net *n, struct net_signals *s)
 {
-	struct virtqueue *vq = &n->t->vqs[VIRTIO_NET_TXQ];
+	struct virtqueue *vq = &n->env.queues[VIRTIO_NET_TXQ]->vq;
 	enum virtq_pop_result r;
 
 	if (n->tx_pending) {
@@ -312,7 +315,7 @@ static bool rx_read(struct virtio_net *n)
 /* Gives back the chains taken for the current frame unused, then drops it. */
 static void rx_drop_frame(struct virtio_net *n, struct net_signals *s)
 {
-	struct virtqueue *vq = &n->t->vqs[VIRTIO_NET_RXQ];
+	struct virtqueue *vq = &n->env.queues[VIRTIO_NET_RXQ]->vq;
 
 	for (unsigned int i = 0; i < n->rx_nheads; i++) {
 		virtq_push(vq, n->rx_heads[i], 0);
@@ -328,7 +331,7 @@ enum rx_result { RX_DONE, RX_NO_BUFFERS, RX_BROKEN };
 /* Moves the current frame into guest buffers, as far as there are some. */
 static enum rx_result rx_deliver(struct virtio_net *n, struct net_signals *s)
 {
-	struct virtqueue *vq = &n->t->vqs[VIRTIO_NET_RXQ];
+	struct virtqueue *vq = &n->env.queues[VIRTIO_NET_RXQ]->vq;
 	struct virtq_chain *c = &n->rx_chain;
 	enum virtq_pop_result r;
 	uint64_t room;
@@ -388,7 +391,7 @@ static enum rx_result rx_deliver(struct virtio_net *n, struct net_signals *s)
 
 static void net_rx(struct virtio_net *n, struct net_signals *s)
 {
-	struct virtqueue *vq = &n->t->vqs[VIRTIO_NET_RXQ];
+	struct virtqueue *vq = &n->env.queues[VIRTIO_NET_RXQ]->vq;
 
 	/* While buffers last we need no kicks: new frames wake us. */
 	virtq_disable_notify(vq);
@@ -427,12 +430,26 @@ static void rx_discard(struct virtio_net *n)
 
 /* ---- entry points ---- */
 
+static void lock_pair(struct virtio_net *n)
+{
+	virtio_queue_lock(n->env.queues[VIRTIO_NET_RXQ]);
+	virtio_queue_lock(n->env.queues[VIRTIO_NET_TXQ]);
+}
+
+static void unlock_pair(struct virtio_net *n)
+{
+	virtio_queue_unlock(n->env.queues[VIRTIO_NET_TXQ]);
+	virtio_queue_unlock(n->env.queues[VIRTIO_NET_RXQ]);
+}
+
 static void net_queue_notify(void *dev, unsigned int queue)
 {
 	struct virtio_net *n = dev;
 	struct net_signals s = { 0 };
 
-	pthread_mutex_lock(&n->t->lock);
+	if (n->env.nr_queues < 2)
+		return;		/* not bound */
+	lock_pair(n);
 	if (n->active) {
 		if (queue == VIRTIO_NET_TXQ)
 			net_tx(n, &s);
@@ -441,7 +458,7 @@ static void net_queue_notify(void *dev, unsigned int queue)
 		flush_signals(n, &s);
 	}
 	send_signals(n, &s);
-	pthread_mutex_unlock(&n->t->lock);
+	unlock_pair(n);
 }
 
 void virtio_net_fd_ready(void *opaque, uint32_t events)
@@ -449,7 +466,11 @@ void virtio_net_fd_ready(void *opaque, uint32_t events)
 	struct virtio_net *n = opaque;
 	struct net_signals s = { 0 };
 
-	pthread_mutex_lock(&n->t->lock);
+	if (n->env.nr_queues < 2) {
+		rx_discard(n);	/* not bound */
+		return;
+	}
+	lock_pair(n);
 	if (!n->active) {
 		rx_discard(n);
 	} else {
@@ -461,18 +482,7 @@ void virtio_net_fd_ready(void *opaque, uint32_t events)
 		flush_signals(n, &s);
 	}
 	send_signals(n, &s);
-	pthread_mutex_unlock(&n->t->lock);
-}
-
-static void net_config_read(void *dev, uint32_t off, void *data, uint32_t len)
-{
-	struct virtio_net *n = dev;
-
-	/* The transport bounds off+len by config_len. */
-	if (off < sizeof(n->config) && len <= sizeof(n->config) - off)
-		memcpy(data, (uint8_t *)&n->config + off, len);
-	else
-		memset(data, 0, len);
+	unlock_pair(n);
 }
 
 static void net_config_write(void *dev, uint32_t off, const void *data,
@@ -489,13 +499,13 @@ static void net_clear_state(struct virtio_net *n)
 	n->rx_nheads = 0;
 }
 
-static bool net_activate(void *dev)
+static bool net_activate(void *dev, const struct virtio_activation *act)
 {
 	struct virtio_net *n = dev;
 	struct tap_offloads o;
 	int err;
 
-	n->features = n->t->driver_features;
+	n->features = act->features;
 	n->mrg_rxbuf = has(n, VIRTIO_NET_F_MRG_RXBUF);
 	o.csum = has(n, VIRTIO_NET_F_GUEST_CSUM);
 	o.tso4 = has(n, VIRTIO_NET_F_GUEST_TSO4);
@@ -519,18 +529,40 @@ static void net_reset(void *dev)
 	net_clear_state(n);
 }
 
-const struct virtio_dev_ops virtio_net_ops = {
+static void net_print_stats(void *dev, const char *name, FILE *f);
+
+/* Called once by the device manager; the tap is watched on the pair's
+ * worker. */
+static int net_bind(void *dev, const struct virtio_device_env *env)
+{
+	struct virtio_net *n = dev;
+
+	n->env = *env;
+	if (!env->nr_workers)
+		return 0;
+	if (event_loop_add(env->workers[0], n->fd,
+			   EPOLLIN | EPOLLOUT | EPOLLET, virtio_net_fd_ready,
+			   n) < 0) {
+		fprintf(stderr, "mmvm: --net tap=%s: cannot watch tap fd\n",
+			n->name);
+		return -1;
+	}
+	return 0;
+}
+
+const struct virtio_device_ops virtio_net_ops = {
 	.name = "net",
 	.device_id = VIRTIO_NET_ID,
 	.features = NET_FEATURES,
 	.num_queues = 2,
 	.queue_max = VIRTIO_NET_QUEUE_SIZE,
 	.config_len = sizeof(struct net_config_space),
-	.config_read = net_config_read,
 	.config_write = net_config_write,
 	.activate = net_activate,
 	.reset = net_reset,
 	.queue_notify = net_queue_notify,
+	.bind = net_bind,
+	.print_stats = net_print_stats,
 };
 
 struct virtio_net *virtio_net_new(int fd, const uint8_t mac[6])
@@ -547,9 +579,14 @@ struct virtio_net *virtio_net_new(int fd, const uint8_t mac[6])
 	return n;
 }
 
-void virtio_net_bind(struct virtio_net *n, struct virtio_mmio_dev *t)
+int virtio_net_bind(struct virtio_net *n, const struct virtio_device_env *env)
 {
-	n->t = t;
+	return net_bind(n, env);
+}
+
+const void *virtio_net_config(const struct virtio_net *n)
+{
+	return &n->config;
 }
 
 /* --stats: read at exit, after the I/O thread has stopped. */
@@ -580,11 +617,10 @@ void virtio_net_free(struct virtio_net *n)
 	free(n);
 }
 
-int virtio_net_create(struct vm *vm, const struct net_config *nc,
-		      unsigned int index)
+int virtio_net_make(const struct net_config *nc, unsigned int index,
+		    struct virtio_device_spec *spec)
 {
 	uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)index };
-	struct virtio_mmio_dev *t;
 	struct virtio_net *n;
 	int fd;
 
@@ -604,23 +640,8 @@ int virtio_net_create(struct vm *vm, const struct net_config *nc,
 	}
 	n->is_tap = true;
 	snprintf(n->name, sizeof(n->name), "%s", nc->tap);
-	t = virtio_attach(vm, &virtio_net_ops, n);
-	if (!t)
-		goto fail;	/* virtio_attach printed why */
-	virtio_net_bind(n, t);
-	virtio_attach_set_stats(t, net_print_stats);
-	if (event_loop_add(vm->io, fd, EPOLLIN | EPOLLOUT | EPOLLET,
-			   virtio_net_fd_ready, n) < 0) {
-		fprintf(stderr, "mmvm: --net tap=%s: cannot watch tap fd\n",
-			nc->tap);
-		goto fail;
-	}
+	*spec = (struct virtio_device_spec){
+		.ops = &virtio_net_ops, .dev = n, .config = &n->config,
+	};
 	return 0;
-fail:
-	/* A transport already attached stays with the VM, which is about to
-	 * exit on this error; only the fd matters. */
-	close(fd);
-	if (!t)
-		virtio_net_free(n);
-	return -1;
 }

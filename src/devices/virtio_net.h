@@ -9,15 +9,14 @@
 
 #include <stdint.h>
 
-#include "virtio/mmio_transport.h"
+#include "virtio/virtio_device.h"
 #include "vmm/config.h"
-#include "vmm/vm.h"
 
 /* Creates virtio-net device number index (0-based, also the last byte of
  * the default MAC 52:54:00:12:34:<index>) on tap nc->tap and attaches it to
  * the VM. Returns 0, or -1 after printing a one-line error. */
-int virtio_net_create(struct vm *vm, const struct net_config *nc,
-		      unsigned int index);
+int virtio_net_make(const struct net_config *nc, unsigned int index,
+		    struct virtio_device_spec *spec);
 
 /* ---- Below: for unit tests and fuzzers, which run the device model on
  * a socketpair and a transport of their own instead of a tap and a VM. */
@@ -43,13 +42,17 @@ struct virtio_net_stats {
 
 struct virtio_net;
 
-extern const struct virtio_dev_ops virtio_net_ops;
+extern const struct virtio_device_ops virtio_net_ops;
 
 /* The device model alone, on fd (a tap, or a SOCK_SEQPACKET socket in
  * tests; non-blocking). NULL if out of memory. */
 struct virtio_net *virtio_net_new(int fd, const uint8_t mac[6]);
 /* Tells the model which transport carries it (before the guest runs). */
-void virtio_net_bind(struct virtio_net *n, struct virtio_mmio_dev *t);
+/* Binds n to its transport's handles (as the device manager does; unit
+ * tests pass an env without workers). */
+int virtio_net_bind(struct virtio_net *n, const struct virtio_device_env *env);
+/* Its config space bytes, for the transport. */
+const void *virtio_net_config(const struct virtio_net *n);
 /* The fd's epoll callback (edge-triggered EPOLLIN|EPOLLOUT). */
 void virtio_net_fd_ready(void *opaque, uint32_t events);
 const struct virtio_net_stats *virtio_net_get_stats(const struct virtio_net *n);

@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
-#include "devices/virtio_attach.h"
-#include "devices/virtio_queue_run.h"
+#include "virtio/queue_run.h"
 
 struct virtio_rng {
-	struct virtio_mmio_dev *t;
-	struct virtq_chain chain;
+	struct virtio_device_env env;
+	struct virtq_chain chain;	/* its one worker's scratch */
 };
 
 uint32_t virtio_rng_fill(struct virtq_chain *chain)
@@ -53,18 +52,29 @@ static void rng_queue_notify(void *dev, unsigned int queue)
 {
 	struct virtio_rng *r = dev;
 
-	virtio_queue_run(r->t, queue, &r->chain, rng_chain, r);
+	if (queue < r->env.nr_queues)
+		virtio_queue_run(r->env.queues[queue], r->env.irq, &r->chain,
+				 rng_chain, r);
 }
 
-static const struct virtio_dev_ops rng_ops = {
+static int rng_bind(void *dev, const struct virtio_device_env *env)
+{
+	struct virtio_rng *r = dev;
+
+	r->env = *env;
+	return 0;
+}
+
+static const struct virtio_device_ops rng_ops = {
 	.name = "rng",
 	.device_id = VIRTIO_ID_RNG,
 	.num_queues = 1,
 	.queue_max = 64,
 	.queue_notify = rng_queue_notify,
+	.bind = rng_bind,
 };
 
-int virtio_rng_create(struct vm *vm)
+int virtio_rng_new(struct virtio_device_spec *spec)
 {
 	struct virtio_rng *r = calloc(1, sizeof(*r));
 
@@ -72,10 +82,6 @@ int virtio_rng_create(struct vm *vm)
 		fprintf(stderr, "mmvm: rng: out of memory\n");
 		return -1;
 	}
-	r->t = virtio_attach(vm, &rng_ops, r);
-	if (!r->t) {
-		free(r);
-		return -1;
-	}
+	*spec = (struct virtio_device_spec){ .ops = &rng_ops, .dev = r };
 	return 0;
 }

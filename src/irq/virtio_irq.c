@@ -234,30 +234,32 @@ static int fail(const struct virtio_irq *h, const char *what, int err)
 	return -1;
 }
 
-/* An eventfd watched by the I/O thread. */
-static int watched_eventfd(struct virtio_irq *h, event_fn fn, void *opaque,
-			   int *fdp)
+/* An eventfd watched by loop (the I/O thread, or a queue's worker). */
+static int watched_eventfd(struct virtio_irq *h, struct event_loop *loop,
+			   event_fn fn, void *opaque, int *fdp)
 {
 	int fd = eventfd_new();
 
 	if (fd < 0)
 		return fail(h, "eventfd", fd);
 	*fdp = fd;
-	if (fn && event_loop_add(h->vm->io, fd, EPOLLIN, fn, opaque) < 0) {
-		fprintf(stderr, "mmvm: %s: cannot watch an eventfd on the I/O "
-			"thread\n", h->name);
+	if (fn && event_loop_add(loop, fd, EPOLLIN, fn, opaque) < 0) {
+		fprintf(stderr, "mmvm: %s: cannot watch an eventfd on a "
+			"thread's event loop\n", h->name);
 		return -1;
 	}
 	return 0;
 }
 
-static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q)
+/* The queue's notifications go to the worker that serves it. */
+static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q,
+		      struct event_loop *loop)
 {
 	char what[64];
 	uint64_t addr;
 	int ret;
 
-	if (watched_eventfd(h, on_notify, q, &q->notify_fd))
+	if (watched_eventfd(h, loop, on_notify, q, &q->notify_fd))
 		return -1;
 	addr = h->base + VIRTIO_MMIO_QUEUE_NOTIFY;
 	ret = kvm_ioeventfd_assign(h->vm->vm_fd, q->notify_fd, addr, true,
@@ -270,7 +272,7 @@ static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q)
 	if (!virtio_mmio_has_doorbells(h->t))
 		return 0;
 
-	if (watched_eventfd(h, on_doorbell, q, &q->doorbell_fd))
+	if (watched_eventfd(h, loop, on_doorbell, q, &q->doorbell_fd))
 		return -1;
 	addr = h->base + virtio_mmio_doorbell_offset(h->t, q->index);
 	ret = kvm_ioeventfd_assign(h->vm->vm_fd, q->doorbell_fd, addr, false,
@@ -283,9 +285,9 @@ static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q)
 	return 0;
 }
 
-int virtio_irq_wire(struct virtio_irq *h)
+int virtio_irq_wire(struct virtio_irq *h, struct event_loop *const *queue_loop)
 {
-	const struct virtio_dev_ops *ops = h->t->ops;
+	const struct virtio_device_ops *ops = h->t->ops;
 	char what[64];
 	unsigned int i;
 	int ret;
@@ -297,8 +299,8 @@ int virtio_irq_wire(struct virtio_irq *h)
 		return -1;
 	}
 
-	if (watched_eventfd(h, NULL, NULL, &h->irqfd) ||
-	    watched_eventfd(h, on_resample, h, &h->resamplefd))
+	if (watched_eventfd(h, h->vm->io, NULL, NULL, &h->irqfd) ||
+	    watched_eventfd(h, h->vm->io, on_resample, h, &h->resamplefd))
 		return -1;
 	ret = kvm_irqfd_assign_resample(h->vm->vm_fd, h->irqfd, h->gsi,
 					h->resamplefd);
@@ -312,7 +314,8 @@ int virtio_irq_wire(struct virtio_irq *h)
 			return -1;
 		h->nr_vectors = h->nr_queues + 1;
 		for (i = 0; i < h->nr_vectors; i++)
-			if (watched_eventfd(h, NULL, NULL, &h->vectors[i].fd))
+			if (watched_eventfd(h, h->vm->io, NULL, NULL,
+					    &h->vectors[i].fd))
 				return -1;
 		h->retry_fd = timerfd_create(CLOCK_MONOTONIC,
 					     TFD_NONBLOCK | TFD_CLOEXEC);
@@ -327,8 +330,20 @@ int virtio_irq_wire(struct virtio_irq *h)
 	}
 
 	for (i = 0; i < h->nr_queues; i++)
-		if (wire_queue(h, &h->queues[i]))
+		if (wire_queue(h, &h->queues[i], queue_loop && queue_loop[i] ?
+			       queue_loop[i] : h->vm->io))
 			return -1;
+	return 0;
+}
+
+int virtio_irq_queue_fds(const struct virtio_irq *h, unsigned int q,
+			 struct virtio_irq_fds *fds)
+{
+	if (q >= h->nr_queues)
+		return -1;
+	fds->notify_fd = h->queues[q].notify_fd;
+	fds->doorbell_fd = h->queues[q].doorbell_fd;
+	fds->call_fd = q + 1 < h->nr_vectors ? h->vectors[q + 1].fd : -1;
 	return 0;
 }
 

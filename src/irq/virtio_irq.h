@@ -18,9 +18,10 @@
  *    and has the transport re-offer its waiting vectors
  *    (virtio_mmio_msi_retry()), which sends what they have pending.
  *  - notifications: per queue, a QueueNotify ioeventfd (datamatch = queue
- *    index) and, on v3, a doorbell ioeventfd with its own eventfd so
- *    doorbells and QueueNotify writes are counted apart. The I/O thread
- *    drains them and calls the device's queue_notify.
+ *    index) and, with doorbells, a doorbell ioeventfd with its own eventfd
+ *    so doorbells and QueueNotify writes are counted apart. The worker
+ *    that serves the queue drains them and calls the device's
+ *    queue_notify.
  */
 #ifndef MMVM_IRQ_VIRTIO_IRQ_H
 #define MMVM_IRQ_VIRTIO_IRQ_H
@@ -82,9 +83,24 @@ void virtio_irq_init(struct virtio_irq *h, struct vm *vm,
 		     struct virtio_mmio_dev *t, const char *name,
 		     uint64_t base, unsigned int gsi);
 
-/* After virtio_mmio_init(t): creates the eventfds, binds them into KVM and
- * onto the I/O thread. Returns 0, or -1 after printing a one-line error. */
-int virtio_irq_wire(struct virtio_irq *h);
+/* After virtio_mmio_init(t): creates the eventfds and binds them into KVM;
+ * queue q's notifications are watched on queue_loop[q] (its worker; NULL
+ * or a NULL entry: the I/O thread), the legacy resample and the route
+ * retry timer on the I/O thread. Returns 0, or -1 after printing a
+ * one-line error. */
+struct event_loop;
+int virtio_irq_wire(struct virtio_irq *h, struct event_loop *const *queue_loop);
+
+/* Queue q's descriptors, for a backend that serves the queue itself
+ * (vhost, or a worker of its own): the eventfds KVM signals for a
+ * QueueNotify write and a doorbell write (-1 without doorbells), and the
+ * eventfd whose write KVM turns into the queue's MSI (an irqfd on its
+ * route once the driver programmed the vector; -1 without MSI). */
+struct virtio_irq_fds {
+	int notify_fd, doorbell_fd, call_fd;
+};
+int virtio_irq_queue_fds(const struct virtio_irq *h, unsigned int q,
+			 struct virtio_irq_fds *fds);
 
 /* Prints the counters, "key value" per line. */
 void virtio_irq_print_stats(const struct virtio_irq *h, FILE *f);

@@ -2,7 +2,7 @@
  * the benchmarks that compare legacy interrupts with MSI + doorbells. */
 #include <inttypes.h>
 
-#include "virtio/mmio_internal.h"
+#include "virtio/mmio_transport.h"
 
 static const char *const reg_names[0x40] = {
 	[VIRTIO_MMIO_MAGIC_VALUE / 4] = "magic",
@@ -70,6 +70,7 @@ void virtio_mmio_print_stats(struct virtio_mmio_dev *t, FILE *f)
 	char key[64];
 
 	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->irq_lock);
 	nq = virtio_mmio_num_queues(t);
 	nvec = virtio_mmio_num_vectors(t);
 	/* The key figures always, so scripts can rely on them. */
@@ -79,27 +80,28 @@ void virtio_mmio_print_stats(struct virtio_mmio_dev *t, FILE *f)
 	put(f, dev, "irqs_legacy", s->irqs_legacy, true);
 	for (unsigned int v = 0; v < (nvec ? nvec : 1); v++) {
 		snprintf(key, sizeof(key), "irqs_msi_%u", v);
-		put(f, dev, key, s->irqs_msi[v], true);
+		put(f, dev, key, t->msi.stats.irqs[v], true);
 	}
 	put(f, dev, "invalid", s->invalid, true);
 	put(f, dev, "resets", s->resets, true);
 	/* With MSI: UPDATEs refused (spec 7.6) and routes the host deferred
 	 * (rate limit), always, so a hostile or broken driver shows. */
-	put(f, dev, "msi_bad_address", s->msi_bad_address, nvec != 0);
-	put(f, dev, "msi_bad_delivery_mode", s->msi_bad_delivery_mode,
+	put(f, dev, "msi_bad_address", t->msi.stats.bad_address, nvec != 0);
+	put(f, dev, "msi_bad_delivery_mode", t->msi.stats.bad_delivery_mode,
 	    nvec != 0);
-	put(f, dev, "msi_route_waits", s->msi_route_waits, nvec != 0);
+	put(f, dev, "msi_route_waits", t->msi.stats.route_waits, nvec != 0);
 
 	put(f, dev, "reads", s->reads, false);
 	put(f, dev, "writes", s->writes, false);
 	put(f, dev, "config_reads", s->config_reads, false);
 	put(f, dev, "config_writes", s->config_writes, false);
-	put(f, dev, "msi_masked_pending", s->msi_masked_pending, false);
+	put(f, dev, "msi_masked_pending", t->msi.stats.masked_pending, false);
 	for (unsigned int q = 0; q < nq; q++) {
 		snprintf(key, sizeof(key), "doorbells_%u", q);
 		put(f, dev, key, s->doorbells[q], false);
 	}
 	put_regs(f, dev, "read", s->reg_reads);
 	put_regs(f, dev, "write", s->reg_writes);
+	pthread_mutex_unlock(&t->irq_lock);
 	pthread_mutex_unlock(&t->lock);
 }

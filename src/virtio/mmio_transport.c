@@ -1,7 +1,8 @@
 /* virtio-mmio transport, device side: the register file (virtio 1.2 4.2.2)
  * and page 1 of the window: the feature-bit layout's MSI registers
  * (docs/virtio-mmio-msi.md) and the doorbells of both MSI layouts. What
- * the MSI registers do is in mmio_msi.c; this file decodes the access.
+ * the MSI registers do is in msi_table.c; this file decodes the access
+ * and drives the table. The lock rules are at the top of mmio_transport.h.
  *
  * Every access is judged here: registers are 32 bits wide and 4-byte
  * aligned (the two v3 MSI registers at 0x0c0/0x0c2 are 16 bits), config
@@ -10,7 +11,7 @@
  */
 #include <string.h>
 
-#include "virtio/mmio_internal.h"
+#include "virtio/mmio_transport.h"
 
 #define STATUS_ALL_BITS	0xff
 
@@ -22,6 +23,40 @@ static void lock(struct virtio_mmio_dev *t)
 static void unlock(struct virtio_mmio_dev *t)
 {
 	pthread_mutex_unlock(&t->lock);
+}
+
+static void irq_lock(struct virtio_mmio_dev *t)
+{
+	pthread_mutex_lock(&t->irq_lock);
+}
+
+static void irq_unlock(struct virtio_mmio_dev *t)
+{
+	pthread_mutex_unlock(&t->irq_lock);
+}
+
+/* Device status: read anywhere (atomically), changed under irq_lock. */
+static uint32_t status(const struct virtio_mmio_dev *t)
+{
+	return __atomic_load_n(&t->status, __ATOMIC_ACQUIRE);
+}
+
+static void set_status(struct virtio_mmio_dev *t, uint32_t val)
+{
+	__atomic_store_n(&t->status, val, __ATOMIC_RELEASE);
+}
+
+/* Every queue's lock, in index order (activation and reset). */
+static void lock_queues(struct virtio_mmio_dev *t)
+{
+	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		pthread_mutex_lock(&t->queues[i].lock);
+}
+
+static void unlock_queues(struct virtio_mmio_dev *t)
+{
+	for (unsigned int i = VIRTIO_MMIO_MAX_QUEUES; i-- > 0;)
+		pthread_mutex_unlock(&t->queues[i].lock);
 }
 
 unsigned int virtio_mmio_num_queues(const struct virtio_mmio_dev *t)
@@ -74,7 +109,7 @@ uint64_t virtio_mmio_offered_features(const struct virtio_mmio_dev *t)
  * page-1 registers of the feature-bit layout answer only then. */
 static bool accepted(const struct virtio_mmio_dev *t, unsigned int bit)
 {
-	return (t->status & VIRTIO_STATUS_FEATURES_OK) &&
+	return (status(t) & VIRTIO_STATUS_FEATURES_OK) &&
 	       (t->driver_features & (1ULL << bit));
 }
 
@@ -113,14 +148,75 @@ static uint32_t doorbell_layout(const struct virtio_mmio_dev *t)
 	return (VIRTIO_MMIO_DOORBELL_SCALE << 16) | (uint32_t)doorbell_base(t);
 }
 
+/* The MSI table's host: the transport's own host, vector for vector. */
+static int table_route(void *opaque, unsigned int vector, bool valid,
+		       uint64_t addr, uint32_t data)
+{
+	struct virtio_mmio_dev *t = opaque;
+
+	if (!t->host_ops->msi_route)
+		return 0;
+	return t->host_ops->msi_route(t->host, vector, valid, addr, data);
+}
+
+static void table_fire(void *opaque, unsigned int vector)
+{
+	struct virtio_mmio_dev *t = opaque;
+
+	if (t->host_ops->msi_fire)
+		t->host_ops->msi_fire(t->host, vector);
+}
+
+static void irq_queue(void *opaque, unsigned int q)
+{
+	virtio_mmio_signal_queue(opaque, q);
+}
+
+static void irq_config(void *opaque)
+{
+	virtio_mmio_signal_config(opaque);
+}
+
+static void irq_needs_reset(void *opaque)
+{
+	virtio_mmio_set_needs_reset(opaque);
+}
+
+static void signal_config_irqlocked(struct virtio_mmio_dev *t);
+
+static void irq_config_update(void *opaque, uint32_t off, const void *data,
+			      uint32_t len)
+{
+	struct virtio_mmio_dev *t = opaque;
+
+	if (off >= sizeof(t->config) || len > sizeof(t->config) - off)
+		return;
+	irq_lock(t);
+	memcpy(t->config + off, data, len);
+	signal_config_irqlocked(t);
+	irq_unlock(t);
+}
+
+static const struct virtio_interrupt_ops interrupt_ops = {
+	.queue = irq_queue,
+	.config = irq_config,
+	.needs_reset = irq_needs_reset,
+	.config_update = irq_config_update,
+};
+
 void virtio_mmio_init(struct virtio_mmio_dev *t,
 		      const struct virtio_mmio_config *cfg,
-		      const struct virtio_dev_ops *ops, void *dev,
+		      const struct virtio_device_ops *ops, void *dev,
 		      const struct virtio_mmio_host_ops *host_ops, void *host,
 		      const struct guest_mem *mem)
 {
+	const struct msi_table_host table_host = {
+		.route = table_route, .fire = table_fire, .opaque = t,
+	};
+
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->irq_lock, NULL);
 	t->cfg = *cfg;
 	if (t->cfg.version != 3)
 		t->cfg.version = 2;
@@ -129,14 +225,54 @@ void virtio_mmio_init(struct virtio_mmio_dev *t,
 	t->host_ops = host_ops;
 	t->host = host;
 	t->mem = mem;
-	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
-		t->vqs[i].mem = mem;
+	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		struct virtio_queue *q = &t->queues[i];
+
+		pthread_mutex_init(&q->lock, NULL);
+		q->vq.mem = mem;
+		q->index = i;
+		q->device_status = &t->status;
+	}
+	t->irq.ops = &interrupt_ops;
+	t->irq.opaque = t;
 	virtio_mmio_set_name(t, ops->name ? ops->name : "virtio");
+	msi_table_init(&t->msi, virtio_mmio_num_vectors(t), !is_v3(t),
+		       t->name, &table_host);
 }
 
 void virtio_mmio_destroy(struct virtio_mmio_dev *t)
 {
+	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		pthread_mutex_destroy(&t->queues[i].lock);
+	pthread_mutex_destroy(&t->irq_lock);
 	pthread_mutex_destroy(&t->lock);
+}
+
+void virtio_mmio_set_config(struct virtio_mmio_dev *t, const void *config)
+{
+	uint32_t len = t->ops->config_len < sizeof(t->config) ?
+		       t->ops->config_len : sizeof(t->config);
+
+	irq_lock(t);
+	memset(t->config, 0, sizeof(t->config));
+	if (config)
+		memcpy(t->config, config, len);
+	irq_unlock(t);
+}
+
+struct virtio_interrupt *virtio_mmio_interrupt(struct virtio_mmio_dev *t)
+{
+	return &t->irq;
+}
+
+void virtio_mmio_device_env(struct virtio_mmio_dev *t,
+			    struct virtio_device_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->irq = &t->irq;
+	env->nr_queues = virtio_mmio_num_queues(t);
+	for (unsigned int i = 0; i < env->nr_queues; i++)
+		env->queues[i] = &t->queues[i];
 }
 
 void virtio_mmio_set_name(struct virtio_mmio_dev *t, const char *name)
@@ -145,25 +281,34 @@ void virtio_mmio_set_name(struct virtio_mmio_dev *t, const char *name)
 }
 
 /* Status write 0: back to the state after power-on, except that the config
- * generation keeps counting (a driver may still hold an old value). */
+ * generation keeps counting (a driver may still hold an old value). Every
+ * queue's lock is held while the device forgets its queues, so no worker
+ * is in the middle of one, and irq_lock while the status and interrupt
+ * state go, so nothing decided before the reset lands after it. */
 static void device_reset(struct virtio_mmio_dev *t)
 {
 	t->stats.resets++;
+	lock_queues(t);
 	if (t->ops->reset)
 		t->ops->reset(t->dev);
-	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
-		virtq_reset(&t->vqs[i]);
-	t->status = 0;
+	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		virtq_reset(&t->queues[i].vq);
+		t->queues[i].live = false;
+	}
+	irq_lock(t);
+	set_status(t, 0);
+	t->interrupt_status = 0;
+	msi_table_reset(&t->msi);
+	irq_unlock(t);
+	unlock_queues(t);
 	t->dev_features_sel = 0;
 	t->drv_features_sel = 0;
 	t->driver_features = 0;
 	t->queue_sel = 0;
-	t->interrupt_status = 0;
-	virtio_msi_reset(t);
 }
 
-/* InterruptStatus |= bits, and the line asserted for them. */
-void virtio_mmio_raise_line(struct virtio_mmio_dev *t, uint32_t bits)
+/* InterruptStatus |= bits, and the line asserted for them (irq_lock). */
+static void raise_line(struct virtio_mmio_dev *t, uint32_t bits)
 {
 	t->interrupt_status |= bits;
 	t->stats.irqs_legacy++;
@@ -171,35 +316,55 @@ void virtio_mmio_raise_line(struct virtio_mmio_dev *t, uint32_t bits)
 		t->host_ops->legacy_raise(t->host);
 }
 
-/* The _locked signals: the caller holds t->lock (a device model that
- * decided under it, or the transport itself in a register access). */
-void virtio_mmio_signal_queue_locked(struct virtio_mmio_dev *t,
-				     unsigned int q)
+static void signal_config_irqlocked(struct virtio_mmio_dev *t)
+{
+	t->config_generation++;
+	if (t->msi.enabled) {
+		msi_table_signal(&t->msi, 0);
+		return;
+	}
+	raise_line(t, 2);
+}
+
+static void needs_reset_irqlocked(struct virtio_mmio_dev *t)
+{
+	set_status(t, status(t) | VIRTIO_STATUS_NEEDS_RESET);
+	if (status(t) & VIRTIO_STATUS_DRIVER_OK)
+		signal_config_irqlocked(t);
+}
+
+/* What a call into the MSI table asks for (irq_lock held). */
+static bool msi_result(struct virtio_mmio_dev *t, enum msi_result r)
+{
+	if (r == MSI_ROUTE_FAILED)
+		needs_reset_irqlocked(t);
+	return r == MSI_OK;
+}
+
+void virtio_mmio_signal_queue(struct virtio_mmio_dev *t, unsigned int q)
 {
 	if (q >= virtio_mmio_num_queues(t))
 		return;
-	if (t->msi_enabled) {
-		virtio_msi_deliver(t, q + 1);
-		return;
-	}
-	virtio_mmio_raise_line(t, 1);
+	irq_lock(t);
+	if (t->msi.enabled)
+		msi_table_signal(&t->msi, q + 1);
+	else
+		raise_line(t, 1);
+	irq_unlock(t);
 }
 
-void virtio_mmio_signal_config_locked(struct virtio_mmio_dev *t)
+void virtio_mmio_signal_config(struct virtio_mmio_dev *t)
 {
-	t->config_generation++;
-	if (t->msi_enabled) {
-		virtio_msi_deliver(t, 0);
-		return;
-	}
-	virtio_mmio_raise_line(t, 2);
+	irq_lock(t);
+	signal_config_irqlocked(t);
+	irq_unlock(t);
 }
 
-void virtio_mmio_set_needs_reset_locked(struct virtio_mmio_dev *t)
+void virtio_mmio_set_needs_reset(struct virtio_mmio_dev *t)
 {
-	t->status |= VIRTIO_STATUS_NEEDS_RESET;
-	if (t->status & VIRTIO_STATUS_DRIVER_OK)
-		virtio_mmio_signal_config_locked(t);
+	irq_lock(t);
+	needs_reset_irqlocked(t);
+	irq_unlock(t);
 }
 
 static bool features_acceptable(const struct virtio_mmio_dev *t)
@@ -218,43 +383,54 @@ static void copy_ring_features(struct virtio_mmio_dev *t)
 	bool indirect = t->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
 
 	for (unsigned int i = 0; i < virtio_mmio_num_queues(t); i++) {
-		t->vqs[i].event_idx = event_idx;
-		t->vqs[i].indirect = indirect;
+		t->queues[i].vq.event_idx = event_idx;
+		t->queues[i].vq.indirect = indirect;
 	}
 }
 
-/* DRIVER_OK: validate every ready queue's rings, then start the device. */
+/* DRIVER_OK: validate every ready queue's rings, then start the device
+ * with the ready queues live. Every queue's lock is held meanwhile: a
+ * worker sees the device before or after, never half-started. */
 static void activate(struct virtio_mmio_dev *t)
 {
+	struct virtio_device_env env;
+	struct virtio_activation act = {
+		.features = t->driver_features, .env = &env,
+	};
 	bool ok = true;
 
+	virtio_mmio_device_env(t, &env);
+	lock_queues(t);
 	copy_ring_features(t);
 	for (unsigned int i = 0; i < virtio_mmio_num_queues(t); i++) {
-		struct virtqueue *vq = &t->vqs[i];
+		struct virtqueue *vq = &t->queues[i].vq;
 
 		if (vq->ready && !virtq_activate(vq, t->mem))
 			ok = false;
 	}
-	if (ok && t->ops->activate && !t->ops->activate(t->dev))
+	if (ok && t->ops->activate && !t->ops->activate(t->dev, &act))
 		ok = false;
+	for (unsigned int i = 0; ok && i < virtio_mmio_num_queues(t); i++)
+		t->queues[i].live = t->queues[i].vq.ready;
+	unlock_queues(t);
 	if (!ok)
-		virtio_mmio_set_needs_reset_locked(t);
+		virtio_mmio_set_needs_reset(t);
 }
 
 static void write_status(struct virtio_mmio_dev *t, uint32_t val)
 {
-	uint32_t add;
+	uint32_t add, now = status(t);
 
 	if (val == 0) {
 		device_reset(t);
 		return;
 	}
 	/* Only reset clears bits; the driver may echo NEEDS_RESET back. */
-	if ((val & ~STATUS_ALL_BITS) || (t->status & ~val)) {
+	if ((val & ~STATUS_ALL_BITS) || (now & ~val)) {
 		t->stats.invalid++;
 		return;
 	}
-	add = val & ~t->status;
+	add = val & ~now;
 	if (add & VIRTIO_STATUS_NEEDS_RESET) {
 		add &= ~VIRTIO_STATUS_NEEDS_RESET;	/* the device's bit */
 		t->stats.invalid++;
@@ -264,23 +440,27 @@ static void write_status(struct virtio_mmio_dev *t, uint32_t val)
 		t->stats.invalid++;
 	}
 	if ((add & VIRTIO_STATUS_DRIVER_OK) &&
-	    !((t->status | add) & VIRTIO_STATUS_FEATURES_OK)) {
+	    !((now | add) & VIRTIO_STATUS_FEATURES_OK)) {
 		add &= ~VIRTIO_STATUS_DRIVER_OK;
 		t->stats.invalid++;
 	}
-	t->status |= add;
+	irq_lock(t);	/* a worker may be setting NEEDS_RESET */
+	set_status(t, status(t) | add);
+	irq_unlock(t);
 	if (add & VIRTIO_STATUS_FEATURES_OK)
 		copy_ring_features(t);
 	if (add & VIRTIO_STATUS_DRIVER_OK)
 		activate(t);
 }
 
-/* The selected queue, or NULL if QueueSel names no queue. */
+/* The selected queue, or NULL if QueueSel names no queue. Its fields may
+ * be read and, while it is not live, written under t->lock alone: no
+ * worker uses a queue that is not live. */
 static struct virtqueue *selected_queue(struct virtio_mmio_dev *t)
 {
 	if (t->queue_sel >= virtio_mmio_num_queues(t))
 		return NULL;
-	return &t->vqs[t->queue_sel];
+	return &t->queues[t->queue_sel].vq;
 }
 
 /* The selected queue if its registers may be written now: it exists, is
@@ -289,7 +469,7 @@ static struct virtqueue *writable_queue(struct virtio_mmio_dev *t)
 {
 	struct virtqueue *vq = selected_queue(t);
 
-	if (!vq || vq->ready || (t->status & VIRTIO_STATUS_DRIVER_OK))
+	if (!vq || vq->ready || (status(t) & VIRTIO_STATUS_DRIVER_OK))
 		return NULL;
 	return vq;
 }
@@ -303,7 +483,7 @@ static void write_queue_ready(struct virtio_mmio_dev *t, uint32_t val)
 {
 	struct virtqueue *vq = selected_queue(t);
 
-	if (!vq || (t->status & VIRTIO_STATUS_DRIVER_OK) || val > 1) {
+	if (!vq || (status(t) & VIRTIO_STATUS_DRIVER_OK) || val > 1) {
 		t->stats.invalid++;
 		return;
 	}
@@ -368,7 +548,7 @@ static void notify(struct virtio_mmio_dev *t, uint32_t queue)
 
 static bool write_driver_features(struct virtio_mmio_dev *t, uint32_t val)
 {
-	if (t->status & (VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK))
+	if (status(t) & (VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK))
 		return false;	/* negotiation is over */
 	if (t->drv_features_sel == 0)
 		set_half(&t->driver_features, val, false);
@@ -410,12 +590,17 @@ static bool write_reg(struct virtio_mmio_dev *t, uint64_t off, uint32_t val)
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		notify(t, val);
 		return true;
-	case VIRTIO_MMIO_INTERRUPT_ACK:
+	case VIRTIO_MMIO_INTERRUPT_ACK: {
+		bool msi;
+
 		t->stats.isr_acks++;
-		if (t->msi_enabled)
-			return false;	/* nothing to ack: no ISR with MSI */
-		t->interrupt_status &= ~val;
-		return true;
+		irq_lock(t);
+		msi = t->msi.enabled;
+		if (!msi)
+			t->interrupt_status &= ~val;
+		irq_unlock(t);
+		return !msi;	/* nothing to ack: no ISR with MSI */
+	}
 	case VIRTIO_MMIO_STATUS:
 		write_status(t, val);
 		return true;
@@ -425,13 +610,17 @@ static bool write_reg(struct virtio_mmio_dev *t, uint64_t off, uint32_t val)
 	case VIRTIO_MMIO_MSI_ADDRESS_HIGH:
 		if (!v3)
 			return false;
-		set_half(&t->msi_staged_addr, val,
-			 off == VIRTIO_MMIO_MSI_ADDRESS_HIGH);
+		irq_lock(t);
+		msi_table_stage_addr(&t->msi, val,
+				     off == VIRTIO_MMIO_MSI_ADDRESS_HIGH);
+		irq_unlock(t);
 		return true;
 	case VIRTIO_MMIO_MSI_DATA:
 		if (!v3)
 			return false;
-		t->msi_staged_data = val;
+		irq_lock(t);
+		msi_table_stage_data(&t->msi, val);
+		irq_unlock(t);
 		return true;
 	default:
 		return false;		/* read-only or no such register */
@@ -475,18 +664,25 @@ static uint32_t read_reg(struct virtio_mmio_dev *t, uint64_t off, bool *ok)
 		if (!v3)
 			break;		/* write-only in v2 */
 		return doorbell_layout(t);	/* 0 = no doorbells */
-	case VIRTIO_MMIO_INTERRUPT_STATUS:
+	case VIRTIO_MMIO_INTERRUPT_STATUS: {
+		uint32_t isr;
+
 		t->stats.isr_reads++;
-		return t->msi_enabled ? 0 : t->interrupt_status;
+		irq_lock(t);
+		isr = t->msi.enabled ? 0 : t->interrupt_status;
+		irq_unlock(t);
+		return isr;
+	}
 	case VIRTIO_MMIO_STATUS:
-		return t->status;
+		return status(t);
 	case VIRTIO_MMIO_SHM_LEN_LOW:
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 	case VIRTIO_MMIO_SHM_BASE_LOW:
 	case VIRTIO_MMIO_SHM_BASE_HIGH:
 		return 0xffffffff;	/* 4.2.2: length ~0 = no such region */
 	case VIRTIO_MMIO_CONFIG_GENERATION:
-		return t->config_generation;
+		return __atomic_load_n(&t->config_generation,
+				       __ATOMIC_ACQUIRE);
 	default:
 		break;
 	}
@@ -506,10 +702,12 @@ static bool config_access_ok(const struct virtio_mmio_dev *t, uint64_t off,
 			     uint32_t len)
 {
 	uint64_t c = off - VIRTIO_MMIO_CONFIG;
+	uint32_t n = t->ops->config_len < VIRTIO_CONFIG_MAX ?
+		     t->ops->config_len : VIRTIO_CONFIG_MAX;
 
 	if (len == 8 && c % 8)
 		return false;
-	return c < t->ops->config_len && len <= t->ops->config_len - c;
+	return c < n && len <= n - c;
 }
 
 /* Which part of the window an access falls in. */
@@ -534,6 +732,42 @@ static enum region classify(const struct virtio_mmio_dev *t, uint64_t off,
 	return R_REGS;
 }
 
+/* The MSI registers of both layouts, into the table (irq_lock). */
+static uint16_t msi_status(struct virtio_mmio_dev *t)
+{
+	uint16_t v;
+
+	irq_lock(t);
+	v = msi_table_status(&t->msi);
+	irq_unlock(t);
+	return v;
+}
+
+static bool msi_write_status(struct virtio_mmio_dev *t, uint16_t val)
+{
+	uint32_t line = 0;
+	bool ok;
+
+	irq_lock(t);
+	ok = msi_result(t, msi_table_write_status(&t->msi, val,
+						  &t->interrupt_status,
+						  &line));
+	if (line)
+		raise_line(t, line);	/* pending events, now on the line */
+	irq_unlock(t);
+	return ok;
+}
+
+static bool msi_command(struct virtio_mmio_dev *t, uint16_t cmd)
+{
+	bool ok;
+
+	irq_lock(t);
+	ok = msi_result(t, msi_table_command(&t->msi, cmd));
+	irq_unlock(t);
+	return ok;
+}
+
 /* A page-1 register of the feature-bit layout (docs/virtio-mmio-msi.md 3:
  * each answers once its feature is accepted, reads 0 before). */
 static uint32_t read_ext_reg(struct virtio_mmio_dev *t, uint64_t off,
@@ -545,10 +779,18 @@ static uint32_t read_ext_reg(struct virtio_mmio_dev *t, uint64_t off,
 	switch (off) {
 	case VIRTIO_MMIO_EXT_MSI_STATUS:
 		*ok = msi;
-		return msi ? virtio_msi_read_status(t) : 0;
-	case VIRTIO_MMIO_EXT_MSI_VECTOR_STATE:
+		return msi ? msi_status(t) : 0;
+	case VIRTIO_MMIO_EXT_MSI_VECTOR_STATE: {
+		uint32_t vs;
+
 		*ok = msi;
-		return msi ? virtio_msi_vector_state(t) : 0;
+		if (!msi)
+			return 0;
+		irq_lock(t);
+		vs = msi_table_vector_state(&t->msi);
+		irq_unlock(t);
+		return vs;
+	}
 	case VIRTIO_MMIO_EXT_DOORBELL_LAYOUT:
 		*ok = accepted(t, VIRTIO_F_MMIO_DOORBELLS);
 		return *ok ? doorbell_layout(t) : 0;
@@ -564,20 +806,22 @@ static bool write_ext_reg(struct virtio_mmio_dev *t, uint64_t off,
 		return false;
 	switch (off) {
 	case VIRTIO_MMIO_EXT_MSI_STATUS:
-		virtio_msi_write_status(t, (uint16_t)val);
-		return true;
+		return msi_write_status(t, (uint16_t)val);
 	case VIRTIO_MMIO_EXT_MSI_COMMAND:
 		if (val >> 16)
 			return false;	/* reserved bits set: ignored */
-		virtio_msi_command(t, (uint16_t)val);
-		return true;
+		return msi_command(t, (uint16_t)val);
 	case VIRTIO_MMIO_EXT_MSI_ADDRESS_LOW:
 	case VIRTIO_MMIO_EXT_MSI_ADDRESS_HIGH:
-		set_half(&t->msi_staged_addr, val,
-			 off == VIRTIO_MMIO_EXT_MSI_ADDRESS_HIGH);
+		irq_lock(t);
+		msi_table_stage_addr(&t->msi, val,
+				     off == VIRTIO_MMIO_EXT_MSI_ADDRESS_HIGH);
+		irq_unlock(t);
 		return true;
 	case VIRTIO_MMIO_EXT_MSI_DATA:
-		t->msi_staged_data = val;
+		irq_lock(t);
+		msi_table_stage_data(&t->msi, val);
+		irq_unlock(t);
 		return true;
 	default:
 		return false;	/* read-only or no such register */
@@ -597,7 +841,7 @@ void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, void *data,
 		t->stats.reg_reads[off / 4]++;
 		if (is_msi16(t, off)) {
 			uint16_t v = off == VIRTIO_MMIO_MSI_STATUS ?
-				     virtio_msi_read_status(t) : 0;
+				     msi_status(t) : 0;
 
 			ok = len == 2;
 			if (ok)
@@ -611,9 +855,12 @@ void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, void *data,
 	case R_CONFIG:
 		t->stats.config_reads++;
 		ok = config_access_ok(t, off, len);
-		if (ok && t->ops->config_read)
-			t->ops->config_read(t->dev, off - VIRTIO_MMIO_CONFIG,
-					    data, len);
+		if (ok) {
+			irq_lock(t);
+			memcpy(data, t->config + (off - VIRTIO_MMIO_CONFIG),
+			       len);
+			irq_unlock(t);
+		}
 		break;
 	case R_EXT_REGS:
 		if (len == 4 && off % 4 == 0) {
@@ -664,9 +911,9 @@ void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off,
 				break;
 			memcpy(&v, data, 2);
 			if (off == VIRTIO_MMIO_MSI_STATUS)
-				virtio_msi_write_status(t, v);
+				ok = msi_write_status(t, v);
 			else
-				virtio_msi_command(t, v);
+				ok = msi_command(t, v);
 		} else if (len == 4 && off % 4 == 0) {
 			uint32_t v;
 
@@ -700,34 +947,20 @@ void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off,
 	unlock(t);
 }
 
-/* The plain signals, for callers that do not hold t->lock. */
-void virtio_mmio_signal_queue(struct virtio_mmio_dev *t, unsigned int q)
-{
-	lock(t);
-	virtio_mmio_signal_queue_locked(t, q);
-	unlock(t);
-}
-
-void virtio_mmio_signal_config(struct virtio_mmio_dev *t)
-{
-	lock(t);
-	virtio_mmio_signal_config_locked(t);
-	unlock(t);
-}
-
-void virtio_mmio_set_needs_reset(struct virtio_mmio_dev *t)
-{
-	lock(t);
-	virtio_mmio_set_needs_reset_locked(t);
-	unlock(t);
-}
-
+/* Resample of the legacy line (I/O thread). */
 bool virtio_mmio_irq_pending(struct virtio_mmio_dev *t)
 {
 	bool pending;
 
-	lock(t);
-	pending = t->interrupt_status != 0 && !t->msi_enabled;
-	unlock(t);
+	irq_lock(t);
+	pending = t->interrupt_status != 0 && !t->msi.enabled;
+	irq_unlock(t);
 	return pending;
+}
+
+void virtio_mmio_msi_retry(struct virtio_mmio_dev *t)
+{
+	irq_lock(t);
+	msi_result(t, msi_table_retry(&t->msi));
+	irq_unlock(t);
 }

@@ -13,22 +13,24 @@
  *   the MSI registers at 0x0c0, the doorbell layout read from QueueNotify.
  *
  * The transport knows nothing about KVM. It reaches the outside world only
- * through struct virtio_mmio_host_ops (interrupt delivery, kicking the I/O
- * thread) and struct virtio_dev_ops (the device model). Register accesses
- * arrive from vCPU threads; signals arrive from the I/O thread; one mutex per
- * device (t->lock, not recursive) serialises both. The virtq_* functions
- * never take it, so a device model may hold t->lock around its queue work
- * (which keeps reset from racing with it).
+ * through struct virtio_mmio_host_ops (interrupt delivery, kicking a
+ * queue's worker) and the device model's struct virtio_device_ops
+ * (virtio/virtio_device.h), whose queues and interrupt object it owns.
  *
- * Whatever a device model decides under t->lock (this queue needs an
- * interrupt, this ring is broken) it must deliver under that same hold, with
- * the _locked variants (virtio_mmio_signal_queue_locked() and friends),
- * before it unlocks. Dropping the lock first and then calling the plain
- * variant leaves a gap in which the driver can reset the device (Status 0,
- * on a vCPU, under this lock): the interrupt and DEVICE_NEEDS_RESET would
- * then land on the fresh device. The plain variants take t->lock themselves
- * and are for callers that do not hold it and decided nothing under it;
- * calling one with the lock held deadlocks.
+ * Locks, in the order they nest (never the other way):
+ *  1. t->lock: the register file. Every register access from a vCPU holds
+ *     it; so do status changes (activation, reset).
+ *  2. each queue's lock (struct virtio_queue): its ring and live flag.
+ *     The device's worker holds it while it serves the queue; the
+ *     transport takes every queue's, in index order, under t->lock, to
+ *     activate and to reset. Workers of different queues never meet.
+ *  3. t->irq_lock: InterruptStatus, the MSI vector table, config space
+ *     bytes and ConfigGeneration: what a device touches when it signals.
+ *     A leaf: nothing is locked under it; host ops called under it must
+ *     not call back into the transport.
+ * Device status is read and changed atomically: a worker sets
+ * NEEDS_RESET under its queue's lock alone, and a reset (which holds
+ * every queue's lock) cannot miss or inherit it.
  */
 #ifndef MMVM_VIRTIO_MMIO_TRANSPORT_H
 #define MMVM_VIRTIO_MMIO_TRANSPORT_H
@@ -37,6 +39,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "virtio/msi_table.h"
+#include "virtio/virtio_device.h"
 #include "virtio/virtqueue.h"
 #include "vmm/guest_mem.h"
 
@@ -79,14 +83,8 @@
 #define VIRTIO_MMIO_MAGIC		0x74726976	/* "virt" */
 #define VIRTIO_MMIO_VENDOR		0x4d564d4d	/* "MMVM" */
 
-#define VIRTIO_MMIO_MSI_STATUS_ENABLE	0x8000
-#define VIRTIO_MMIO_MSI_STATUS_NVEC	0x07ff
-#define VIRTIO_MMIO_MSI_CMD_UPDATE	0x1
-#define VIRTIO_MMIO_MSI_CMD_MASK	0x2
-#define VIRTIO_MMIO_MSI_CMD_UNMASK	0x3
-#define VIRTIO_MMIO_MSI_CMD(op, vec)	(((op) << 12) | ((vec) & 0x0fff))
 /* host_ops->msi_route: installed, not usable yet (rate limit). */
-#define VIRTIO_MMIO_MSI_ROUTE_DEFERRED	1
+#define VIRTIO_MMIO_MSI_ROUTE_DEFERRED	MSI_ROUTE_DEFERRED
 
 /* The feature-bit layout's second page (docs/virtio-mmio-msi.md 4, 5):
  * 32-bit registers, answering only once their feature was accepted. */
@@ -98,16 +96,6 @@
 #define VIRTIO_MMIO_EXT_MSI_VECTOR_STATE 0x1014
 #define VIRTIO_MMIO_EXT_DOORBELL_LAYOUT	0x1018
 #define VIRTIO_MMIO_EXT_REGS_END	0x1100	/* doorbells from here on */
-
-/* MSIVectorState bits */
-#define VIRTIO_MMIO_MSI_VS_PROGRAMMED	(1u << 0)
-#define VIRTIO_MMIO_MSI_VS_MASKED	(1u << 1)
-#define VIRTIO_MMIO_MSI_VS_PENDING	(1u << 2)
-#define VIRTIO_MMIO_MSI_VS_WAITING	(1u << 3)
-#define VIRTIO_MMIO_MSI_VS_VECTOR_SHIFT	16
-#define VIRTIO_MMIO_MSI_VS_VALID	(1u << 31)
-/* MSICommand op, feature-bit layout only: names a vector, nothing else */
-#define VIRTIO_MMIO_MSI_CMD_SELECT	0x4
 
 /* Windows: registers+config on page 0; MSI block and/or doorbells on
  * page 1. Doorbell i at base + scale*i: base 0x1000 in the v3 layout,
@@ -137,40 +125,17 @@
 #define VIRTIO_F_MMIO_MSI		44
 #define VIRTIO_F_MMIO_DOORBELLS		45
 
-#define VIRTIO_MMIO_MAX_QUEUES		16
+#define VIRTIO_MMIO_MAX_QUEUES		VIRTIO_MAX_QUEUES
 #define VIRTIO_MMIO_MAX_VECTORS		(VIRTIO_MMIO_MAX_QUEUES + 1)
+_Static_assert(VIRTIO_MMIO_MAX_VECTORS <= MSI_TABLE_MAX_VECTORS,
+	       "a vector per queue and one for config changes");
 
 struct virtio_mmio_dev;
 
-/* Implemented by each device model (src/devices/virtio_*.c).
- * config_read, config_write, activate and reset are called on a vCPU thread
- * with the transport's lock held: they must not call virtio_mmio_* on this
- * device, nor wait for a thread that may itself be waiting in
- * virtio_mmio_signal_queue() for that lock (deadlock). */
-struct virtio_dev_ops {
-	const char *name;		/* "blk", "net", ... for logs */
-	uint32_t device_id;		/* virtio device type */
-	uint64_t features;		/* device-specific feature bits offered */
-	unsigned int num_queues;
-	uint16_t queue_max;		/* QueueNumMax for every queue */
-	/* Device config space; reads beyond config_len return 0. */
-	uint32_t config_len;
-	void (*config_read)(void *dev, uint32_t off, void *data, uint32_t len);
-	void (*config_write)(void *dev, uint32_t off, const void *data,
-			     uint32_t len);
-	/* Driver set DRIVER_OK: queues are configured and active. Return
-	 * false to refuse (the transport sets DEVICE_NEEDS_RESET). */
-	bool (*activate)(void *dev);
-	/* Driver wrote 0 to Status: stop using the queues. */
-	void (*reset)(void *dev);
-	/* A queue was kicked; called on the I/O thread, never a vCPU. */
-	void (*queue_notify)(void *dev, unsigned int queue);
-};
-
 /* Implemented by the VMM (src/irq/) with KVM, by mocks in unit tests.
- * Every callback is made with the transport's lock held (from a vCPU's
- * register access or from a signal on the I/O thread): it must not call
- * back into the transport, and should not block for long. */
+ * legacy_raise, msi_route and msi_fire are called with t->irq_lock held
+ * (from a vCPU's register access or a device's worker), kick with t->lock
+ * held: none may call back into the transport, nor block for long. */
 struct virtio_mmio_host_ops {
 	/* Assert the device's legacy interrupt line (level, with resample:
 	 * the host re-checks virtio_mmio_irq_pending() after the guest EOI). */
@@ -189,7 +154,7 @@ struct virtio_mmio_host_ops {
 	/* Send the (unmasked, routed) vector's message. */
 	void (*msi_fire)(void *host, unsigned int vector);
 	/* A QueueNotify write reached userspace (no ioeventfd): hand it to the
-	 * I/O thread, which calls virtio_dev_ops.queue_notify. */
+	 * queue's worker, which calls virtio_device_ops.queue_notify. */
 	void (*kick)(void *host, unsigned int queue);
 };
 
@@ -203,28 +168,10 @@ struct virtio_mmio_counters {
 	uint64_t invalid;			/* bad width/offset/state */
 	uint64_t resets;			/* Status 0 writes (each
 						 * drops the MSI routes) */
-	uint64_t irqs_legacy;
-	uint64_t irqs_msi[VIRTIO_MMIO_MAX_VECTORS];
-	uint64_t msi_masked_pending;		/* signalled while masked or
-						 * unprogrammed: left pending */
-	uint64_t msi_bad_address;		/* UPDATEs refused: not an x86
-						 * MSI address (spec 7.6) */
-	uint64_t msi_bad_delivery_mode;		/* ...not fixed/lowest prio */
-	uint64_t msi_route_waits;		/* UPDATEs whose route the host
-						 * deferred */
+	uint64_t irqs_legacy;			/* MSI counts: msi.stats */
 	/* Doorbell rings: the host adds its ioeventfd hits, the transport
 	 * the writes that came to userspace. */
 	uint64_t doorbells[VIRTIO_MMIO_MAX_QUEUES];
-};
-
-struct virtio_msi_vector {
-	uint64_t addr;
-	uint32_t data;
-	bool programmed;
-	bool masked;
-	bool pending;
-	bool route_wait;	/* programmed, but the host deferred the route:
-				 * events stay pending (spec 7.6) */
 };
 
 struct virtio_mmio_config {
@@ -238,31 +185,27 @@ struct virtio_mmio_config {
 };
 
 struct virtio_mmio_dev {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;		/* 1: the register file */
+	pthread_mutex_t irq_lock;	/* 3: ISR, MSI, config bytes (leaf) */
 	struct virtio_mmio_config cfg;
-	const struct virtio_dev_ops *ops;
+	const struct virtio_device_ops *ops;
 	void *dev;		/* device model private */
 	const struct virtio_mmio_host_ops *host_ops;
 	void *host;
 	const struct guest_mem *mem;
 
-	uint32_t status;
+	uint32_t status;	/* atomic (see the top of this file) */
 	uint32_t dev_features_sel, drv_features_sel;
 	uint64_t driver_features;
 	uint32_t queue_sel;
+	struct virtio_queue queues[VIRTIO_MMIO_MAX_QUEUES];	/* 2: each */
+	struct virtio_interrupt irq;	/* the device's, to signal with */
+
+	/* under irq_lock */
 	uint32_t interrupt_status;
 	uint32_t config_generation;
-	struct virtqueue vqs[VIRTIO_MMIO_MAX_QUEUES];
-
-	/* MSI block (both layouts) */
-	bool msi_enabled;
-	bool msi_sel_valid;	/* MSIVectorState: a command named ... */
-	unsigned int msi_sel;	/* ... this vector since reset */
-	uint64_t msi_staged_addr;
-	uint32_t msi_staged_data;
-	struct virtio_msi_vector vectors[VIRTIO_MMIO_MAX_VECTORS];
-	uint64_t msi_refused_log_ns;	/* last refused-UPDATE line (stderr) */
-	uint64_t msi_refused_unlogged;	/* refusals since, not printed */
+	uint8_t config[VIRTIO_CONFIG_MAX];
+	struct msi_table msi;
 
 	struct virtio_mmio_counters stats;
 	char name[24];		/* stats prefix, e.g. "blk0" */
@@ -270,7 +213,7 @@ struct virtio_mmio_dev {
 
 void virtio_mmio_init(struct virtio_mmio_dev *t,
 		      const struct virtio_mmio_config *cfg,
-		      const struct virtio_dev_ops *ops, void *dev,
+		      const struct virtio_device_ops *ops, void *dev,
 		      const struct virtio_mmio_host_ops *host_ops, void *host,
 		      const struct guest_mem *mem);
 void virtio_mmio_destroy(struct virtio_mmio_dev *t);
@@ -301,32 +244,35 @@ void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, void *data,
 void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off,
 		       const void *data, uint32_t len);
 
-/* Device -> driver: used buffers were added to queue q (the caller has
- * already consulted virtq_should_notify()). */
+/* The device's initial config space (ops->config_len bytes; the rest of
+ * the 256 reads 0). Before the guest runs. */
+void virtio_mmio_set_config(struct virtio_mmio_dev *t, const void *config);
+
+/* The device's handles (queues, interrupt) for its env; workers are the
+ * attacher's to fill in. */
+void virtio_mmio_device_env(struct virtio_mmio_dev *t,
+			    struct virtio_device_env *env);
+
+/* What the interrupt object does (devices go through it): used buffers in
+ * queue q; config changed (bumps ConfigGeneration); DEVICE_NEEDS_RESET
+ * and, once DRIVER_OK, a config change notification. They take only
+ * t->irq_lock: call them from any thread that holds no irq_lock, with the
+ * lock of the queue concerned when a reset must not come in between. */
 void virtio_mmio_signal_queue(struct virtio_mmio_dev *t, unsigned int q);
-/* Device -> driver: config space changed (bumps ConfigGeneration). */
 void virtio_mmio_signal_config(struct virtio_mmio_dev *t);
-/* Device found the driver broken: sets DEVICE_NEEDS_RESET and, once
- * DRIVER_OK, tells it with a config change notification. */
 void virtio_mmio_set_needs_reset(struct virtio_mmio_dev *t);
 
-/* The same three with t->lock already held by the caller, which keeps it:
- * for a device model delivering what it decided under the lock before it
- * unlocks (see the top of this file). Not for the virtio_dev_ops callbacks,
- * which run in the middle of a register access. */
-void virtio_mmio_signal_queue_locked(struct virtio_mmio_dev *t,
-				     unsigned int q);
-void virtio_mmio_signal_config_locked(struct virtio_mmio_dev *t);
-void virtio_mmio_set_needs_reset_locked(struct virtio_mmio_dev *t);
+/* The interrupt object the device signals through (also in its env). */
+struct virtio_interrupt *virtio_mmio_interrupt(struct virtio_mmio_dev *t);
 
-/* Host -> device, on a thread that does not hold t->lock: routes it
+/* Host -> device, on a thread that holds none of t's locks: routes it
  * deferred (VIRTIO_MMIO_MSI_ROUTE_DEFERRED) may be usable now. Offers each
  * waiting vector's message to host_ops->msi_route again and sends the
  * vectors that are routed, unmasked and pending. */
 void virtio_mmio_msi_retry(struct virtio_mmio_dev *t);
 
-/* For the legacy resample path: is InterruptStatus non-zero (and MSI
- * off, so the line is in use)? */
+/* For the legacy resample path (takes t->irq_lock): is InterruptStatus
+ * non-zero (and MSI off, so the line is in use)? */
 bool virtio_mmio_irq_pending(struct virtio_mmio_dev *t);
 
 /* Byte offset, within the window, of queue q's doorbell (when

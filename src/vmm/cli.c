@@ -27,7 +27,8 @@ void cli_usage(FILE *f)
 "  --cpus N                vCPUs, 1..64 (default 1)\n"
 "  --disk PATH[,ro][,direct][,queues=N]  virtio-blk disk (up to 8);\n"
 "                          queues=N: N request queues (VIRTIO_BLK_F_MQ,\n"
-"                          1..8, default 1), each with its own MSI vector\n"
+"                          1..8, default one per vCPU), each with its own\n"
+"                          MSI vector and worker thread\n"
 "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]  virtio-net on a tap (up to 4)\n"
 "  --console virtio        add a virtio console (hvc0)\n"
 "  --rng                   add a virtio entropy device\n"
@@ -158,7 +159,8 @@ static int parse_disk(char *val, struct disk_config *d, char *err,
 {
 	char *comma;
 
-	*d = (struct disk_config){ .path = val, .queues = 1 };
+	/* queues 0: one per vCPU (chosen when the device is made). */
+	*d = (struct disk_config){ .path = val };
 	while ((comma = strrchr(val, ',')) != NULL) {
 		if (!strcmp(comma + 1, "ro")) {
 			d->read_only = true;

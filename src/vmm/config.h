@@ -14,7 +14,8 @@ struct disk_config {
 	const char *path;
 	bool read_only;
 	bool direct;		/* O_DIRECT */
-	unsigned int queues;	/* request queues, 1..MMVM_MAX_DISK_QUEUES */
+	unsigned int queues;	/* request queues, 1..MMVM_MAX_DISK_QUEUES; 0: one
+				 * per vCPU (at most the maximum) */
 };
 
 /* VIRTIO_BLK_F_MQ: queues per disk (the transport has 16, one vector

@@ -14,7 +14,6 @@
 #include "boot/longmode.h"
 #include "boot/mptable.h"
 #include "vmm/loader.h"
-#include "vmm/platform.h"
 
 #define ENTRY_64_OFFSET	0x200	/* startup_64 sits 512 bytes in */
 
@@ -175,7 +174,8 @@ static uint32_t virtio_level_gsis(const struct vm *vm)
 	return mask;
 }
 
-int loader_write_boot_data(struct vm *vm, char *err, size_t errlen)
+int loader_write_boot_data(struct vm *vm, uint64_t rsdp, char *err,
+			   size_t errlen)
 {
 	struct vm_boot *b = &vm->boot;
 	size_t cmdlen = strlen(vm->cmdline);
@@ -183,7 +183,6 @@ int loader_write_boot_data(struct vm *vm, char *err, size_t errlen)
 	uint64_t gdt[BOOT_GDT_ENTRIES];
 	uint8_t *gdt_dst;
 	enum boot_err be;
-	uint64_t rsdp;
 
 	be = boot_check_cmdline(&b->info, cmdlen);
 	if (be != BOOT_OK) {
@@ -210,8 +209,6 @@ int loader_write_boot_data(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", boot_strerror(be));
 		return -1;
 	}
-	if (platform_write_acpi(vm, &rsdp, err, errlen))
-		return -1;
 	put_le64(bp + BP_ACPI_RSDP_ADDR, rsdp);
 	boot_build_page_tables(pml4, pdpt, pd);
 	boot_build_gdt(gdt);

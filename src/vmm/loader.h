@@ -20,9 +20,12 @@ int loader_check(struct vm *vm, const struct mmvm_config *cfg, char *err,
 /* Copies the kernel and reads the initrd into guest RAM. */
 int loader_load_images(struct vm *vm, char *err, size_t errlen);
 
-/* Writes command line, zero page, page tables, GDT and MP table. Called
- * last, once devices have added their command-line entries. */
-int loader_write_boot_data(struct vm *vm, char *err, size_t errlen);
+/* Writes command line, zero page (with the ACPI RSDP's address, 0 for
+ * none: src/devmgr/platform.h writes the tables), page tables, GDT and MP
+ * table. Called last, once devices have added their command-line
+ * entries. */
+int loader_write_boot_data(struct vm *vm, uint64_t rsdp, char *err,
+			   size_t errlen);
 
 /* RIP for the BSP: the 64-bit entry point. */
 uint64_t loader_entry_point(void);

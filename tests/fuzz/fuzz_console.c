@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "device_env.h"
 #include "devices/virtio_console.h"
 #include "fuzz/fuzz_device_harness.h"
 
@@ -36,7 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c = virtio_console_new(in_r, out_fd, false);
 	if (!c)
 		abort();
-	virtio_console_bind(c, &fz_t);
 	fz_bring_up(&virtio_console_ops, c, 2, &data, &size);
 	fz_take(&data, &size, &in_len, sizeof(in_len));
 	in_len %= sizeof(buf);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device_env.h"
 #include "virtio/mmio_transport.h"
 
 #define FZ_MEM_SIZE	0x10000
@@ -48,7 +49,7 @@ static size_t fz_take(const uint8_t **data, size_t *size, void *dst,
 /* The transport in front of (ops, dev), driven to DRIVER_OK with the
  * features and the queue size (a shift) at the head of the input, nq
  * queues at FZ_RING(q); the next bytes become guest memory. */
-static void fz_bring_up(const struct virtio_dev_ops *ops, void *dev,
+static void fz_bring_up(const struct virtio_device_ops *ops, void *dev,
 			unsigned int nq, const uint8_t **data, size_t *size)
 {
 	const struct virtio_mmio_config cfg = { .version = 2 };
@@ -63,6 +64,9 @@ static void fz_bring_up(const struct virtio_dev_ops *ops, void *dev,
 	features |= 1ULL << VIRTIO_F_VERSION_1;
 
 	virtio_mmio_init(&fz_t, &cfg, ops, dev, &fz_host_ops, NULL, &fz_mem);
+	/* Bound as the device manager does, before the driver starts. */
+	if (ops->bind && dev)
+		ops->bind(dev, test_device_env(&fz_t));
 	fz_wr32(VIRTIO_MMIO_STATUS, 3);
 	fz_wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	fz_wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);

@@ -20,11 +20,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "device_env.h"
 #include "devices/virtio_blk_req.h"
 #include "devices/virtio_console.h"
-#include "devices/virtio_queue_run.h"
 #include "devices/virtio_rng.h"
 #include "virtio/mmio_transport.h"
+#include "virtio/queue_run.h"
 
 #define RAM_SIZE	0x10000
 #define RECORD		7
@@ -45,7 +46,8 @@ static uint32_t blk_chain(void *dev, unsigned int q, struct virtq_chain *c)
 
 static void blk_notify(void *dev, unsigned int q)
 {
-	virtio_queue_run(&t[0], q, &blk_chain_buf, blk_chain, dev);
+	virtio_queue_run(&t[0].queues[q], virtio_mmio_interrupt(&t[0]),
+			 &blk_chain_buf, blk_chain, dev);
 }
 
 static uint32_t rng_chain(void *dev, unsigned int q, struct virtq_chain *c)
@@ -55,15 +57,16 @@ static uint32_t rng_chain(void *dev, unsigned int q, struct virtq_chain *c)
 
 static void rng_notify(void *dev, unsigned int q)
 {
-	virtio_queue_run(&t[1], q, &rng_chain_buf, rng_chain, dev);
+	virtio_queue_run(&t[1].queues[q], virtio_mmio_interrupt(&t[1]),
+			 &rng_chain_buf, rng_chain, dev);
 }
 
-static const struct virtio_dev_ops blk_ops = {
+static const struct virtio_device_ops blk_ops = {
 	.name = "blk", .device_id = 2, .num_queues = 2, .queue_max = 64,
 	.features = (1ULL << 9) | (1ULL << 12),	/* FLUSH, MQ */
 	.queue_notify = blk_notify,
 };
-static const struct virtio_dev_ops rng_ops = {
+static const struct virtio_device_ops rng_ops = {
 	.name = "rng", .device_id = 4, .num_queues = 1, .queue_max = 64,
 	.queue_notify = rng_notify,
 };
@@ -144,7 +147,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	virtio_mmio_init(&t[1], &cfg, &rng_ops, NULL, &hops, &t[1], &mem);
 	virtio_mmio_init(&t[2], &cfg, &virtio_console_ops, con, &hops, &t[2],
 			 &mem);
-	virtio_console_bind(con, &t[2]);
+	virtio_mmio_set_config(&t[2], virtio_console_config(con));
+	virtio_console_bind(con, test_device_env(&t[2]));
 
 	for (size_t i = 0; i + RECORD <= size; i += RECORD) {
 		const uint8_t *r = data + i;

@@ -36,7 +36,7 @@ static void h_legacy(void *host)
 {
 	struct virtio_mmio_dev *t = host;
 
-	must(!t->msi_enabled);
+	must(!t->msi.enabled);
 	must(t->interrupt_status != 0);
 }
 
@@ -56,8 +56,8 @@ static void h_fire(void *host, unsigned int v)
 	struct virtio_mmio_dev *t = host;
 
 	must(v < virtio_mmio_num_vectors(t));
-	must(t->msi_enabled);
-	must(t->vectors[v].programmed && !t->vectors[v].masked);
+	must(t->msi.enabled);
+	must(t->msi.vectors[v].programmed && !t->msi.vectors[v].masked);
 }
 
 static void h_kick(void *host, unsigned int q)
@@ -72,12 +72,6 @@ static const struct virtio_mmio_host_ops hops = {
 	.msi_fire = h_fire, .kick = h_kick,
 };
 
-static void d_config_read(void *d, uint32_t off, void *data, uint32_t len)
-{
-	must(off < CONFIG_LEN && len <= CONFIG_LEN - off);
-	memcpy(data, config + off, len);
-}
-
 static void d_config_write(void *d, uint32_t off, const void *data,
 			   uint32_t len)
 {
@@ -86,19 +80,20 @@ static void d_config_write(void *d, uint32_t off, const void *data,
 }
 
 /* The device checks what the transport promises at DRIVER_OK. */
-static bool d_activate(void *d)
+static bool d_activate(void *d, const struct virtio_activation *act)
 {
 	struct virtio_mmio_dev *t = d;
 
 	must(t->status & VIRTIO_STATUS_FEATURES_OK);
 	for (unsigned int i = 0; i < NQ; i++) {
-		const struct virtqueue *vq = &t->vqs[i];
+		const struct virtqueue *vq = &t->queues[i].vq;
 
 		if (!vq->ready)
 			continue;
 		must(vq->size && !(vq->size & (vq->size - 1)));
 		must(vq->broken == 0 && vq->desc && vq->avail && vq->used_hdr);
 	}
+	must(act->features == t->driver_features);
 	return !(t->driver_features & 1);	/* feature bit 0: refuse */
 }
 
@@ -106,10 +101,10 @@ static void d_reset(void *d)
 {
 }
 
-static const struct virtio_dev_ops dops = {
+static const struct virtio_device_ops dops = {
 	.name = "fuzz", .device_id = 4, .features = 3, .num_queues = NQ,
 	.queue_max = 256, .config_len = CONFIG_LEN,
-	.config_read = d_config_read, .config_write = d_config_write,
+	.config_write = d_config_write,
 	.activate = d_activate, .reset = d_reset,
 };
 
@@ -119,15 +114,15 @@ static void check_state(struct virtio_mmio_dev *t)
 
 	must(!(t->interrupt_status & ~3u));
 	must(!(t->status & ~0xffu));
-	must(!t->msi_enabled || nvec);
+	must(!t->msi.enabled || nvec);
 	/* MSI on: no ISR bits. MSI off: nothing pending (spec 7.3, 7.5). */
-	must(!t->msi_enabled || t->interrupt_status == 0);
+	must(!t->msi.enabled || t->interrupt_status == 0);
 	for (unsigned int v = 0; v < VIRTIO_MMIO_MAX_VECTORS; v++)
-		must(t->msi_enabled || !t->vectors[v].pending);
+		must(t->msi.enabled || !t->msi.vectors[v].pending);
 	for (unsigned int v = nvec; v < VIRTIO_MMIO_MAX_VECTORS; v++)
-		must(!t->vectors[v].programmed && !t->vectors[v].pending);
+		must(!t->msi.vectors[v].programmed && !t->msi.vectors[v].pending);
 	/* Page 1 answers only once its feature bit was accepted. */
-	if (t->cfg.version == 2 && t->msi_enabled)
+	if (t->cfg.version == 2 && t->msi.enabled)
 		must((t->status & VIRTIO_STATUS_FEATURES_OK) &&
 		     (t->driver_features & (1ULL << VIRTIO_F_MMIO_MSI)));
 	/* Without a doorbell page no write may count as a doorbell. */
@@ -136,7 +131,7 @@ static void check_state(struct virtio_mmio_dev *t)
 	if (t->status & VIRTIO_STATUS_FEATURES_OK)
 		must(!(t->driver_features & ~virtio_mmio_offered_features(t)));
 	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
-		const struct virtqueue *vq = &t->vqs[i];
+		const struct virtqueue *vq = &t->queues[i].vq;
 
 		if (i >= NQ)
 			must(!vq->ready && !vq->size);
@@ -167,7 +162,7 @@ static void apply(struct virtio_mmio_dev *t, const uint8_t *r)
 		break;
 	case 15:
 		if (virtio_mmio_irq_pending(t))
-			must(t->interrupt_status && !t->msi_enabled);
+			must(t->interrupt_status && !t->msi.enabled);
 		break;
 	default:
 		if (r[0] & 4) {

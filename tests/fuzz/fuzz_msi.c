@@ -34,7 +34,7 @@ static unsigned int which(const struct virtio_mmio_dev *t)
 
 static void h_legacy(void *h)
 {
-	must(!((struct virtio_mmio_dev *)h)->msi_enabled);
+	must(!((struct virtio_mmio_dev *)h)->msi.enabled);
 }
 
 static int h_route(void *h, unsigned int v, bool valid, uint64_t addr,
@@ -50,9 +50,9 @@ static void h_fire(void *h, unsigned int v)
 {
 	struct virtio_mmio_dev *t = h;
 
-	must(v < virtio_mmio_num_vectors(t) && t->msi_enabled);
-	must(t->vectors[v].programmed && !t->vectors[v].masked &&
-	     !t->vectors[v].route_wait);
+	must(v < virtio_mmio_num_vectors(t) && t->msi.enabled);
+	must(t->msi.vectors[v].programmed && !t->msi.vectors[v].masked &&
+	     !t->msi.vectors[v].route_wait);
 	fired[which(t)][v]++;
 }
 
@@ -60,7 +60,7 @@ static const struct virtio_mmio_host_ops hops = {
 	.legacy_raise = h_legacy, .msi_route = h_route, .msi_fire = h_fire,
 };
 
-static const struct virtio_dev_ops dops = {
+static const struct virtio_device_ops dops = {
 	.name = "msi", .device_id = 4, .num_queues = NQ, .queue_max = 16,
 };
 
@@ -108,8 +108,8 @@ static void event(struct virtio_mmio_dev *t, unsigned int v, bool config)
 		virtio_mmio_signal_config(t);
 	else
 		virtio_mmio_signal_queue(t, v - 1);
-	if (t->msi_enabled)
-		must(fired[which(t)][v] == before + 1 || t->vectors[v].pending);
+	if (t->msi.enabled)
+		must(fired[which(t)][v] == before + 1 || t->msi.vectors[v].pending);
 	else
 		must(t->interrupt_status & (config ? 2 : 1));
 }
@@ -122,11 +122,11 @@ static void apply(struct virtio_mmio_dev *t, const struct layout *l,
 	unsigned int before[NQ + 1];
 	bool pending[NQ + 1];
 	uint32_t isr = t->interrupt_status;
-	bool v2 = t == &tv2, was = t->msi_enabled;
+	bool v2 = t == &tv2, was = t->msi.enabled;
 
 	memcpy(before, fired[which(t)], sizeof(before));
 	for (unsigned int i = 0; i < n; i++)
-		pending[i] = t->vectors[i].pending;
+		pending[i] = t->msi.vectors[i].pending;
 	switch (r[0] % 12) {
 	case 0:
 		wr(t, l->lo, r[2] & 1 ? 0xfee00000u | (uint32_t)r[2] << 12 :
@@ -170,19 +170,19 @@ static void apply(struct virtio_mmio_dev *t, const struct layout *l,
 		must(d <= 1);
 		if (d && (r[0] % 12 != 7 && r[0] % 12 != 8))
 			must(pending[i] || (v2 && !was && (isr & (i ? 1 : 2))));
-		if (!t->msi_enabled)
-			must(!t->vectors[i].pending);
+		if (!t->msi.enabled)
+			must(!t->msi.vectors[i].pending);
 		/* Pending and sendable cannot last: it would never go. */
-		if (t->msi_enabled && t->vectors[i].programmed &&
-		    !t->vectors[i].masked && !t->vectors[i].route_wait)
-			must(!t->vectors[i].pending);
+		if (t->msi.enabled && t->msi.vectors[i].programmed &&
+		    !t->msi.vectors[i].masked && !t->msi.vectors[i].route_wait)
+			must(!t->msi.vectors[i].pending);
 	}
 	/* The feature-bit layout's carrying rules (msi.md 4.3). */
-	if (v2 && was && !t->msi_enabled && (r[0] % 12) == 6)
+	if (v2 && was && !t->msi.enabled && (r[0] % 12) == 6)
 		for (unsigned int i = 0; i < n; i++)
 			if (pending[i])
 				must(t->interrupt_status & (i ? 1 : 2));
-	if (t->msi_enabled)
+	if (t->msi.enabled)
 		must(t->interrupt_status == 0);
 }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "devices/virtio_queue_run.h"
+#include "virtio/queue_run.h"
 #include "devices/virtio_rng.h"
 #include "fuzz/fuzz_device_harness.h"
 
@@ -28,10 +28,13 @@ static uint32_t fill(void *dev, unsigned int queue, struct virtq_chain *c)
 
 static void notify(void *dev, unsigned int queue)
 {
-	virtio_queue_run(&fz_t, queue, &chain, fill, dev);
+	if (queue < virtio_mmio_num_queues(&fz_t))
+		virtio_queue_run(&fz_t.queues[queue],
+				 virtio_mmio_interrupt(&fz_t), &chain, fill,
+				 dev);
 }
 
-static const struct virtio_dev_ops rng_ops = {
+static const struct virtio_device_ops rng_ops = {
 	.name = "rng", .device_id = VIRTIO_ID_RNG, .num_queues = 1,
 	.queue_max = 64, .queue_notify = notify,
 };

@@ -73,15 +73,10 @@ static const struct virtio_mmio_host_ops mt_host_ops = {
 
 static uint8_t mt_config[8] MT_UNUSED;
 
-static MT_UNUSED void mt_d_config_read(void *d, uint32_t off, void *data, uint32_t len)
-{
-	memcpy(data, mt_config + off, len);
-}
-
-static const struct virtio_dev_ops mt_dev_ops MT_UNUSED = {
+static const struct virtio_device_ops mt_dev_ops MT_UNUSED = {
 	.name = "blk", .device_id = 2, .features = 1ULL << MT_DEV_FEATURE,
 	.num_queues = MT_NQ, .queue_max = MT_QMAX,
-	.config_len = sizeof(mt_config), .config_read = mt_d_config_read,
+	.config_len = sizeof(mt_config),
 };
 
 static inline void mt_setup(const struct virtio_mmio_config *cfg)
@@ -91,6 +86,7 @@ static inline void mt_setup(const struct virtio_mmio_config *cfg)
 	guest_mem_add_region(&mt_mem, MT_RAM_GPA, MT_RAM_SIZE, mt_ram);
 	virtio_mmio_init(&mt, cfg, &mt_dev_ops, NULL, &mt_host_ops, &mt_host,
 			 &mt_mem);
+	virtio_mmio_set_config(&mt, mt_config);
 }
 
 /* One register access of len bytes (1, 2, 4 or 8), as a vCPU makes it. */

@@ -178,7 +178,7 @@ static void test_errors(void)
 	CHECK(cfg.disks[0].read_only && cfg.disks[0].queues == 4 &&
 	      !strcmp(cfg.disks[0].path, "a"));
 	CHECK_EQ(parse("--kernel bz --disk a"), CLI_RUN);
-	CHECK_EQ(cfg.disks[0].queues, 1);
+	CHECK_EQ(cfg.disks[0].queues, 0);	/* one per vCPU */
 	CHECK_EQ(parse("--kernel bz --disk ,ro"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net mac=52:54:00:12:34:56"), CLI_ERROR);
 	CHECK(err_has("missing tap"));

@@ -122,8 +122,8 @@ static void test_stock_driver(void)
 	CHECK_EQ(mt_rd32(VIRTIO_MMIO_EXT_DOORBELL_LAYOUT), 0);
 	mt_wr32(VIRTIO_MMIO_EXT_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
 	program(1, MSI_ADDR, MSI_DATA(0x31));
-	CHECK(!mt.msi_enabled);
-	CHECK(!mt.vectors[1].programmed);
+	CHECK(!mt.msi.enabled);
+	CHECK(!mt.msi.vectors[1].programmed);
 	CHECK_EQ(mt_host.routes, 0);
 	CHECK_EQ(mt.stats.invalid, inv + 7);
 	/* Nothing of virtio 1.2 moved: 0x0c0 (QueueReset) is not MSI. */
@@ -187,11 +187,11 @@ static void test_widths_and_reserved(void)
 	inv = mt.stats.invalid;
 	CHECK_EQ(mt_rd16(VIRTIO_MMIO_EXT_MSI_STATUS), 0);	/* 32-bit only */
 	mt_wr16(VIRTIO_MMIO_EXT_MSI_STATUS, 0);
-	CHECK(mt.msi_enabled);
+	CHECK(mt.msi.enabled);
 	/* MSICommand with bits 16-31 set: ignored. */
 	mt_wr32(VIRTIO_MMIO_EXT_MSI_COMMAND, 0x10000 |
 		VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_MASK, 1));
-	CHECK(!mt.vectors[1].masked);
+	CHECK(!mt.msi.vectors[1].masked);
 	CHECK_EQ(mt_rd32(VIRTIO_MMIO_EXT_MSI_COMMAND), 0);	/* write-only */
 	CHECK_EQ(mt_rd32(VIRTIO_MMIO_EXT_MSI_DATA), 0);
 	CHECK_EQ(mt_rd32(0x1020), 0);				/* no register */
@@ -228,11 +228,11 @@ static void test_refused_update_visible(void)
 	CHECK_EQ(mt_rd32(VIRTIO_MMIO_EXT_MSI_VECTOR_STATE),
 		 VIRTIO_MMIO_MSI_VS_VALID |
 		 (1u << VIRTIO_MMIO_MSI_VS_VECTOR_SHIFT));
-	CHECK_EQ(mt.stats.msi_bad_address, 1);
+	CHECK_EQ(mt.msi.stats.bad_address, 1);
 	program(1, MSI_ADDR, 0x500 | 0x31);		/* INIT delivery */
 	CHECK(!(mt_rd32(VIRTIO_MMIO_EXT_MSI_VECTOR_STATE) &
 		VIRTIO_MMIO_MSI_VS_PROGRAMMED));
-	CHECK_EQ(mt.stats.msi_bad_delivery_mode, 1);
+	CHECK_EQ(mt.msi.stats.bad_delivery_mode, 1);
 	virtio_mmio_signal_queue(&mt, 0);		/* kept pending */
 	CHECK_EQ(mt_host.fired[1], 0);
 	program(1, MSI_ADDR, MSI_DATA(0x31));
@@ -259,11 +259,11 @@ static void test_enable_carries_line(void)
 	program(0, MSI_ADDR, MSI_DATA(0x30));
 	program(1, MSI_ADDR, MSI_DATA(0x31));
 	mt_wr32(VIRTIO_MMIO_EXT_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
-	CHECK(mt.msi_enabled);				/* with DRIVER_OK */
+	CHECK(mt.msi.enabled);				/* with DRIVER_OK */
 	CHECK_EQ(mt_host.fired[0], 1);
 	CHECK_EQ(mt_host.fired[1], 1);
 	CHECK_EQ(mt_host.fired[2], 0);
-	CHECK(mt.vectors[2].pending);
+	CHECK(mt.msi.vectors[2].pending);
 	CHECK(!virtio_mmio_irq_pending(&mt));
 	CHECK_EQ(mt_rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	program(2, MSI_ADDR, MSI_DATA(0x32));
@@ -286,11 +286,11 @@ static void test_disable_carries_pending(void)
 	fires = mt_host.fires;
 	CHECK_EQ(fires, 0);
 	mt_wr32(VIRTIO_MMIO_EXT_MSI_STATUS, 0);
-	CHECK(!mt.msi_enabled);
+	CHECK(!mt.msi.enabled);
 	CHECK_EQ(mt_host.legacy, 1);
 	CHECK_EQ(mt_rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 3);
 	CHECK_EQ(mt_host.unroutes, MT_NQ + 1);		/* every route gone */
-	CHECK(!mt.vectors[0].programmed && !mt.vectors[0].pending);
+	CHECK(!mt.msi.vectors[0].programmed && !mt.msi.vectors[0].pending);
 	/* From now on the line, and no message ever. */
 	virtio_mmio_signal_queue(&mt, 0);
 	CHECK_EQ(mt_host.fires, 0);
@@ -310,7 +310,7 @@ static void test_reset(void)
 	patched_init();
 	cmd(VIRTIO_MMIO_MSI_CMD_SELECT, 1);
 	mt_wr32(VIRTIO_MMIO_STATUS, 0);
-	CHECK(!mt.msi_enabled);
+	CHECK(!mt.msi.enabled);
 	CHECK_EQ(mt_host.unroutes, MT_NQ + 1);
 	CHECK_EQ(mt_rd32(VIRTIO_MMIO_EXT_MSI_STATUS), 0);
 	CHECK_EQ(mt_rd32(VIRTIO_MMIO_EXT_MSI_VECTOR_STATE), 0);

@@ -26,11 +26,6 @@ static struct {
 	bool refuse;
 } dev;
 
-static void d_config_read(void *d, uint32_t off, void *data, uint32_t len)
-{
-	memcpy(data, dev.config + off, len);
-}
-
 static void d_config_write(void *d, uint32_t off, const void *data,
 			   uint32_t len)
 {
@@ -38,7 +33,7 @@ static void d_config_write(void *d, uint32_t off, const void *data,
 	dev.config_writes++;
 }
 
-static bool d_activate(void *d)
+static bool d_activate(void *d, const struct virtio_activation *act)
 {
 	dev.activates++;
 	return !dev.refuse;
@@ -50,10 +45,10 @@ static void d_reset(void *d)
 }
 
 #define DEV_FEATURE_BIT 5
-static const struct virtio_dev_ops dops = {
+static const struct virtio_device_ops dops = {
 	.name = "blk", .device_id = 2, .features = 1ULL << DEV_FEATURE_BIT,
 	.num_queues = NQ, .queue_max = QMAX, .config_len = sizeof(dev.config),
-	.config_read = d_config_read, .config_write = d_config_write,
+	.config_write = d_config_write,
 	.activate = d_activate, .reset = d_reset,
 };
 
@@ -78,6 +73,7 @@ static void setup(unsigned int version, bool msi)
 	memset(&mem, 0, sizeof(mem));
 	guest_mem_add_region(&mem, RAM_GPA, RAM_SIZE, ram);
 	virtio_mmio_init(&t, &cfg, &dops, &dev, &mt_host_ops, &mt_host, &mem);
+	virtio_mmio_set_config(&t, dev.config);
 }
 
 static uint32_t rd32(uint64_t off)
@@ -194,7 +190,7 @@ static void test_v2_good_driver(void)
 
 	negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_EVENT_IDX));
 	CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
-	CHECK(t.vqs[1].event_idx);	/* visible from FEATURES_OK on */
+	CHECK(t.queues[1].vq.event_idx);	/* visible from FEATURES_OK on */
 
 	wr32(VIRTIO_MMIO_QUEUE_SEL, 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_QUEUE_NUM_MAX), QMAX);
@@ -205,17 +201,17 @@ static void test_v2_good_driver(void)
 	setup_queue(1, QMAX);
 	wr32(VIRTIO_MMIO_QUEUE_SEL, 1);
 	CHECK_EQ(rd32(VIRTIO_MMIO_QUEUE_READY), 1);
-	CHECK_EQ(t.vqs[1].size, QMAX);
-	CHECK_EQ(t.vqs[1].avail_gpa, RAM_GPA + 0x2800);
+	CHECK_EQ(t.queues[1].vq.size, QMAX);
+	CHECK_EQ(t.queues[1].vq.avail_gpa, RAM_GPA + 0x2800);
 	CHECK_EQ(t.stats.invalid, 0);
 
 	set_status(VIRTIO_STATUS_DRIVER_OK);
 	CHECK_EQ(rd32(VIRTIO_MMIO_STATUS), 0xf);
 	CHECK_EQ(dev.activates, 1);
-	CHECK(t.vqs[0].event_idx);
-	CHECK(!t.vqs[0].indirect);
-	CHECK(t.vqs[0].desc != NULL);
-	CHECK(!t.vqs[0].broken);
+	CHECK(t.queues[0].vq.event_idx);
+	CHECK(!t.queues[0].vq.indirect);
+	CHECK(t.queues[0].vq.desc != NULL);
+	CHECK(!t.queues[0].vq.broken);
 
 	/* Notify, then a used-buffer interrupt and its ACK. */
 	wr32(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
@@ -251,10 +247,10 @@ static void test_v2_good_driver(void)
 	CHECK_EQ(dev.resets, 3); /* init, negotiate, now */
 	CHECK_EQ(rd32(VIRTIO_MMIO_STATUS), 0);
 	CHECK_EQ(t.driver_features, 0);
-	CHECK(!t.vqs[0].ready);
-	CHECK_EQ(t.vqs[1].size, 0);
-	CHECK_EQ(t.vqs[1].desc_gpa, 0);
-	CHECK(t.vqs[1].mem == &mem);
+	CHECK(!t.queues[0].vq.ready);
+	CHECK_EQ(t.queues[1].vq.size, 0);
+	CHECK_EQ(t.queues[1].vq.desc_gpa, 0);
+	CHECK(t.queues[1].vq.mem == &mem);
 	wr32(VIRTIO_MMIO_QUEUE_SEL, 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_QUEUE_READY), 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_CONFIG_GENERATION), 1);
@@ -323,14 +319,14 @@ static void test_queue_reg_rules(void)
 	unsigned long long inv = t.stats.invalid;
 	wr32(VIRTIO_MMIO_QUEUE_NUM, 16);
 	wr32(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x1234);
-	CHECK_EQ(t.vqs[0].size, 8);
-	CHECK_EQ(t.vqs[0].desc_gpa, RAM_GPA);
+	CHECK_EQ(t.queues[0].vq.size, 8);
+	CHECK_EQ(t.queues[0].vq.desc_gpa, RAM_GPA);
 	CHECK_EQ(t.stats.invalid, inv + 2);
 	/* QueueReady 0 before DRIVER_OK unfreezes it. */
 	wr32(VIRTIO_MMIO_QUEUE_READY, 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_QUEUE_READY), 0);
 	wr32(VIRTIO_MMIO_QUEUE_NUM, 16);
-	CHECK_EQ(t.vqs[0].size, 16);
+	CHECK_EQ(t.queues[0].vq.size, 16);
 	wr32(VIRTIO_MMIO_QUEUE_READY, 2);	/* not a boolean */
 	CHECK_EQ(rd32(VIRTIO_MMIO_QUEUE_READY), 0);
 	wr32(VIRTIO_MMIO_QUEUE_READY, 1);
@@ -467,6 +463,22 @@ static void test_config_space(void)
 	CHECK_EQ(dev.config_writes, 1);
 	CHECK_EQ(t.stats.config_reads, 7);
 	CHECK_EQ(t.stats.config_writes, 2);
+	/* The device changes its config through its interrupt object: the
+	 * bytes read back, ConfigGeneration moves, the driver is told. */
+	{
+		uint32_t gen = rd32(VIRTIO_MMIO_CONFIG_GENERATION);
+		uint16_t cols = 0x4321;
+		unsigned int legacy = mt_host.legacy;
+
+		virtio_config_update(virtio_mmio_interrupt(&t), 2, &cols, 2);
+		CHECK_EQ(rd32(VIRTIO_MMIO_CONFIG), 0x43211110);
+		CHECK_EQ(rd32(VIRTIO_MMIO_CONFIG_GENERATION), gen + 1);
+		CHECK_EQ(mt_host.legacy, legacy + 1);
+		CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS) & 2, 2);
+		/* Out of range: nothing. */
+		virtio_config_update(virtio_mmio_interrupt(&t), 255, &cols, 2);
+		CHECK_EQ(rd32(VIRTIO_MMIO_CONFIG_GENERATION), gen + 1);
+	}
 	virtio_mmio_destroy(&t);
 }
 
@@ -525,7 +537,7 @@ static void test_v3_identity_and_doorbells(void)
 	/* MSI registers are 16-bit only. */
 	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_STATUS), 0);
 	wr32(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
-	CHECK(!t.msi_enabled);
+	CHECK(!t.msi.enabled);
 	CHECK_EQ(t.stats.invalid, inv + 7);
 	/* Bits 0-10 are read-only. */
 	wr16(VIRTIO_MMIO_MSI_STATUS, 0x7ff);
@@ -582,7 +594,7 @@ static void test_msi_delivery(void)
 	CHECK_EQ(mt_host.last_vector, NQ);
 	CHECK_EQ(mt_host.last_addr, 0xfee00000 + NQ);
 	CHECK_EQ(mt_host.last_data, 0x40 + NQ);
-	CHECK(t.vectors[1].programmed);
+	CHECK(t.msi.vectors[1].programmed);
 
 	/* Queue q -> vector q+1, config -> vector 0, no ISR, no legacy. */
 	virtio_mmio_signal_queue(&t, 1);
@@ -595,7 +607,7 @@ static void test_msi_delivery(void)
 	CHECK_EQ(mt_host.legacy, 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	CHECK(!virtio_mmio_irq_pending(&t));
-	CHECK_EQ(t.stats.irqs_msi[2], 1);
+	CHECK_EQ(t.msi.stats.irqs[2], 1);
 
 	/* ISR reads 0 and ACK is ignored (and counted) while MSI is on. */
 	unsigned long long inv = t.stats.invalid;
@@ -613,11 +625,11 @@ static void test_msi_delivery(void)
 	wr16(VIRTIO_MMIO_MSI_COMMAND,
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_MASK, 0));
 	virtio_mmio_signal_config(&t);
-	CHECK(t.vectors[0].pending);
+	CHECK(t.msi.vectors[0].pending);
 	wr16(VIRTIO_MMIO_MSI_STATUS, 0);
 	CHECK_EQ(mt_host.unroutes, NQ + 1);
-	CHECK(!t.vectors[0].pending && !t.vectors[0].masked &&
-	      !t.vectors[0].programmed);
+	CHECK(!t.msi.vectors[0].pending && !t.msi.vectors[0].masked &&
+	      !t.msi.vectors[0].programmed);
 	CHECK_EQ(rd32(VIRTIO_MMIO_INTERRUPT_STATUS), 1);
 	CHECK_EQ(mt_host.fired[0], 1);
 
@@ -632,13 +644,13 @@ static void test_msi_delivery(void)
 	program(1, 0xfee00000, 0x41);
 	wr16(VIRTIO_MMIO_MSI_COMMAND,
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UNMASK, 1));
-	CHECK(t.vectors[1].programmed);
+	CHECK(t.msi.vectors[1].programmed);
 	CHECK_EQ(mt_host.fires, 3);
 	/* Enabling clears InterruptStatus and keeps the programmed vector. */
 	wr16(VIRTIO_MMIO_MSI_STATUS, VIRTIO_MMIO_MSI_STATUS_ENABLE);
 	CHECK_EQ(t.interrupt_status, 0);
 	CHECK(!virtio_mmio_irq_pending(&t));
-	CHECK(t.vectors[1].programmed);
+	CHECK(t.msi.vectors[1].programmed);
 	CHECK_EQ(mt_host.fires, 3);
 	virtio_mmio_signal_queue(&t, 0);
 	CHECK_EQ(mt_host.fired[1], 2);
@@ -657,12 +669,12 @@ static void test_msi_mask_pending(void)
 	virtio_mmio_signal_queue(&t, 0);
 	virtio_mmio_signal_queue(&t, 0);
 	CHECK_EQ(mt_host.fires, 0);
-	CHECK(t.vectors[1].pending);
-	CHECK_EQ(t.stats.msi_masked_pending, 2);
+	CHECK(t.msi.vectors[1].pending);
+	CHECK_EQ(t.msi.stats.masked_pending, 2);
 	/* Unmask delivers exactly once. */
 	wr16(VIRTIO_MMIO_MSI_COMMAND, unmask1);
 	CHECK_EQ(mt_host.fired[1], 1);
-	CHECK(!t.vectors[1].pending);
+	CHECK(!t.msi.vectors[1].pending);
 	wr16(VIRTIO_MMIO_MSI_COMMAND, unmask1);
 	CHECK_EQ(mt_host.fired[1], 1);
 	virtio_mmio_signal_queue(&t, 0);
@@ -679,7 +691,7 @@ static void test_msi_mask_pending(void)
 	/* ...unmasking does, to the new route. */
 	wr16(VIRTIO_MMIO_MSI_COMMAND, unmask1);
 	CHECK_EQ(mt_host.fired[1], 3);
-	CHECK_EQ(t.vectors[1].addr, 0xfee01000);
+	CHECK_EQ(t.msi.vectors[1].addr, 0xfee01000);
 	virtio_mmio_destroy(&t);
 }
 
@@ -691,23 +703,23 @@ static void test_msi_unprogrammed_pending(void)
 	/* Signal before the vector has an address: held pending. */
 	virtio_mmio_signal_queue(&t, 1);
 	CHECK_EQ(mt_host.fires, 0);
-	CHECK(t.vectors[2].pending);
+	CHECK(t.msi.vectors[2].pending);
 	CHECK_EQ(mt_host.legacy, 0);
 	program(2, 0xfee00000, 0x42);
 	CHECK_EQ(mt_host.fired[2], 1);
-	CHECK(!t.vectors[2].pending);
+	CHECK(!t.msi.vectors[2].pending);
 
 	/* A failed route leaves the vector unprogrammed. */
 	mt_host.route_rc = -22;
 	unsigned long long inv = t.stats.invalid;
 	program(0, 0xfee00000, 0x40);
-	CHECK(!t.vectors[0].programmed);
+	CHECK(!t.msi.vectors[0].programmed);
 	CHECK_EQ(t.stats.invalid, inv + 1);
 	/* The driver is told (spec 12), and the config event that carries
 	 * NEEDS_RESET waits on the unroutable vector 0. */
 	CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	CHECK_EQ(mt_host.fired[0], 0);
-	CHECK(t.vectors[0].pending);
+	CHECK(t.msi.vectors[0].pending);
 	mt_host.route_rc = 0;
 	program(0, 0xfee00000, 0x40);
 	CHECK_EQ(mt_host.fired[0], 1);
@@ -718,11 +730,11 @@ static void test_msi_torn_update(void)
 {
 	setup(3, true);
 	program(1, 0x00000000fee00000ULL, 0x41);
-	CHECK_EQ(t.vectors[1].addr, 0xfee00000);
+	CHECK_EQ(t.msi.vectors[1].addr, 0xfee00000);
 	/* The driver writes only the low address: the vector keeps its
 	 * message until UPDATE. */
 	wr32(VIRTIO_MMIO_MSI_ADDRESS_LOW, 0xfee0f000);
-	CHECK_EQ(t.vectors[1].addr, 0xfee00000);
+	CHECK_EQ(t.msi.vectors[1].addr, 0xfee00000);
 	CHECK_EQ(mt_host.routes, 1);
 	wr32(VIRTIO_MMIO_MSI_ADDRESS_HIGH, 0x1);
 	wr32(VIRTIO_MMIO_MSI_DATA, 0x99);
@@ -730,21 +742,21 @@ static void test_msi_torn_update(void)
 	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_ADDRESS_LOW), 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_ADDRESS_HIGH), 0);
 	CHECK_EQ(rd32(VIRTIO_MMIO_MSI_DATA), 0);
-	CHECK_EQ(t.msi_staged_addr, 0x1fee0f000ULL);
-	CHECK_EQ(t.vectors[1].data, 0x41);
+	CHECK_EQ(t.msi.staged_addr, 0x1fee0f000ULL);
+	CHECK_EQ(t.msi.vectors[1].data, 0x41);
 	/* (An UPDATE now would be refused: not an x86 MSI address, spec 7.6,
 	 * test_msi_limits.) The high half is staged apart from the low. */
 	wr32(VIRTIO_MMIO_MSI_ADDRESS_HIGH, 0);
-	CHECK_EQ(t.msi_staged_addr, 0xfee0f000ULL);
+	CHECK_EQ(t.msi.staged_addr, 0xfee0f000ULL);
 	wr16(VIRTIO_MMIO_MSI_COMMAND,
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UPDATE, 1));
-	CHECK_EQ(t.vectors[1].addr, 0xfee0f000ULL);
-	CHECK_EQ(t.vectors[1].data, 0x99);
+	CHECK_EQ(t.msi.vectors[1].addr, 0xfee0f000ULL);
+	CHECK_EQ(t.msi.vectors[1].data, 0x99);
 	CHECK_EQ(mt_host.routes, 2);
 	CHECK_EQ(mt_host.last_addr, 0xfee0f000ULL);
 	/* Staged registers changing afterwards do not touch the vector. */
 	wr32(VIRTIO_MMIO_MSI_DATA, 0x77);
-	CHECK_EQ(t.vectors[1].data, 0x99);
+	CHECK_EQ(t.msi.vectors[1].data, 0x99);
 
 	/* Out-of-range vectors and unknown ops are ignored and counted. */
 	unsigned long long inv = t.stats.invalid;
@@ -774,27 +786,27 @@ static void test_msi_refused_message(void)
 	inv = t.stats.invalid;
 	program(1, 0xfee00000, 0x541);		/* INIT, vector 0x41 */
 	CHECK_EQ(mt_host.routes, NQ + 1);
-	CHECK(!t.vectors[1].programmed);
+	CHECK(!t.msi.vectors[1].programmed);
 	CHECK_EQ(mt_host.unroutes, 1);		/* the old route went */
 	CHECK_EQ(t.stats.invalid, inv + 1);
 	virtio_mmio_signal_queue(&t, 0);
 	CHECK_EQ(mt_host.fired[1], 0);
-	CHECK(t.vectors[1].pending);
+	CHECK(t.msi.vectors[1].pending);
 	/* Not a reason for NEEDS_RESET (spec 12). */
 	CHECK(!(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET));
 	program(1, 0xfee00000, 0x041);		/* fixed */
 	CHECK_EQ(mt_host.routes, NQ + 2);
 	CHECK_EQ(mt_host.fired[1], 1);
-	CHECK(!t.vectors[1].pending);
+	CHECK(!t.msi.vectors[1].pending);
 	program(1, 0xfee00000, 0x141);		/* lowest priority */
 	CHECK_EQ(mt_host.routes, NQ + 3);
-	CHECK(t.vectors[1].programmed);
+	CHECK(t.msi.vectors[1].programmed);
 
 	program(2, 0xfec00000, 0x42);		/* the IOAPIC, not the LAPIC */
 	program(2, 0x1fee00000ULL, 0x42);	/* MSIAddressHigh set */
 	program(2, 0xfee00000, 0x442);		/* NMI */
 	CHECK_EQ(mt_host.routes, NQ + 3);
-	CHECK(!t.vectors[2].programmed);
+	CHECK(!t.msi.vectors[2].programmed);
 	CHECK_EQ(t.stats.invalid, inv + 4);
 	virtio_mmio_destroy(&t);
 }
@@ -807,18 +819,18 @@ static void test_msi_reset_mid_flight(void)
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_MASK, 2));
 	virtio_mmio_signal_queue(&t, 1);	/* pending on vector 2 */
 	wr32(VIRTIO_MMIO_MSI_ADDRESS_LOW, 0xdead);	/* half staged */
-	CHECK(t.vectors[2].pending);
+	CHECK(t.msi.vectors[2].pending);
 
 	wr32(VIRTIO_MMIO_STATUS, 0);
 	CHECK_EQ(mt_host.unroutes, NQ + 1);
-	CHECK(!t.msi_enabled);
+	CHECK(!t.msi.enabled);
 	CHECK_EQ(rd16(VIRTIO_MMIO_MSI_STATUS), NQ + 1);
-	CHECK_EQ(t.msi_staged_addr, 0);
-	CHECK_EQ(t.msi_staged_data, 0);
+	CHECK_EQ(t.msi.staged_addr, 0);
+	CHECK_EQ(t.msi.staged_data, 0);
 	for (unsigned int v = 0; v < NQ + 1; v++) {
-		CHECK(!t.vectors[v].programmed);
-		CHECK(!t.vectors[v].masked);
-		CHECK(!t.vectors[v].pending);
+		CHECK(!t.msi.vectors[v].programmed);
+		CHECK(!t.msi.vectors[v].masked);
+		CHECK(!t.msi.vectors[v].pending);
 	}
 	/* Back on the legacy interrupt. */
 	bring_up();

@@ -45,12 +45,14 @@ static unsigned int bad_chains;
 
 static void echo_queue_notify(void *dev, unsigned int q)
 {
-	struct virtqueue *vq = &t.vqs[q];
+	struct virtio_queue *vqh = &t.queues[q];
+	struct virtqueue *vq = &vqh->vq;
 	enum virtq_pop_result r;
 	bool pushed = false, broken = false;
 
-	/* Held like src/devices/virtio_queue_run.c does. */
-	pthread_mutex_lock(&t.lock);
+	/* Held like src/virtio/queue_run.c does. */
+	if (!virtio_queue_begin(vqh))
+		return;
 	while ((r = virtq_pop(vq, &chain)) != VIRTQ_POP_EMPTY) {
 		uint8_t buf[256];
 		uint64_t n;
@@ -72,15 +74,15 @@ static void echo_queue_notify(void *dev, unsigned int q)
 			   (uint32_t)virtq_chain_write(&chain, 0, buf, n));
 		pushed = true;
 	}
-	/* Delivered under the lock, as the devices do (mmio_transport.h). */
+	/* Delivered under the lock, as the devices do (virtio_device.h). */
 	if (pushed && virtq_should_notify(vq))
-		virtio_mmio_signal_queue_locked(&t, q);
+		virtio_interrupt_queue(virtio_mmio_interrupt(&t), q);
 	if (broken)
-		virtio_mmio_set_needs_reset_locked(&t);
-	pthread_mutex_unlock(&t.lock);
+		virtio_interrupt_needs_reset(virtio_mmio_interrupt(&t));
+	virtio_queue_end(vqh);
 }
 
-static const struct virtio_dev_ops echo_ops = {
+static const struct virtio_device_ops echo_ops = {
 	.name = "echo", .device_id = 0x42, .num_queues = 1, .queue_max = QSZ,
 	.queue_notify = echo_queue_notify,
 };
@@ -197,7 +199,7 @@ static void notify(bool doorbell)
 static void test_v2_echo(void)
 {
 	driver_init(2, false, (1ULL << VIRTIO_F_VERSION_1));
-	CHECK(!t.vqs[0].event_idx);
+	CHECK(!t.queues[0].vq.event_idx);
 	post(0, "hello");
 	notify(false);
 	CHECK_EQ(used()[1], 1);
@@ -225,7 +227,7 @@ static void test_v3_msi_echo_event_idx(void)
 
 	driver_init(3, true, (1ULL << VIRTIO_F_VERSION_1) |
 		    (1ULL << VIRTIO_F_EVENT_IDX));
-	CHECK(t.vqs[0].event_idx);
+	CHECK(t.queues[0].vq.event_idx);
 	used_event = &avail()[2 + QSZ];
 
 	post(0, "abc");

@@ -27,7 +27,7 @@ static void h_fire(void *h, unsigned int v)
 	if (v != 1)
 		return;
 	fires++;
-	if (t.vectors[1].masked)
+	if (t.msi.vectors[1].masked)
 		fired_while_masked++;
 	last_fire_ord = __atomic_load_n(&signals_done, __ATOMIC_SEQ_CST);
 }
@@ -39,7 +39,7 @@ static const struct virtio_mmio_host_ops hops = {
 	.msi_fire = h_fire, .kick = h_kick,
 };
 
-static const struct virtio_dev_ops dops = {
+static const struct virtio_device_ops dops = {
 	.name = "race", .device_id = 1, .num_queues = 2, .queue_max = 8,
 };
 
@@ -104,15 +104,15 @@ static void test_mask_vs_signal(void)
 	     VIRTIO_MMIO_MSI_CMD(VIRTIO_MMIO_MSI_CMD_UNMASK, 1));
 
 	CHECK_EQ(fired_while_masked, 0);
-	CHECK(!t.vectors[1].pending);
+	CHECK(!t.msi.vectors[1].pending);
 	CHECK(fires >= 1 && fires <= SIGNALS);
 	CHECK(last_fire_ord >= SIGNALS - 1);	/* the last one not lost */
-	CHECK_EQ(t.stats.irqs_msi[1], fires);
+	CHECK_EQ(t.msi.stats.irqs[1], fires);
 	/* Each signal either went out or was held; held ones merge. */
-	CHECK(t.stats.msi_masked_pending <= SIGNALS);
+	CHECK(t.msi.stats.masked_pending <= SIGNALS);
 	fprintf(stderr, "race: %lu mask rounds, %d signals, %lu sent, "
 		"%llu held pending\n", mask_rounds, SIGNALS, fires,
-		(unsigned long long)t.stats.msi_masked_pending);
+		(unsigned long long)t.msi.stats.masked_pending);
 	virtio_mmio_destroy(&t);
 }
 

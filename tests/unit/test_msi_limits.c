@@ -279,8 +279,8 @@ static void h_fire(void *h, unsigned int v)
 {
 	host.fires++;
 	host.fired[v]++;
-	if (!gsi_routing_msi_live(&r, GSI(v), t.vectors[v].addr,
-				  t.vectors[v].data))
+	if (!gsi_routing_msi_live(&r, GSI(v), t.msi.vectors[v].addr,
+				  t.msi.vectors[v].data))
 		host.stale_fires++;
 }
 
@@ -288,7 +288,7 @@ static const struct virtio_mmio_host_ops hops = {
 	.msi_route = h_route, .msi_fire = h_fire,
 };
 
-static const struct virtio_dev_ops dops = {
+static const struct virtio_device_ops dops = {
 	.name = "blk", .device_id = 2, .num_queues = NQ, .queue_max = 64,
 };
 
@@ -338,11 +338,11 @@ static void test_transport_identical_storm(void)
 		program(1, MSI_ADDR, 0x41);
 	CHECK_EQ(commits, NQ + 1);	/* not one more */
 	CHECK_EQ(host.routes, NQ + 1 + 10000);
-	CHECK(!t.vectors[1].route_wait);
+	CHECK(!t.msi.vectors[1].route_wait);
 	virtio_mmio_signal_queue(&t, 0);
 	CHECK_EQ(host.fired[1], 1);
 	CHECK_EQ(host.stale_fires, 0);
-	CHECK_EQ(t.stats.msi_route_waits, 0);
+	CHECK_EQ(t.msi.stats.route_waits, 0);
 	virtio_mmio_destroy(&t);
 	gsi_routing_destroy(&r);
 }
@@ -365,33 +365,33 @@ static void test_transport_changing_storm(void)
 			virtio_mmio_signal_queue(&t, 0);
 	}
 	CHECK(commits <= GSI_ROUTING_COMMIT_BURST);
-	CHECK(t.vectors[1].programmed && t.vectors[1].route_wait);
+	CHECK(t.msi.vectors[1].programmed && t.msi.vectors[1].route_wait);
 	/* Every UPDATE either committed, found its message already in KVM
 	 * (the pattern repeats every 768) or waits. */
-	CHECK_EQ(t.stats.msi_route_waits + r.skipped, n - (commits - (NQ + 1)));
+	CHECK_EQ(t.msi.stats.route_waits + r.skipped, n - (commits - (NQ + 1)));
 	CHECK(r.skipped < n / 700);
 	/* Nothing left through a stale route or no route at all. */
 	CHECK_EQ(host.stale_fires, 0);
 	unsigned int early = host.fired[1];
 
-	CHECK(t.vectors[1].pending);
+	CHECK(t.msi.vectors[1].pending);
 	/* The host's retry before the limit allows: still waiting. */
 	virtio_mmio_msi_retry(&t);
-	CHECK(t.vectors[1].route_wait);
+	CHECK(t.msi.vectors[1].route_wait);
 	CHECK_EQ(host.fired[1], early);
 	/* When it allows: the last message is what KVM holds, and the
 	 * pending event goes out once, through it. */
 	fake_now += gsi_routing_retry_ns(&r);
 	virtio_mmio_msi_retry(&t);
-	CHECK(!t.vectors[1].route_wait && !t.vectors[1].pending);
+	CHECK(!t.msi.vectors[1].route_wait && !t.msi.vectors[1].pending);
 	CHECK_EQ(host.fired[1], early + 1);
 	CHECK_EQ(host.stale_fires, 0);
 	CHECK(commits <= GSI_ROUTING_COMMIT_BURST + 1);
 	e = kvm_msi(GSI(1));
 	CHECK(e && e->u.msi.address_lo == (uint32_t)addr &&
 	      e->u.msi.data == data);
-	CHECK_EQ(t.vectors[1].addr, addr);
-	CHECK_EQ(t.vectors[1].data, data);
+	CHECK_EQ(t.msi.vectors[1].addr, addr);
+	CHECK_EQ(t.msi.vectors[1].data, data);
 	/* Other vectors were never disturbed. */
 	e = kvm_msi(GSI(2));
 	CHECK(e && e->u.msi.data == 0x42);
@@ -411,21 +411,21 @@ static void test_transport_wait_then_mask(void)
 	gsi_routing_set_limit(&r, 1, 1);
 	program(1, MSI_ADDR | 0x1000, 0x51);
 	program(1, MSI_ADDR | 0x2000, 0x52);	/* deferred */
-	CHECK(t.vectors[1].route_wait);
+	CHECK(t.msi.vectors[1].route_wait);
 	virtio_mmio_signal_queue(&t, 0);
 	cmd(VIRTIO_MMIO_MSI_CMD_MASK, 1);
 	fake_now += 1000000000ULL;
 	virtio_mmio_msi_retry(&t);
-	CHECK(!t.vectors[1].route_wait);
+	CHECK(!t.msi.vectors[1].route_wait);
 	CHECK_EQ(host.fired[1], 0);
 	cmd(VIRTIO_MMIO_MSI_CMD_UNMASK, 1);
 	CHECK_EQ(host.fired[1], 1);
 	CHECK_EQ(host.stale_fires, 0);
 	/* A reset while waiting forgets the wait with everything else. */
 	program(1, MSI_ADDR | 0x3000, 0x53);
-	CHECK(t.vectors[1].route_wait);
+	CHECK(t.msi.vectors[1].route_wait);
 	wr32(VIRTIO_MMIO_STATUS, 0);
-	CHECK(!t.vectors[1].route_wait && !t.vectors[1].programmed);
+	CHECK(!t.msi.vectors[1].route_wait && !t.msi.vectors[1].programmed);
 	virtio_mmio_destroy(&t);
 	gsi_routing_destroy(&r);
 }
@@ -470,10 +470,10 @@ static void test_init_refused(void)
 
 	/* The guest asks vector 1 for INIT delivery, three times. */
 	err = capture_stderr(init_storm);
-	CHECK_EQ(t.stats.msi_bad_delivery_mode, 3);
+	CHECK_EQ(t.msi.stats.bad_delivery_mode, 3);
 	CHECK_EQ(t.stats.invalid, inv + 3);
 	CHECK_EQ(host.routes, routes);		/* never offered to KVM */
-	CHECK(!t.vectors[1].programmed);
+	CHECK(!t.msi.vectors[1].programmed);
 	/* ...and the old route is gone with the old message. */
 	CHECK_EQ(host.unroutes, 1);
 	CHECK(kvm_msi(GSI(1)) == NULL);
@@ -486,28 +486,28 @@ static void test_init_refused(void)
 	virtio_mmio_signal_queue(&t, 0);
 	virtio_mmio_signal_queue(&t, 0);
 	CHECK_EQ(host.fired[1], 1);
-	CHECK(t.vectors[1].pending);
+	CHECK(t.msi.vectors[1].pending);
 	/* A fixed-mode message after it: delivered, once. */
 	program(1, MSI_ADDR, 0x41);
-	CHECK(t.vectors[1].programmed);
+	CHECK(t.msi.vectors[1].programmed);
 	CHECK_EQ(host.fired[1], 2);
-	CHECK(!t.vectors[1].pending);
+	CHECK(!t.msi.vectors[1].pending);
 	CHECK_EQ(host.stale_fires, 0);
 	CHECK(kvm_msi(GSI(1)) && kvm_msi(GSI(1))->u.msi.data == 0x41);
 
 	/* Every other non-fixed mode too; lowest priority is fine. */
 	for (uint32_t dm = 2; dm < 8; dm++)
 		program(2, MSI_ADDR, (dm << 8) | 0x42);
-	CHECK_EQ(t.stats.msi_bad_delivery_mode, 3 + 6);
-	CHECK(!t.vectors[2].programmed);
+	CHECK_EQ(t.msi.stats.bad_delivery_mode, 3 + 6);
+	CHECK(!t.msi.vectors[2].programmed);
 	program(2, MSI_ADDR, 0x142);
-	CHECK(t.vectors[2].programmed);
-	CHECK_EQ(t.stats.msi_bad_delivery_mode, 9);
+	CHECK(t.msi.vectors[2].programmed);
+	CHECK_EQ(t.msi.stats.bad_delivery_mode, 9);
 	/* Refused while MSI is off: same rules, nothing sent. */
 	wr16(VIRTIO_MMIO_MSI_STATUS, 0);
 	program(0, MSI_ADDR, 0x440);	/* NMI */
-	CHECK(!t.vectors[0].programmed);
-	CHECK_EQ(t.stats.msi_bad_delivery_mode, 10);
+	CHECK(!t.msi.vectors[0].programmed);
+	CHECK_EQ(t.msi.stats.bad_delivery_mode, 10);
 	virtio_mmio_destroy(&t);
 	gsi_routing_destroy(&r);
 }
@@ -526,13 +526,13 @@ static void test_bad_address_refused(void)
 	routes = host.routes;
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		program(0, bad[i], 0x40);
-	CHECK_EQ(t.stats.msi_bad_address, 5);
-	CHECK_EQ(t.stats.msi_bad_delivery_mode, 0);
+	CHECK_EQ(t.msi.stats.bad_address, 5);
+	CHECK_EQ(t.msi.stats.bad_delivery_mode, 0);
 	CHECK_EQ(host.routes, routes);
-	CHECK(!t.vectors[0].programmed);
+	CHECK(!t.msi.vectors[0].programmed);
 	virtio_mmio_signal_config(&t);
 	CHECK_EQ(host.fired[0], 0);
-	CHECK(t.vectors[0].pending);
+	CHECK(t.msi.vectors[0].pending);
 	program(0, 0xfeeff00c, 0x40);	/* the top of the window is fine */
 	CHECK_EQ(host.fired[0], 1);
 	CHECK_EQ(host.stale_fires, 0);

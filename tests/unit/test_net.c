@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "device_env.h"
 #include "devices/virtio_net.h"
 #include "fake_driver.h"
 #include "unit.h"
@@ -81,7 +82,8 @@ static void setup(uint64_t features)
 	devfd = sv[0];
 	net = virtio_net_new(sv[0], mac);
 	virtio_mmio_init(&t, &cfg, &virtio_net_ops, net, &host_ops, NULL, &mem);
-	virtio_net_bind(net, &t);
+	virtio_mmio_set_config(&t, virtio_net_config(net));
+	virtio_net_bind(net, test_device_env(&t));
 	irqs = kicks = 0;
 	fake_driver_init(&drv, &t, ram, QSIZE);
 

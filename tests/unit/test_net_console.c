@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "device_env.h"
 #include "devices/virtio_console.h"
 #include "fake_driver.h"
 #include "unit.h"
@@ -69,7 +70,8 @@ static void setup_fd(int in_fd, bool polled, bool start)
 	con = virtio_console_new(in_r, out_w, polled);
 	virtio_mmio_init(&t, &cfg, &virtio_console_ops, con, &host_ops, NULL,
 			 &mem);
-	virtio_console_bind(con, &t);
+	virtio_mmio_set_config(&t, virtio_console_config(con));
+	virtio_console_bind(con, test_device_env(&t));
 	irqs = 0;
 	fake_driver_init(&drv, &t, ram, QSIZE);
 

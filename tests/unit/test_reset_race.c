@@ -12,8 +12,10 @@
  * Status read showed NEEDS_RESET and that the fresh device has no interrupt:
  * InterruptStatus clear, no MSI vector pending, nothing sent since the reset.
  *
- * The window is made certain instead of waited for. The transport's lock is
- * replaced by a priority-inheritance mutex, whose unlock hands the lock to
+ * The window is made certain instead of waited for. The queue lock the
+ * reset will wait on (the run's queue for virtio_queue_run, queue 0 for
+ * the console and net, which hold both of theirs) is replaced by a
+ * priority-inheritance mutex, whose unlock hands the lock to
  * the thread sleeping on it (the kernel makes that waiter the owner), and the
  * run is held inside its critical section until the reset sleeps on the lock.
  * So the reset takes the lock at the run's first unlock, every round, and a
@@ -32,11 +34,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "device_env.h"
 #include "devices/virtio_console.h"
 #include "devices/virtio_net.h"
-#include "devices/virtio_queue_run.h"
 #include "fake_driver.h"
 #include "unit.h"
+#include "virtio/queue_run.h"
 
 #define MEM_SIZE	(1 << 20)
 #define QSIZE		8
@@ -61,7 +64,7 @@ static uint8_t *ram;
 static struct guest_mem mem;
 static struct virtio_mmio_dev t;
 static struct fake_driver drv;
-static struct virtio_dev_ops ops;	/* the device's, reset wrapped */
+static struct virtio_device_ops ops;	/* the device's, reset wrapped */
 static void (*dev_reset)(void *dev);
 static void *dev;
 static struct virtio_console *con;
@@ -69,8 +72,9 @@ static struct virtio_net *net;
 static int sink_r = -1, sink_w = -1;	/* pipe the device writes into */
 static unsigned int hq;			/* the queue run and broken */
 static struct virtq_chain chain;
+static pthread_mutex_t *hand;		/* the hand-off lock */
 
-/* Changed with t.lock held only (ops.reset and the host ops run so). */
+/* Changed with the queue locks held (ops.reset, the run's signals). */
 static unsigned int gen;	/* incarnation: resets so far */
 static unsigned int irqs;	/* interrupts sent since the last reset */
 static uint32_t old_status;	/* Status and irqs just before the last */
@@ -91,7 +95,8 @@ static const struct virtio_mmio_host_ops hops = {
 	.msi_fire = h_fire, .kick = h_kick,
 };
 
-/* ops.reset: called first thing in a Status 0 write, t.lock held. */
+/* ops.reset: called first thing in a Status 0 write, with every queue's
+ * lock held. */
 static void counted_reset(void *d)
 {
 	old_status = t.status;
@@ -130,11 +135,11 @@ static void wait_sem(sem_t *s)
  * the owner's TID, with FUTEX_WAITERS once a thread sleeps waiting for it. */
 static unsigned int lock_word(void)
 {
-	return (unsigned int)__atomic_load_n(&t.lock.__data.__lock,
+	return (unsigned int)__atomic_load_n(&hand->__data.__lock,
 					     __ATOMIC_ACQUIRE);
 }
 
-/* Until a thread sleeps on t.lock; after HOLD_NS the round goes on without
+/* Until a thread sleeps on the hand-off lock; after HOLD_NS the round goes on without
  * (its reset then comes late, and the round counts as no hit). */
 static void hold_until_reset_waits(void)
 {
@@ -144,7 +149,7 @@ static void hold_until_reset_waits(void)
 		poll_pause();
 }
 
-/* virtio_queue_run's handler: called with t.lock held. */
+/* virtio_queue_run's handler: called with the queue's lock held. */
 static uint32_t held_chain(void *d, unsigned int q, struct virtq_chain *c)
 {
 	hold_until_reset_waits();
@@ -154,7 +159,8 @@ static uint32_t held_chain(void *d, unsigned int q, struct virtq_chain *c)
 static void run_once(void)
 {
 	if (var->kind == QUEUE_RUN)
-		virtio_queue_run(&t, hq, &chain, held_chain, NULL);
+		virtio_queue_run(&t.queues[hq], virtio_mmio_interrupt(&t),
+				 &chain, held_chain, NULL);
 	else
 		ops.queue_notify(dev, hq);
 }
@@ -170,9 +176,9 @@ static void *runner(void *arg)
 		__atomic_store_n(&run_finished, 1, __ATOMIC_RELEASE);
 		/* Had the run taken the lock again, would the reset have
 		 * come first? (Yes whenever the hand-off worked.) */
-		pthread_mutex_lock(&t.lock);
+		pthread_mutex_lock(hand);
 		probe_gen = gen;
-		pthread_mutex_unlock(&t.lock);
+		pthread_mutex_unlock(hand);
 		sem_post(&done_sem);
 	}
 }
@@ -290,11 +296,11 @@ static bool irq_state_dirty(void)
 {
 	bool dirty = rd32(VIRTIO_MMIO_INTERRUPT_STATUS) != 0;
 
-	pthread_mutex_lock(&t.lock);
+	pthread_mutex_lock(&t.irq_lock);
 	dirty |= irqs != 0 || t.interrupt_status != 0;
 	for (unsigned int v = 0; v < VIRTIO_MMIO_MAX_VECTORS; v++)
-		dirty |= t.vectors[v].pending;
-	pthread_mutex_unlock(&t.lock);
+		dirty |= t.msi.vectors[v].pending;
+	pthread_mutex_unlock(&t.irq_lock);
 	return dirty;
 }
 
@@ -313,7 +319,7 @@ static void setup(const struct variant *v)
 	guest_mem_add_region(&mem, 0, MEM_SIZE, ram);
 	dev = NULL;
 	if (v->kind == QUEUE_RUN) {
-		ops = (struct virtio_dev_ops){ .name = "race", .device_id = 0x42,
+		ops = (struct virtio_device_ops){ .name = "race", .device_id = 0x42,
 					       .num_queues = 1,
 					       .queue_max = QSIZE };
 		hq = 0;
@@ -337,16 +343,21 @@ static void setup(const struct variant *v)
 	dev_reset = ops.reset;
 	ops.reset = counted_reset;
 	virtio_mmio_init(&t, &cfg, &ops, dev, &hops, NULL, &mem);
-	if (con)
-		virtio_console_bind(con, &t);
-	if (net)
-		virtio_net_bind(net, &t);
+	if (con) {
+		virtio_mmio_set_config(&t, virtio_console_config(con));
+		virtio_console_bind(con, test_device_env(&t));
+	}
+	if (net) {
+		virtio_mmio_set_config(&t, virtio_net_config(net));
+		virtio_net_bind(net, test_device_env(&t));
+	}
 
 	/* The hand-off lock (see the top of this file). */
-	pthread_mutex_destroy(&t.lock);
+	hand = &t.queues[v->kind == QUEUE_RUN ? hq : 0].lock;
+	pthread_mutex_destroy(hand);
 	pthread_mutexattr_init(&a);
 	CHECK_EQ(pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT), 0);
-	CHECK_EQ(pthread_mutex_init(&t.lock, &a), 0);
+	CHECK_EQ(pthread_mutex_init(hand, &a), 0);
 	pthread_mutexattr_destroy(&a);
 
 	gen = irqs = 0;

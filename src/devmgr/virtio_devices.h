@@ -1,19 +1,27 @@
-/* Creates every virtio device the command line asked for, and reports
+/* The device manager: creates every virtio device the command line asked
+ * for from one table of device kinds, runs their workers, and reports
  * their counters at exit. */
-#ifndef MMVM_DEVICES_VIRTIO_DEVICES_H
-#define MMVM_DEVICES_VIRTIO_DEVICES_H
+#ifndef MMVM_DEVMGR_VIRTIO_DEVICES_H
+#define MMVM_DEVMGR_VIRTIO_DEVICES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "vmm/vm.h"
 
-/* Creates, in this order (which fixes their MMIO slots, GSIs and names):
+/* Creates, in table order (which fixes their MMIO slots, GSIs and names):
  * every --disk (blk0..), every --net (net0..), the virtio console, the
  * rng. Call after the VM, its memory, MMIO bus and I/O loop exist and
  * before the kernel command line is written into the guest. Returns 0, or
  * -1 after printing a one-line error. */
 int virtio_devices_setup(struct vm *vm);
+
+/* Starts / stops (and joins) every device's worker threads. Start once
+ * the guest may run; stop before the counters are read. stop returns
+ * false if a worker would not leave (the VM must then not be freed). */
+int virtio_devices_start(struct vm *vm);
+bool virtio_devices_stop(struct vm *vm);
 
 /* One attached device's place on the guest bus, for the platform's
  * description of it (ACPI tables). */
@@ -27,9 +35,9 @@ struct virtio_slot {
 unsigned int virtio_devices_slots(const struct vm *vm, struct virtio_slot *out,
 				  unsigned int max);
 
-/* Prints each device's transport and interrupt/notification counters as
- * "<dev>.<key> <value>" lines. Call at exit, after the vCPUs and the I/O
- * thread have stopped. */
+/* Prints each device's transport, interrupt/notification and own
+ * counters as "<dev>.<key> <value>" lines. Call at exit, after the vCPUs
+ * and the workers have stopped. */
 void virtio_devices_print_stats(struct vm *vm, FILE *f);
 
 #endif

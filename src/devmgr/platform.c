@@ -8,9 +8,9 @@
 #include "devices/pc_legacy.h"
 #include "devices/pvpanic.h"
 #include "devices/serial.h"
-#include "devices/virtio_devices.h"
+#include "devmgr/virtio_devices.h"
 #include "vmm/lifecycle.h"
-#include "vmm/platform.h"
+#include "devmgr/platform.h"
 
 struct platform {
 	struct platform_events ev;

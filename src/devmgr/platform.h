@@ -6,8 +6,8 @@
  *    CPUs, the IOAPIC, every virtio-mmio device, COM1 and the above; the
  *    MP table is always there too, for kernels without ACPI.
  * The devices' events (power-off, reset, panic) go to lifecycle.h. */
-#ifndef MMVM_VMM_PLATFORM_H
-#define MMVM_VMM_PLATFORM_H
+#ifndef MMVM_DEVMGR_PLATFORM_H
+#define MMVM_DEVMGR_PLATFORM_H
 
 #include <stddef.h>
 
