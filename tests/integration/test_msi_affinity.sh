@@ -7,7 +7,10 @@
 #     config vector is not managed (a pre-vector);
 #   - reads pinned to CPU c complete on queue c's vector, on CPU c;
 #   - CPU 1 taken offline: reads on CPU 0 still complete (queue 0's vector
-#     fires); CPU 1 back: reads on CPU 1 complete on queue 1's vector again.
+#     fires); CPU 1 back: reads on CPU 1 complete on queue 1's vector again;
+#   - two concurrent writers, one on each CPU: both complete, what each
+#     wrote is in the image on the host, and both queues' workers served
+#     requests (--stats blk0.blk_requests_0/1).
 #
 # Needs KVM: tests/integration/run-all.sh test_msi_affinity.sh
 # Env: MMVM_KERNEL, MMVM_INITRD, MMVM_AFFINITY_MODE (default 2).
@@ -83,4 +86,20 @@ grep -a -q '^MMVM-AFF cpu1 online=1' "$txt" && io_ok online 1 &&
 	rose io1 online "$dev-req.1" 1 &&
 	pass "CPU 1 back: reads on CPU 1 complete on $dev-req.1 again" ||
 	fail "CPU 1 back online: $dev-req.1 cpu1 $(cnt offline "$dev-req.1" 1) -> $(cnt online "$dev-req.1" 1)"
+
+# The concurrent writers: the image holds what each wrote.
+for c in 0 1; do
+	line=$(grep -a -m1 "^MMVM-AFF write cpu=$c " "$txt")
+	want=$(echo "$line" | tr ' ' '\n' | sed -n 's/^md5=//p')
+	got=$(dd if="$img" bs=1M skip=$((16 + 16 * c)) count=4 2>/dev/null |
+		md5sum | cut -d' ' -f1)
+	echo "$line" | grep -q " rc=0 " && [ -n "$want" ] && [ "$got" = "$want" ] &&
+		pass "concurrent writer on CPU $c: 4 MiB at MiB $((16 + 16 * c)) of the image on the host, md5 $got" ||
+		fail "concurrent writer on CPU $c: '$line', image md5 $got"
+done
+blkstat() { awk -v k="blk0.$1" '$1 == k { print $2 }' "$MMVM_WORK/aff.stats"; }
+r0=$(blkstat blk_requests_0) r1=$(blkstat blk_requests_1)
+[ "${r0:-0}" -gt 0 ] && [ "${r1:-0}" -gt 0 ] &&
+	pass "both queues' workers served requests (queue 0: $r0, queue 1: $r1)" ||
+	fail "requests per queue: '$r0' '$r1', want both > 0"
 finish

@@ -72,18 +72,14 @@ field() {
 		tail -n 1
 }
 
-for v in $versions; do
-	transport_opts "$v" || { fail "unknown mode $v"; continue; }
-	vopt=("${TRANSPORT_OPTS[@]}")
-	say "virtio-mmio $v"
-	log=$work/$v.log
-	ok=1
-
+# one_mode V: boots the guest for transport mode V (vopt, log set), moves
+# the data both ways and checks it; sets ok=0 on any failure.
+one_mode() {
 	# Listeners first: the guest connects as soon as it is up.
-	"$tcpxfer" recv "$host_ip" 5001 300 >"$work/rx-$v.bin" \
+	"$tcpxfer" recv "$host_ip" 5001 200 >"$work/rx-$v.bin" \
 		2>"$work/recv-$v.err" &
 	recv_pid=$!
-	"$tcpxfer" send "$host_ip" 5002 300 <"$work/host_tx" \
+	"$tcpxfer" send "$host_ip" 5002 200 <"$work/host_tx" \
 		2>"$work/send-$v.err" &
 	send_pid=$!
 	pids=("$recv_pid" "$send_pid")
@@ -91,7 +87,7 @@ for v in $versions; do
 	t0=$(date +%s.%N)
 	"$mmvm" --kernel "$kernel" --initrd "$initrd" --mem 512M \
 		--cmdline "console=ttyS0 quiet mmvm.test=net mmvm.net_mib=$mib" \
-		--net "tap=$tap" --timeout 900 --stats "$work/$v.stats" \
+		--net "tap=$tap" --timeout 260 --stats "$work/$v.stats" \
 		"${vopt[@]}" >"$log" 2>&1 &
 	mmvm_pid=$!
 	pids+=("$mmvm_pid")
@@ -164,6 +160,27 @@ for v in $versions; do
 			ok=0
 		fi
 	done
+}
+
+for v in $versions; do
+	transport_opts "$v" || { fail "unknown mode $v"; continue; }
+	vopt=("${TRANSPORT_OPTS[@]}")
+	say "virtio-mmio $v"
+	log=$work/$v.log
+	ok=1
+	failed_before=$lib_failed
+	one_mode
+	# Under the nested harness a guest sometimes stops making progress
+	# (docs/nested-kvm.md: seen in mode 2plain under load, the listeners
+	# then time out): a mode whose guest never ended its test is run once
+	# more, and said; its first failures are then not counted.
+	if [ "$ok" = 0 ] && [ -n "${MMVM_HOST_NESTED:-}" ] &&
+	   ! grep -q "MMVM-TEST-END name=net" "$log"; then
+		say "  $v: the guest never ended its test (nested KVM stall?): running mode $v once more"
+		lib_failed=$failed_before
+		ok=1
+		one_mode
+	fi
 	[ "$ok" = 1 ] && pass "virtio-mmio $v"
 done
 

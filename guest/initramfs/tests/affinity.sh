@@ -7,7 +7,10 @@
 # and MMVM-AFF io phase=<p> cpu=<c> rc=<dd status>
 # Phases: io0 = 4 MiB of O_DIRECT reads pinned to CPU 0, io1 = pinned to
 # CPU 1, offline = CPU 1 taken offline, then reads on CPU 0, online = CPU 1
-# back, then reads on CPU 1.
+# back, then reads on CPU 1. Then two concurrent writers, one pinned to
+# each CPU (so one on each queue and its worker), 4 MiB of random data
+# each at MiB 16 and MiB 32, O_DIRECT:
+#   MMVM-AFF write cpu=<c> rc=<dd status> md5=<of the data written>
 vdev=$(basename "$(readlink -f /sys/block/vda/device)")
 echo "MMVM-AFF device=$vdev queues=$(ls /sys/block/vda/mq | wc -l)"
 
@@ -53,4 +56,17 @@ io offline 0; count offline
 echo 1 >/sys/devices/system/cpu/cpu1/online
 echo "MMVM-AFF cpu1 online=$(cat /sys/devices/system/cpu/cpu1/online)"
 io online 1; count online
+dd if=/dev/urandom of=/w0 bs=1M count=4 2>/dev/null
+dd if=/dev/urandom of=/w1 bs=1M count=4 2>/dev/null
+taskset -c 0 dd if=/w0 of=/dev/vda bs=64k seek=256 oflag=direct \
+	conv=fsync 2>/dev/null &
+p0=$!
+taskset -c 1 dd if=/w1 of=/dev/vda bs=64k seek=512 oflag=direct \
+	conv=fsync 2>/dev/null &
+p1=$!
+wait "$p0"; r0=$?
+wait "$p1"; r1=$?
+count write
+echo "MMVM-AFF write cpu=0 rc=$r0 md5=$(md5sum </w0 | cut -d' ' -f1)"
+echo "MMVM-AFF write cpu=1 rc=$r1 md5=$(md5sum </w1 | cut -d' ' -f1)"
 vec
