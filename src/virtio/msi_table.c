@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "irq/x86_msi.h"
+#include "virtio/x86_msi.h"
 
 #define MSI_REFUSED_LOG_NS	(10 * 1000000000ULL)
 

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "irq/gsi_routing.h"
-#include "irq/x86_msi.h"
+#include "virtio/x86_msi.h"
 #include "unit.h"
 #include "virtio/mmio_transport.h"
 

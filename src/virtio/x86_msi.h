@@ -12,8 +12,8 @@
  * (src/virtio/mmio_msi.c) refuses such messages at UPDATE
  * (docs/virtio-mmio-v3.md, 7.6).
  */
-#ifndef MMVM_IRQ_X86_MSI_H
-#define MMVM_IRQ_X86_MSI_H
+#ifndef MMVM_VIRTIO_X86_MSI_H
+#define MMVM_VIRTIO_X86_MSI_H
 
 #include <stdint.h>
 
