@@ -16,9 +16,10 @@
 #include "devices/virtio_blk_req.h"
 #include "virtio/queue_run.h"
 
-/* virtio 1.2 5.2.4, up to num_queues: the fields we offer (the topology
- * and writeback fields are there for num_queues' offset and read 0, their
- * features not being offered). Little-endian, the host's order on x86. */
+/* virtio 1.2 5.2.4, up to the write-zeroes limits: the fields we offer
+ * (the topology and writeback fields are there for the later offsets and
+ * read 0, their features not being offered). Little-endian, the host's
+ * order on x86. */
 struct virtio_blk_config {
 	uint64_t capacity;
 	uint32_t size_max;
@@ -34,10 +35,18 @@ struct virtio_blk_config {
 	uint8_t writeback;
 	uint8_t unused0;
 	uint16_t num_queues;	/* with VIRTIO_BLK_F_MQ */
+	uint32_t max_discard_sectors;	/* with VIRTIO_BLK_F_DISCARD */
+	uint32_t max_discard_seg;
+	uint32_t discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors;	/* with _F_WRITE_ZEROES */
+	uint32_t max_write_zeroes_seg;
+	uint8_t write_zeroes_may_unmap;
+	uint8_t unused1[3];
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct virtio_blk_config) == 36,
-	       "num_queues is at offset 34 (virtio 1.2 5.2.4)");
+_Static_assert(sizeof(struct virtio_blk_config) == 60,
+	       "num_queues at 34, max_discard_sectors at 36, "
+	       "write_zeroes_may_unmap at 56 (virtio 1.2 5.2.4)");
 
 /* Each queue has its own worker, and each worker its own request state
  * (the backend's bounce buffer and iovec scratch, the chain): queues run
@@ -95,6 +104,8 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 		s.flushes += q->flushes;
 		s.get_ids += q->get_ids;
 		s.unsupported += q->unsupported;
+		s.discards += q->discards;
+		s.write_zeroes += q->write_zeroes;
 		s.bad_requests += q->bad_requests;
 		s.io_errors += q->io_errors;
 		s.bytes_read += q->bytes_read;
@@ -105,6 +116,9 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 	fprintf(f, "%s.blk_writes %" PRIu64 "\n", name, s.writes);
 	fprintf(f, "%s.blk_flushes %" PRIu64 "\n", name, s.flushes);
 	fprintf(f, "%s.blk_get_ids %" PRIu64 "\n", name, s.get_ids);
+	fprintf(f, "%s.blk_discards %" PRIu64 "\n", name, s.discards);
+	fprintf(f, "%s.blk_write_zeroes %" PRIu64 "\n", name,
+		s.write_zeroes);
 	fprintf(f, "%s.blk_unsupported %" PRIu64 "\n", name, s.unsupported);
 	fprintf(f, "%s.blk_bad_requests %" PRIu64 "\n", name,
 		s.bad_requests);
@@ -213,8 +227,20 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 	}
 
 	b->ops = blk_ops_template;
-	if (dc->read_only)
+	if (dc->read_only) {
 		b->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
+	} else {
+		/* fallocate() hole punching / zero range (BLKDISCARD and
+		 * BLKZEROOUT on a block device). */
+		b->ops.features |= (1ULL << VIRTIO_BLK_F_DISCARD) |
+				   (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+		b->config.max_discard_sectors = BLK_DWZ_MAX_SECTORS;
+		b->config.max_discard_seg = BLK_DWZ_MAX_SEGS;
+		b->config.discard_sector_alignment = BLK_DISCARD_ALIGN;
+		b->config.max_write_zeroes_sectors = BLK_DWZ_MAX_SECTORS;
+		b->config.max_write_zeroes_seg = BLK_DWZ_MAX_SEGS;
+		b->config.write_zeroes_may_unmap = 1;
+	}
 	/* A worker per queue: each has its own request state. */
 	b->ops.num_queues = b->nr_queues;
 	b->ops.num_workers = b->nr_queues;

@@ -2,9 +2,14 @@
 #include "devices/virtio_blk_req.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct blk_req_hdr {
@@ -23,6 +28,11 @@ int blk_backend_init(struct blk_backend *b, int fd, uint64_t capacity,
 	b->capacity = capacity;
 	b->read_only = read_only;
 	b->direct = direct;
+	{
+		struct stat st;
+
+		b->blockdev = fstat(fd, &st) == 0 && S_ISBLK(st.st_mode);
+	}
 	/* The ID is NUL-padded to 20 bytes and need not be terminated. */
 	{
 		char id[VIRTIO_BLK_ID_BYTES + 1];
@@ -201,6 +211,100 @@ static bool range_ok(const struct blk_backend *b, uint64_t sector,
 	return sector <= b->capacity && nsec <= b->capacity - sector;
 }
 
+/* Writes zeroes over [pos, pos + len) the slow way, for a file system
+ * that has no zero-range allocation. */
+static int write_zeroes_by_hand(struct blk_backend *b, uint64_t pos,
+				uint64_t len)
+{
+	static const uint8_t zeroes[64 * 1024];
+
+	while (len) {
+		size_t n = len < sizeof(zeroes) ? (size_t)len : sizeof(zeroes);
+		ssize_t w = pwrite(b->fd, zeroes, n, (off_t)pos);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		pos += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	return 0;
+}
+
+/* One checked segment on the host. A discard is a hint: where the host
+ * cannot drop the blocks (no hole punching, O_DIRECT on a file system
+ * that refuses) the data simply stays, which the driver allows for. */
+static int dwz_segment(struct blk_backend *b, bool discard, uint64_t sector,
+		       uint32_t nsec, bool unmap)
+{
+	uint64_t pos = sector * VIRTIO_BLK_SECTOR_SIZE;
+	uint64_t len = (uint64_t)nsec * VIRTIO_BLK_SECTOR_SIZE;
+	uint64_t range[2] = { pos, len };
+	int mode, ret;
+
+	if (!len)
+		return 0;
+	if (b->blockdev) {
+		ret = ioctl(b->fd, discard ? BLKDISCARD : BLKZEROOUT, range);
+		ret = ret < 0 ? -errno : 0;
+		return discard && ret == -EOPNOTSUPP ? 0 : ret;
+	}
+	mode = discard || unmap ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE :
+	       FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	ret = fallocate(b->fd, mode, (off_t)pos, (off_t)len) < 0 ? -errno : 0;
+	if (ret == -EOPNOTSUPP || ret == -EINVAL) {
+		if (discard)
+			return 0;
+		ret = write_zeroes_by_hand(b, pos, len);
+	}
+	return ret;
+}
+
+/* VIRTIO_BLK_T_DISCARD and _WRITE_ZEROES: every segment is checked before
+ * any is carried out, so a bad request changes nothing. */
+static uint8_t do_dwz(struct blk_backend *b, const struct virtq_chain *c,
+		      bool discard)
+{
+	struct virtio_blk_dwz_seg seg[BLK_DWZ_MAX_SEGS];
+	uint64_t len = c->out_len - VIRTIO_BLK_HDR_BYTES;
+	unsigned int n = (unsigned int)(len / sizeof(seg[0]));
+
+	if (b->read_only || len % sizeof(seg[0]) || n == 0 ||
+	    len > sizeof(seg) ||
+	    !iov_copy(c->iov, c->nr_out, VIRTIO_BLK_HDR_BYTES, seg, len,
+		      false)) {
+		b->stats.bad_requests++;
+		return VIRTIO_BLK_S_IOERR;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		/* 5.2.6.2: unknown flags, or unmap on a discard: UNSUPP. */
+		if ((seg[i].flags & ~VIRTIO_BLK_DWZ_F_UNMAP) ||
+		    (discard && seg[i].flags)) {
+			b->stats.unsupported++;
+			return VIRTIO_BLK_S_UNSUPP;
+		}
+		if (seg[i].num_sectors > BLK_DWZ_MAX_SECTORS ||
+		    !range_ok(b, seg[i].sector, (uint64_t)seg[i].num_sectors *
+			      VIRTIO_BLK_SECTOR_SIZE)) {
+			b->stats.bad_requests++;
+			return VIRTIO_BLK_S_IOERR;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (dwz_segment(b, discard, seg[i].sector, seg[i].num_sectors,
+				seg[i].flags & VIRTIO_BLK_DWZ_F_UNMAP)) {
+			b->stats.io_errors++;
+			return VIRTIO_BLK_S_IOERR;
+		}
+	}
+	if (discard)
+		b->stats.discards++;
+	else
+		b->stats.write_zeroes++;
+	return VIRTIO_BLK_S_OK;
+}
+
 uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
 {
 	const struct iovec *out = c->iov, *in = c->iov + c->nr_out;
@@ -275,6 +379,10 @@ uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
 		iov_copy(in, c->nr_in, 0, b->serial, written, true);
 		b->stats.get_ids++;
 		status = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		status = do_dwz(b, c, hdr.type == VIRTIO_BLK_T_DISCARD);
 		break;
 	default:
 		b->stats.unsupported++;

@@ -21,6 +21,23 @@
 #define VIRTIO_BLK_T_OUT	1
 #define VIRTIO_BLK_T_FLUSH	4
 #define VIRTIO_BLK_T_GET_ID	8
+#define VIRTIO_BLK_T_DISCARD	11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+
+/* Discard and write-zeroes requests: an array of these after the header
+ * (virtio 1.2 5.2.6); flags bit 0 is "unmap" (write-zeroes only). */
+struct virtio_blk_dwz_seg {
+	uint64_t sector;
+	uint32_t num_sectors;
+	uint32_t flags;
+};
+
+#define VIRTIO_BLK_DWZ_F_UNMAP	1u
+/* Our limits, offered in config space: segments per request, sectors per
+ * segment, and the alignment (in sectors) discards are best given in. */
+#define BLK_DWZ_MAX_SEGS	8
+#define BLK_DWZ_MAX_SECTORS	(1u << 22)	/* 2 GiB */
+#define BLK_DISCARD_ALIGN	8		/* 4 KiB */
 
 #define VIRTIO_BLK_S_OK		0
 #define VIRTIO_BLK_S_IOERR	1
@@ -36,6 +53,7 @@
 
 struct blk_stats {
 	uint64_t reads, writes, flushes, get_ids, unsupported;
+	uint64_t discards, write_zeroes;	/* requests done */
 	uint64_t bad_requests;	/* malformed: refused with IOERR or len 0 */
 	uint64_t io_errors;	/* host I/O failed */
 	uint64_t bytes_read, bytes_written;
@@ -45,6 +63,8 @@ struct blk_backend {
 	int fd;
 	bool read_only;
 	bool direct;		/* fd is O_DIRECT: go through bounce */
+	bool blockdev;		/* fd is a block device: BLKDISCARD and
+				 * BLKZEROOUT instead of fallocate */
 	uint64_t capacity;	/* in 512-byte sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];	/* NUL-padded, not terminated */
 	uint8_t *bounce;	/* BLK_BOUNCE_BYTES, BLK_DIRECT_ALIGN-aligned */

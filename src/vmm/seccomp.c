@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -75,6 +76,7 @@ static const int io_syscalls[] = {
 	SYS_read,				/* eventfds, tap, stdin */
 	SYS_writev, SYS_poll,			/* tap tx, console out */
 	SYS_preadv, SYS_pwritev, SYS_pread64, SYS_pwrite64, SYS_fdatasync,
+	SYS_fallocate,				/* blk discard, write zeroes */
 	SYS_getrandom,
 	SYS_timerfd_settime,			/* MSI route retry */
 	SYS_clock_nanosleep,			/* usleep: UART FIFO full */
@@ -85,6 +87,8 @@ static const unsigned int io_ioctls[] = {
 	KVM_IRQFD,		/* MSI vector routed on retry */
 	KVM_IRQ_LINE,		/* serial receive interrupt */
 	FIONREAD,		/* virtio-console input */
+	BLKDISCARD, BLKZEROOUT,	/* blk discard, write zeroes on a block
+				 * device */
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

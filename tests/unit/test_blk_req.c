@@ -278,6 +278,114 @@ static void test_rng_fill(void)
 	CHECK_EQ(virtio_rng_fill(&chain), 0);
 }
 
+/* Sends one discard or write-zeroes request of n segments; returns the
+ * status byte. */
+static uint8_t dwz(uint32_t type, const struct virtio_blk_dwz_seg *seg,
+		   unsigned int n)
+{
+	struct hdr h = { type, 0, 0 };
+	uint8_t status = 0xff;
+
+	chain_reset();
+	add(&h, sizeof(h), false);
+	if (n)
+		add((void *)seg, n * sizeof(*seg), false);
+	add(&status, 1, true);
+	CHECK_EQ(blk_handle_request(&be, &chain), 1);
+	return status;
+}
+
+static bool all(const uint8_t *p, size_t len, uint8_t v)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/* The image: 1 MiB of 0xaa, so zeroes and holes show. */
+static void fill_image(void)
+{
+	static uint8_t aa[CAP_SECTORS * 512];
+
+	memset(aa, 0xaa, sizeof(aa));
+	CHECK_EQ(pwrite(img_fd, aa, sizeof(aa), 0), sizeof(aa));
+}
+
+static void test_discard_write_zeroes(void)
+{
+	static uint8_t buf[CAP_SECTORS * 512];
+	struct virtio_blk_dwz_seg seg[BLK_DWZ_MAX_SEGS + 1];
+
+	open_image(false, false);
+	fill_image();
+	/* Write zeroes: two segments, one with unmap. */
+	seg[0] = (struct virtio_blk_dwz_seg){ 8, 8, 0 };
+	seg[1] = (struct virtio_blk_dwz_seg){ 64, 16, VIRTIO_BLK_DWZ_F_UNMAP };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 2), VIRTIO_BLK_S_OK);
+	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, 8 * 512, 0xaa));
+	CHECK(all(buf + 8 * 512, 8 * 512, 0));
+	CHECK(all(buf + 16 * 512, 48 * 512, 0xaa));
+	CHECK(all(buf + 64 * 512, 16 * 512, 0));
+	CHECK(all(buf + 80 * 512, sizeof(buf) - 80 * 512, 0xaa));
+	CHECK_EQ(be.stats.write_zeroes, 1);
+
+	/* Discard of the whole disk: tmpfs/ext4 punch the holes, the file
+	 * keeps its size and reads zeroes. */
+	seg[0] = (struct virtio_blk_dwz_seg){ 0, CAP_SECTORS, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_OK);
+	CHECK_EQ(lseek(img_fd, 0, SEEK_END), CAP_SECTORS * 512);
+	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, sizeof(buf), 0));
+	CHECK_EQ(be.stats.discards, 1);
+
+	/* Refused, and nothing changed: unmap on a discard and unknown flags
+	 * (UNSUPP), past the end, wrapping, too long, too many segments, no
+	 * segment, a torn segment (IOERR). */
+	fill_image();
+	seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, VIRTIO_BLK_DWZ_F_UNMAP };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_UNSUPP);
+	seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, 2 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_UNSUPP);
+	seg[0] = (struct virtio_blk_dwz_seg){ CAP_SECTORS - 4, 8, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_IOERR);
+	seg[0] = (struct virtio_blk_dwz_seg){ UINT64_MAX - 2, 8, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_IOERR);
+	seg[0] = (struct virtio_blk_dwz_seg){ 0, BLK_DWZ_MAX_SECTORS + 1, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_IOERR);
+	for (unsigned int i = 0; i <= BLK_DWZ_MAX_SEGS; i++)
+		seg[i] = (struct virtio_blk_dwz_seg){ i * 8, 8, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, BLK_DWZ_MAX_SEGS + 1),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 0), VIRTIO_BLK_S_IOERR);
+	/* A bad segment after a good one: the good one is not done either. */
+	seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, 0 };
+	seg[1] = (struct virtio_blk_dwz_seg){ CAP_SECTORS, 1, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 2), VIRTIO_BLK_S_IOERR);
+	{
+		struct hdr h = { VIRTIO_BLK_T_DISCARD, 0, 0 };
+		uint8_t status = 0xff;
+
+		chain_reset();
+		add(&h, sizeof(h), false);
+		add(seg, sizeof(seg[0]) - 4, false);
+		add(&status, 1, true);
+		CHECK_EQ(blk_handle_request(&be, &chain), 1);
+		CHECK_EQ(status, VIRTIO_BLK_S_IOERR);
+	}
+	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, sizeof(buf), 0xaa));
+	CHECK_EQ(be.stats.discards, 1);
+	CHECK_EQ(be.stats.write_zeroes, 1);
+
+	/* Read-only: refused. */
+	open_image(true, false);
+	seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_IOERR);
+}
+
 int main(void)
 {
 	RUN(test_write_then_read);
@@ -286,6 +394,7 @@ int main(void)
 	RUN(test_flush_and_id);
 	RUN(test_bad_requests);
 	RUN(test_read_only);
+	RUN(test_discard_write_zeroes);
 	RUN(test_rng_fill);
 	blk_backend_destroy(&be);
 	return unit_finish("test_blk_req");
