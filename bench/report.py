@@ -500,6 +500,66 @@ def ci_check(d, percent, seed):
     return 0 if ok and seen else 1
 
 
+def method_text(load_max="0.25", seed=None):
+    """The "## Method" section: what is measured, how the intervals are
+    made, what "significant" and "loaded" mean. Also pasted into
+    docs/benchmarks.md by hand when its figures predate it."""
+    return [
+        "## Method",
+        "",
+        "- **Repetitions**: every configuration boots once per repetition, "
+        "all with the same guest kernel, initramfs, 1 vCPU and memory; the "
+        "order rotates from one repetition to the next (A B C, B C A, "
+        "C A B, …), so that a slow stretch of the machine hits every "
+        "configuration alike and none is always first. At least `--reps` "
+        "(7) repetitions; then more, up to `--max-reps` (12), while the "
+        "95 % interval of a headline ratio (mmvm MSI + doorbells against "
+        "QEMU virtio-pci and against mmvm plain, in TCP_RR trans/s and "
+        "4 KiB read IOPS) is wider than ±`--ci` % (10).",
+        "- **Per-configuration figures** are medians over the repetitions "
+        "with the min–max spread.",
+        "- **Ratios** A/B are the geometric mean of the per-repetition "
+        "ratios A_r/B_r (A and B measured minutes apart in the same "
+        "repetition: the machine's drift between repetitions cancels). "
+        "The 95 %% interval is a percentile bootstrap over the repetitions: "
+        "%d resamples of the repetitions with replacement, the interval "
+        "between the 2.5th and 97.5th percentile of the resampled ratios; "
+        "the random generator is seeded (%s) so the same data gives the "
+        "same report (`bench/benchstats.py`, Python standard library)."
+        % (benchstats.BOOTSTRAP_N, seed if seed is not None
+           else benchstats.SEED),
+        "- **Significant** means the 95 % interval excludes 1.0. With few "
+        "repetitions the percentile bootstrap is too narrow: on simulated "
+        "log-normal ratios it holds the true ratio 86 % of the time with 7 "
+        "repetitions, 91 % with 10, so a ratio whose interval ends just "
+        "past 1.0 is weak evidence. Fewer than 3 pairs give no interval "
+        "(n/a).",
+        "- **Host load**: `bench/run` samples, outside the nested VM, this "
+        "machine's `/proc/stat` and `/proc/loadavg` and the CPU time of "
+        "the process tree it started (under the nested harness, the outer "
+        "VM) every 0.5 s; each sample belongs to the run and workload "
+        "under way. *Others* is the share of the machine's CPU capacity "
+        "busy outside that tree, *steal* the share the machine's own "
+        "hypervisor took. A run with others ≥ %s or steal ≥ %.2f is "
+        "*loaded*: it is made once more straight away, and the report uses "
+        "the run that was not loaded (or the less loaded of the two)."
+        % (load_max, benchstats.HIGH_STEAL),
+        "- **CPU per operation**: user + system time of the VMM process "
+        "(all threads, the guest's execution in its vCPU threads "
+        "included: `/proc/PID/stat` at the guest's marks), of the whole "
+        "KVM host (busy time of its `/proc/stat`: under the nested harness "
+        "the outer VM seen from inside, which adds `rr server`, the tap "
+        "and the host kernel), and of the outer VM's process seen from "
+        "outside (its CPU rate over the samples inside the workload "
+        "times the workload's duration), each divided by the transactions "
+        "or reads. Clock-tick resolution (10 ms) over a 10 s workload.",
+        "- **Exits per operation** come from KVM's counters at the same "
+        "marks; they depend on the code path, not on the machine's speed, "
+        "and need no interval (their spread is shown).",
+        "",
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -637,6 +697,8 @@ def main():
           "path counts (notifications, device interrupts, ISR reads and "
           "ACKs, EOIs, exits to the VMM), which timer ticks do not touch.")
         w("")
+    for line in method_text(meta.get("load_max", "0.25"), a.seed):
+        w(line)
     w("## Results")
     w("")
     w("| configuration | TCP_RR trans/s | mean latency µs | exits / trans "
@@ -690,7 +752,7 @@ def main():
       "(seed %d, so the report is reproducible) and the interval is the "
       "2.5th–97.5th percentile of the resampled ratios. **Significant** "
       "means the interval excludes 1.0. With few repetitions the "
-      "percentile bootstrap is somewhat too narrow; read a ratio whose "
+      "percentile bootstrap is too narrow (see Method); read a ratio whose "
       "interval ends close to 1.0 as undecided." % (
           benchstats.BOOTSTRAP_N, a.seed))
     w("")
