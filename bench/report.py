@@ -497,7 +497,10 @@ def ci_check(d, percent, seed):
                 "%.1f %%" % (hw * 100) if hw is not None else "?"))
             if hw is None or hw > percent / 100:
                 ok = False
-    return 0 if ok and seen else 1
+    if not seen:
+        print("ci-check: no headline pair among the configurations run: "
+              "nothing to wait for")
+    return 0 if ok else 1
 
 
 def method_text(load_max="0.25", seed=None):

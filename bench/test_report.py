@@ -323,6 +323,15 @@ class TestReport(unittest.TestCase):
                                 stdout=subprocess.DEVNULL).returncode
             self.assertEqual(rc, 0)
 
+    def test_ci_check_without_headline_pair(self):
+        with tempfile.TemporaryDirectory() as d:
+            Synth(d, {"qemu-pci": 500.0, "qemu-mmio": 300.0}, 3, noise=0.5)
+            rc = subprocess.run([sys.executable,
+                                 os.path.join(HERE, "report.py"), d,
+                                 "--ci-check", "10"],
+                                stdout=subprocess.DEVNULL).returncode
+            self.assertEqual(rc, 0)
+
     def test_loaded_runs_are_replaced(self):
         with tempfile.TemporaryDirectory() as d:
             Synth(d, self.RATES, 5, noise=0.0, drift=0.0,
