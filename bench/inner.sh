@@ -6,15 +6,30 @@
 #   bench/inner.sh --out DIR --kernel BZIMAGE --initrd INITRAMFS
 #                  [--mmvm BIN] [--qemu BIN] [--tools DIR]
 #                  [--configs LIST] [--reps N] [--secs N] [--disk-mb N]
+#                  [--max-reps N] [--ci PERCENT] [--load-max SHARE]
 #
-# For each repetition, boots every configuration once, in the same order
-# (A B C ... A B C ...), with the same kernel, initramfs, 1 vCPU and 512M.
+# For each repetition, boots every configuration once, with the same
+# kernel, initramfs, 1 vCPU and 512M; the order rotates by one from one
+# repetition to the next (A B C, B C A, C A B, ...), so that a drift of
+# the machine's speed hits every configuration alike and none is always
+# first. After --reps repetitions it goes on, up to --max-reps, while the
+# 95 % interval of a headline ratio (bench/report.py --ci-check) is wider
+# than ±PERCENT (10).
+#
+# Host load: bench/run samples this machine's CPU use outside the nested
+# VM (bench/benchstats.py sample, into DIR/host-samples); after each run
+# "benchstats.py verdict" says whether other processes took at least
+# SHARE (0.25) of the machine's CPU meanwhile. Such a run is marked in
+# DIR/load and made once more (id r<rep>-<config>-again); the report
+# prefers the run that was not loaded.
 # The guest (mmvm.test=bench, guest/initramfs/tests/bench.sh) runs the
 # TCP request/response and the 4K random read workloads; "rr server" here
 # answers it and snapshots the KVM counters at the guest's marks
 # (bench/rr/kvm_snapshot.c). Per run DIR gets <id>.log (timestamped console),
 # <id>.idle-begin, <id>.idle-end, <id>.net-begin, ... (counters), for mmvm
-# <id>.mmvm-stats. DIR/runs lists "<id> <config> <rep> <exit status>".
+# <id>.mmvm-stats. DIR/runs lists "<id> <config> <rep> <exit status>",
+# DIR/load "<id> <verdict> others=.. steal=.. load1=..", DIR/phase the run
+# and workload under way (for the host-side sampler).
 #
 # Configurations:
 #   qemu-pci     QEMU -M q35, virtio-net-pci + virtio-blk-pci (MSI-X)
@@ -34,7 +49,7 @@ set -u
 
 out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
 configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-msi-nodb,mmvm-msi,mmvm-v3
-reps=3 secs=10 disk_mb=256
+reps=7 max_reps= ci=10 load_max=0.25 secs=10 disk_mb=256
 tap=mmvmbench0 host_ip=10.0.3.1 guest_ip=10.0.3.15 port=5201
 mem=512M
 
@@ -52,6 +67,9 @@ while [ $# -gt 0 ]; do
 	--tools) tools=$2 ;;
 	--configs) configs=$2 ;;
 	--reps) reps=$2 ;;
+	--max-reps) max_reps=$2 ;;
+	--ci) ci=$2 ;;
+	--load-max) load_max=$2 ;;
 	--secs) secs=$2 ;;
 	--disk-mb) disk_mb=$2 ;;
 	*) die "unknown option $1" ;;
@@ -60,6 +78,9 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] && [ -n "$kernel" ] && [ -n "$initrd" ] ||
 	die "--out, --kernel and --initrd are required"
+[ -n "$max_reps" ] || max_reps=$reps
+[ "$max_reps" -ge "$reps" ] 2>/dev/null || die "--max-reps below --reps"
+bench_dir=$(cd "$(dirname "$0")" && pwd)
 [ -r "$kernel" ] || die "$kernel not readable"
 [ -r "$initrd" ] || die "$initrd not readable"
 for t in rr stamp; do
@@ -156,6 +177,7 @@ run_one() {
 	id=$1 config=$2 rep=$3
 	shift 3
 	echo "$out/$id" >"$state/run"
+	echo "$id boot" >"$out/phase"
 	rm -f "$state/pid"
 	log "run $id: $*"
 	case "$config" in
@@ -174,14 +196,14 @@ run_one() {
 	if [ "$rc" = 0 ] && ! grep -q BENCH-DONE "$out/$id.log"; then
 		rc=1
 	fi
+	echo "$id end" >"$out/phase"
 	echo "$id $config $rep $rc" >>"$out/runs"
 	log "run $id: exit $rc, $(grep -c BENCH-RESULT "$out/$id.log") result(s)"
 	grep -E 'BENCH-(RESULT|ERROR)' "$out/$id.log" | sed 's/^/bench:   /' >&2
 }
 
 run_config() {
-	config=$1 rep=$2
-	id=r$rep-$config
+	config=$1 rep=$2 id=${3:-r$2-$1}
 	case "$config" in
 	qemu-pci)
 		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
@@ -238,16 +260,58 @@ skip() {
 	grep -q hypervisor /proc/cpuinfo && echo "nested yes"
 	echo "secs $secs"
 	echo "reps $reps"
+	echo "max_reps $max_reps"
+	echo "ci $ci"
+	echo "load_max $load_max"
 	echo "configs $configs"
 	echo "mem $mem"
 	echo "disk_mb $disk_mb"
 } >"$out/meta"
 
+# The load verdict of run $1 from the host-side samples ("unknown"
+# without them, e.g. when this script runs by hand).
+load_verdict() {
+	python3 "$bench_dir/benchstats.py" verdict --samples "$out/host-samples" \
+		--run "$1" --max-others "$load_max" 2>/dev/null || echo unknown
+}
+
+# One configuration in one repetition; once more if the machine was loaded.
+measure() {
+	c=$1 rep=$2
+	run_config "$c" "$rep"
+	grep -q "^r$rep-$c " "$out/runs" || return 0	# skipped
+	v=$(load_verdict "r$rep-$c")
+	echo "r$rep-$c $v" >>"$out/load"
+	case "$v" in
+	high*)
+		log "run r$rep-$c: machine loaded ($v): once more"
+		run_config "$c" "$rep" "r$rep-$c-again"
+		v=$(load_verdict "r$rep-$c-again")
+		echo "r$rep-$c-again $v" >>"$out/load" ;;
+	esac
+}
+
+: >"$out/load"
+set -- $(echo "$configs" | tr , ' ')
+nconf=$#
 rep=1
-while [ "$rep" -le "$reps" ]; do
-	for c in $(echo "$configs" | tr , ' '); do
-		run_config "$c" "$rep"
+while [ "$rep" -le "$max_reps" ]; do
+	# Rotate: repetition r starts with configuration (r - 1) mod n.
+	i=0
+	while [ "$i" -lt "$nconf" ]; do
+		k=$(( (rep - 1 + i) % nconf + 1 ))
+		eval "c=\${$k}"
+		measure "$c" "$rep"
+		i=$((i + 1))
 	done
+	if [ "$rep" -ge "$reps" ] && [ "$rep" -lt "$max_reps" ]; then
+		if python3 "$bench_dir/report.py" "$out" --ci-check "$ci" >&2; then
+			break
+		fi
+		log "after $rep repetitions a headline interval is wider than ±$ci %: one more"
+	fi
 	rep=$((rep + 1))
 done
+[ "$rep" -le "$max_reps" ] || rep=$max_reps
+echo "reps_done $rep" >>"$out/meta"
 log "done: $(wc -l <"$out/runs") run(s) in $out"

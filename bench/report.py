@@ -10,14 +10,28 @@ Per run (RESULTS_DIR/runs: "<id> <config> <rep> <status>") it reads:
                       "kvm <name> <value>", "mem VmHWM <kB>",
                       "hist <event>" + "  { key: v, ... } hitcount: n"
   <id>.mmvm-stats     mmvm --stats (cross-check of the totals)
+  host-samples        this machine's load and the harness's CPU time,
+                      sampled outside the nested VM (bench/benchstats.py)
+  load                inner.sh's load verdict per run
 Figures per configuration are medians over the repetitions with the
-min-max spread. Standard library only.
+min-max spread; ratios between configurations are geometric means of the
+per-repetition ratios with a 95 % paired bootstrap interval
+(bench/benchstats.py). Standard library only.
+
+    bench/report.py RESULTS_DIR --ci-check PERCENT
+
+exits 0 when every headline ratio's interval is within ±PERCENT, 1 when
+one is wider or has too few repetitions (bench/inner.sh's adaptive
+repetitions), printing the intervals.
 """
 import argparse
 import os
 import re
 import statistics
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchstats  # noqa: E402
 
 CONFIGS = [
     ("qemu-pci", "QEMU q35, virtio-pci (MSI-X)"),
@@ -95,7 +109,7 @@ KEY_VAL = re.compile(r"(\w+):\s*(0x[0-9a-fA-F]+|-?\d+)")
 
 def read_stats(path):
     """kvm counters, mem figures and histograms of one mark file."""
-    kvm, mem, hists = {}, {}, {}
+    kvm, mem, hists, cpu = {}, {}, {}, {}
     when = None
     cur = None
     try:
@@ -113,6 +127,15 @@ def read_stats(path):
                     kvm[parts[1]] = int(parts[2])
                 elif parts[0] == "mem" and len(parts) == 3:
                     mem[parts[1]] = int(parts[2])
+                elif parts[0] == "cpu" and len(parts) >= 3 and \
+                        all(re.match(r"^\d+(\.\d+)?$", x)
+                            for x in parts[2:]):
+                    cpu[parts[1]] = [float(x) for x in parts[2:]]
+                elif parts[0] == "load" and len(parts) >= 2:
+                    try:
+                        cpu["load"] = [float(x) for x in parts[1:]]
+                    except ValueError:
+                        pass
                 elif parts[0] == "hist" and len(parts) == 2:
                     cur = hists.setdefault(parts[1], [])
                 else:
@@ -123,7 +146,7 @@ def read_stats(path):
                         cur.append((keys, int(m.group(2))))
     except FileNotFoundError:
         return None
-    return {"kvm": kvm, "mem": mem, "hist": hists, "time": when}
+    return {"kvm": kvm, "mem": mem, "hist": hists, "time": when, "cpu": cpu}
 
 
 def parse_log(path):
@@ -200,9 +223,15 @@ def mmio_reg(off):
 
 
 class Run:
-    def __init__(self, d, rid, config, rep, status, vendor):
+    def __init__(self, d, rid, config, rep, status, vendor, samples=(),
+                 verdict=None):
         self.id, self.config, self.rep, self.status = rid, config, rep, status
         base = os.path.join(d, rid)
+        self.samples = samples
+        self.load = benchstats.run_load(samples, rid) if samples else None
+        # inner.sh's verdict, taken while it ran; else from the samples.
+        self.verdict = verdict or benchstats.verdict(self.load)
+        self.hz = 100
         self.log = parse_log(base + ".log")
         self.marks = {m: read_stats("%s.%s" % (base, m)) for m in
                       ("idle-begin", "idle-end", "net-begin", "net-end",
@@ -277,6 +306,46 @@ class Run:
                 h[k] = h.get(k, 0) - c / ti * tw / n
         return h
 
+    def cpu_per_op(self, what, kind):
+        """CPU µs per operation: "vmm" the VMM process (utime + stime, all
+        threads), "host" the whole KVM host machine's busy time (under the
+        nested harness: the outer VM seen from inside), "outer" the
+        benchmark's process tree seen from outside (the outer VM process),
+        from the host-side samples taken inside the workload's window."""
+        n = self.count(what)
+        b, e = self.marks[what + "-begin"], self.marks[what + "-end"]
+        if not n or not b or not e:
+            return None
+        hz = (e["cpu"].get("vmm") or [0, 0, 100])[2] or 100
+        if kind == "vmm":
+            if "vmm" not in b["cpu"] or "vmm" not in e["cpu"]:
+                return None
+            d = sum(e["cpu"]["vmm"][:2]) - sum(b["cpu"]["vmm"][:2])
+            return d / hz * 1e6 / n
+        if kind == "host":
+            if "host" not in b["cpu"] or "host" not in e["cpu"]:
+                return None
+
+            def busy(v):
+                v = v + [0] * (8 - len(v))
+                return v[0] + v[1] + v[2] + v[5] + v[6]
+            d = busy(e["cpu"]["host"]) - busy(b["cpu"]["host"])
+            return d / hz * 1e6 / n
+        if kind == "outer":
+            t = self.window(what)
+            rate = benchstats.tree_rate(self.samples, self.id,
+                                        what + "-begin", self.samples_hz)
+            if rate is None or not t:
+                return None
+            return rate * t * 1e6 / n
+        raise ValueError(kind)
+
+    samples_hz = 100
+
+    def ok(self):
+        return self.status == 0 and (self.log["net"] is not None or
+                                     self.log["blk"] is not None)
+
     def mem_kb(self, field):
         for m in ("done", "blk-end", "net-end"):
             s = self.marks[m]
@@ -303,34 +372,216 @@ def fmt(m, digits=0, spread=True):
     return s
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("results")
-    ap.add_argument("--md", required=True)
-    ap.add_argument("--dat", required=True)
-    ap.add_argument("--command", default="bench/run")
-    ap.add_argument("--png", default="benchmarks.png")
-    a = ap.parse_args()
+def select(runs):
+    """One run per configuration and repetition: of the runs made (a run
+    taken on a loaded machine is made once more), the one that finished
+    and was not loaded, else the finished one with the least load from
+    other processes, else the last. Returns (chosen, set aside)."""
+    groups = {}
+    for r in runs:
+        groups.setdefault((r.config, r.rep), []).append(r)
+    chosen, aside = [], []
+    for key in sorted(groups, key=lambda k: (k[0], k[1])):
+        g = groups[key]
 
+        def rank(r):
+            others = r.load["others"] if r.load else 1.0
+            return (not r.ok(), r.verdict == "high", others,
+                    -g.index(r))
+        best = min(g, key=rank)
+        chosen.append(best)
+        aside += [r for r in g if r is not best]
+    return chosen, aside
+
+
+# Headline ratios: the default mmvm against the QEMU peer and against plain
+# virtio-mmio, in TCP_RR and 4 KiB reads (higher is better).
+HEADLINE = [("mmvm-msi", "qemu-pci"), ("mmvm-msi", "mmvm-v2")]
+METRICS = {
+    "rr": ("TCP_RR trans/s", lambda r: r.rate("net"), True),
+    "iops": ("4K read IOPS", lambda r: r.rate("blk"), True),
+    "vmm_rr": ("VMM CPU per transaction", lambda r: r.cpu_per_op(
+        "net", "vmm"), False),
+    "vmm_blk": ("VMM CPU per read", lambda r: r.cpu_per_op(
+        "blk", "vmm"), False),
+}
+
+
+def ratio_ci(by, a_, b_, metric, seed):
+    get = METRICS[metric][1]
+    ra = {r.rep: get(r) for r in by.get(a_) or []}
+    rb = {r.rep: get(r) for r in by.get(b_) or []}
+    pairs = [(ra[k], rb[k]) for k in sorted(ra) if k in rb]
+    return benchstats.paired_ratio(pairs, seed=seed)
+
+
+def fmt_ci(ci, digits=2):
+    if ci is None:
+        return "n/a"
+    f = "%%.%df" % digits
+    if ci[1] is None:
+        return (f % ci[0]) + " (n=%d)" % ci[3]
+    return (f + " [" + f + "–" + f + "]") % ci[:3]
+
+
+def verdict_text(ci, higher_better=True):
+    sig = benchstats.significant(ci)
+    if sig is None:
+        return "n/a (fewer than 3 pairs)" if ci else "n/a"
+    if not sig:
+        return "no"
+    up = ci[1] > 1.0
+    return "yes, %s" % ("higher" if up else "lower") + (
+        "" if higher_better is None else
+        " (better)" if up == higher_better else " (worse)")
+
+
+def load_results(d):
     meta = {}
     try:
-        with open(os.path.join(a.results, "meta")) as f:
+        with open(os.path.join(d, "meta")) as f:
             for line in f:
                 k, _, v = line.rstrip("\n").partition(" ")
                 meta[k] = v.strip()
     except FileNotFoundError:
         pass
     vendor = meta.get("vendor", "AuthenticAMD")
+    samples = benchstats.read_samples(os.path.join(d, "host-samples"))
+    hz = 100
+    try:
+        with open(os.path.join(d, "host-samples")) as f:
+            m = re.match(r"hz (\d+)", f.readline())
+            hz = int(m.group(1)) if m else 100
+    except (FileNotFoundError, ValueError):
+        pass
+    verdicts = {}
+    try:
+        with open(os.path.join(d, "load")) as f:
+            for line in f:
+                p = line.split()
+                if len(p) >= 2:
+                    verdicts[p[0]] = p[1]
+    except FileNotFoundError:
+        pass
     runs = []
     try:
-        with open(os.path.join(a.results, "runs")) as f:
+        with open(os.path.join(d, "runs")) as f:
             for line in f:
                 p = line.split()
                 if len(p) == 4:
-                    runs.append(Run(a.results, p[0], p[1], int(p[2]),
-                                    int(p[3]), vendor))
+                    r = Run(d, p[0], p[1], int(p[2]), int(p[3]), vendor,
+                            samples, verdicts.get(p[0]))
+                    r.samples_hz = hz
+                    runs.append(r)
     except FileNotFoundError:
         pass
+    return meta, runs, samples
+
+
+def ci_check(d, percent, seed):
+    meta, runs, _ = load_results(d)
+    chosen, _ = select(runs)
+    by = {}
+    for r in chosen:
+        by.setdefault(r.config, []).append(r)
+    ok, seen = True, 0
+    for a_, b_ in HEADLINE:
+        if a_ not in by or b_ not in by:
+            continue
+        for m in ("rr", "iops"):
+            ci = ratio_ci(by, a_, b_, m, seed)
+            hw = benchstats.half_width(ci)
+            seen += 1
+            print("ci-check: %s / %s %s: %s, ±%s" % (
+                a_, b_, METRICS[m][0], fmt_ci(ci),
+                "%.1f %%" % (hw * 100) if hw is not None else "?"))
+            if hw is None or hw > percent / 100:
+                ok = False
+    if not seen:
+        print("ci-check: no headline pair among the configurations run: "
+              "nothing to wait for")
+    return 0 if ok else 1
+
+
+def method_text(load_max="0.25", seed=None):
+    """The "## Method" section: what is measured, how the intervals are
+    made, what "significant" and "loaded" mean. Also pasted into
+    docs/benchmarks.md by hand when its figures predate it."""
+    return [
+        "## Method",
+        "",
+        "- **Repetitions**: every configuration boots once per repetition, "
+        "all with the same guest kernel, initramfs, 1 vCPU and memory; the "
+        "order rotates from one repetition to the next (A B C, B C A, "
+        "C A B, …), so that a slow stretch of the machine hits every "
+        "configuration alike and none is always first. At least `--reps` "
+        "(7) repetitions; then more, up to `--max-reps` (12), while the "
+        "95 % interval of a headline ratio (mmvm MSI + doorbells against "
+        "QEMU virtio-pci and against mmvm plain, in TCP_RR trans/s and "
+        "4 KiB read IOPS) is wider than ±`--ci` % (10).",
+        "- **Per-configuration figures** are medians over the repetitions "
+        "with the min–max spread.",
+        "- **Ratios** A/B are the geometric mean of the per-repetition "
+        "ratios A_r/B_r (A and B measured minutes apart in the same "
+        "repetition: the machine's drift between repetitions cancels). "
+        "The 95 %% interval is a percentile bootstrap over the repetitions: "
+        "%d resamples of the repetitions with replacement, the interval "
+        "between the 2.5th and 97.5th percentile of the resampled ratios; "
+        "the random generator is seeded (%s) so the same data gives the "
+        "same report (`bench/benchstats.py`, Python standard library)."
+        % (benchstats.BOOTSTRAP_N, seed if seed is not None
+           else benchstats.SEED),
+        "- **Significant** means the 95 % interval excludes 1.0. With few "
+        "repetitions the percentile bootstrap is too narrow: on simulated "
+        "log-normal ratios it holds the true ratio 86 % of the time with 7 "
+        "repetitions, 91 % with 10, so a ratio whose interval ends just "
+        "past 1.0 is weak evidence. Fewer than 3 pairs give no interval "
+        "(n/a).",
+        "- **Host load**: `bench/run` samples, outside the nested VM, this "
+        "machine's `/proc/stat` and `/proc/loadavg` and the CPU time of "
+        "the process tree it started (under the nested harness, the outer "
+        "VM) every 0.5 s; each sample belongs to the run and workload "
+        "under way. *Others* is the share of the machine's CPU capacity "
+        "busy outside that tree, *steal* the share the machine's own "
+        "hypervisor took. A run with others ≥ %s or steal ≥ %.2f is "
+        "*loaded*: it is made once more straight away, and the report uses "
+        "the run that was not loaded (or the less loaded of the two)."
+        % (load_max, benchstats.HIGH_STEAL),
+        "- **CPU per operation**: user + system time of the VMM process "
+        "(all threads, the guest's execution in its vCPU threads "
+        "included: `/proc/PID/stat` at the guest's marks), of the whole "
+        "KVM host (busy time of its `/proc/stat`: under the nested harness "
+        "the outer VM seen from inside, which adds `rr server`, the tap "
+        "and the host kernel), and of the outer VM's process seen from "
+        "outside (its CPU rate over the samples inside the workload "
+        "times the workload's duration), each divided by the transactions "
+        "or reads. Clock-tick resolution (10 ms) over a 10 s workload.",
+        "- **Exits per operation** come from KVM's counters at the same "
+        "marks; they depend on the code path, not on the machine's speed, "
+        "and need no interval (their spread is shown).",
+        "",
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--md")
+    ap.add_argument("--dat")
+    ap.add_argument("--command", default="bench/run")
+    ap.add_argument("--png", default="benchmarks.png")
+    ap.add_argument("--seed", type=int, default=benchstats.SEED,
+                    help="bootstrap seed (fixed: the report is reproducible)")
+    ap.add_argument("--ci-check", type=float, metavar="PERCENT")
+    a = ap.parse_args()
+    if a.ci_check is not None:
+        return ci_check(a.results, a.ci_check, a.seed)
+    if not a.md or not a.dat:
+        ap.error("--md and --dat are required")
+
+    meta, all_runs, samples = load_results(a.results)
+    vendor = meta.get("vendor", "AuthenticAMD")
+    runs, aside = select(all_runs)
     skipped = {}
     try:
         with open(os.path.join(a.results, "skipped")) as f:
@@ -342,11 +593,12 @@ def main():
 
     wanted = meta.get("configs", ",".join(c for c, _ in CONFIGS)).split(",")
     by = {c: [r for r in runs if r.config == c] for c in wanted}
+    all_by = {c: [r for r in all_runs if r.config == c] for c in wanted}
 
     def why_missing(c):
         if c in skipped:
             return skipped[c]
-        rs = by.get(c) or []
+        rs = all_by.get(c) or []
         if not rs:
             return "not run"
         errs = [e for r in rs for e in r.log["errors"]]
@@ -371,6 +623,9 @@ def main():
             "mmvm_boot": med([r.log["mmvm_boot_ms"] for r in rs]),
             "hwm": med([r.mem_kb("VmHWM") / 1024 if r.mem_kb("VmHWM")
                         else None for r in rs]),
+            "cpu": {(w_, k): med([r.cpu_per_op(w_, k) for r in rs])
+                    for w_ in ("net", "blk")
+                    for k in ("vmm", "host", "outer")},
             "kinds": {k: med([r.per_op("net", k, True) for r in rs]) for k in
                       ("halt_exits", "irq_exits", "mmio_exits",
                        "io_exits", "irq_window_exits", "insn_emulation",
@@ -381,13 +636,11 @@ def main():
                            "io_exits", "insn_emulation")},
         }
 
-    def ratio(a_, b_):
-        ra, rb = rows.get(a_, {}).get("rr"), rows.get(b_, {}).get("rr")
-        if not ra or not rb:
-            return "n/a"
-        return "%.2f" % (ra[0] / rb[0])
-
-    nreps = meta.get("reps", "?")
+    nreps = meta.get("reps_done", meta.get("reps", "?"))
+    if meta.get("reps_done") and meta.get("reps_done") != meta.get("reps"):
+        nreps = "%s (at least %s, up to %s until the headline intervals " \
+            "were within ±%s %%)" % (meta["reps_done"], meta.get("reps"),
+                                     meta.get("max_reps"), meta.get("ci"))
     out = []
     w = out.append
     w("# Benchmarks: TCP request/response, 4 KiB random reads, exits")
@@ -397,8 +650,10 @@ def main():
     w("")
     w("Machine: %s; KVM host kernel %s, %s CPU(s)%s. Every configuration "
       "boots the same guest kernel and initramfs with 1 vCPU and %s, "
-      "workloads %s s each, %s interleaved repetitions (A B C … A B C …); "
-      "figures are medians with the min–max spread in brackets." %
+      "workloads %s s each, %s interleaved repetitions (A B C, B C A, "
+      "C A B …: the order rotates); figures are medians with the min–max "
+      "spread in brackets, ratios come with a 95 %% bootstrap interval "
+      "(see Ratios)." %
       (meta.get("cpu_host", "?").strip(), meta.get("kernel_host", "?"),
        meta.get("nproc_host", "?"),
        ", nested: KVM runs inside a QEMU TCG (emulated CPU) virtual machine"
@@ -445,6 +700,8 @@ def main():
           "path counts (notifications, device interrupts, ISR reads and "
           "ACKs, EOIs, exits to the VMM), which timer ticks do not touch.")
         w("")
+    for line in method_text(meta.get("load_max", "0.25"), a.seed):
+        w(line)
     w("## Results")
     w("")
     w("| configuration | TCP_RR trans/s | mean latency µs | exits / trans "
@@ -481,6 +738,7 @@ def main():
       "VMM start to the guest /init's first line, on the same clock for "
       "every VMM." % meta.get("disk_mb", "?"))
     w("")
+
     missing = [c for c in wanted if rows[c]["rr"] is None]
     if missing:
         w("Missing figures: " + "; ".join(
@@ -488,26 +746,129 @@ def main():
           + ".")
         w("")
 
-    w("## Ratios against the seed")
+    w("## Ratios, with 95 % intervals")
     w("")
-    w("| ratio (TCP_RR trans/s) | this run | seed (2019 series) |")
-    w("| --- | ---: | ---: |")
-    w("| mmvm MSI / QEMU virtio-pci | %s | %.2f |" %
-      (ratio("mmvm-msi", "qemu-pci"),
-       SEED["virtio-mmio MSI"] / SEED["virtio-pci"]))
-    w("| mmvm MSI / mmvm plain | %s | %.2f |" %
-      (ratio("mmvm-msi", "mmvm-v2"),
-       SEED["virtio-mmio MSI"] / SEED["virtio-mmio legacy"]))
-    w("| QEMU virtio-mmio / QEMU virtio-pci | %s | %.2f |" %
-      (ratio("qemu-mmio", "qemu-pci"),
-       SEED["virtio-mmio legacy"] / SEED["virtio-pci"]))
+    w("Each ratio is the geometric mean over the repetitions of A/B, A and "
+      "B measured in the same repetition (so that drift of the machine "
+      "between repetitions cancels), with a 95 %% percentile bootstrap "
+      "interval: the repetitions are resampled with replacement %d times "
+      "(seed %d, so the report is reproducible) and the interval is the "
+      "2.5th–97.5th percentile of the resampled ratios. **Significant** "
+      "means the interval excludes 1.0. With few repetitions the "
+      "percentile bootstrap is too narrow (see Method); read a ratio whose "
+      "interval ends close to 1.0 as undecided." % (
+          benchstats.BOOTSTRAP_N, a.seed))
     w("")
-    w("The seed measured netperf TCP_RR on bare metal: virtio-pci %d, "
+    w("| ratio | metric | this run [95 % interval] | significant | seed "
+      "(2019 series) |")
+    w("| --- | --- | ---: | --- | ---: |")
+    seed_of = {("mmvm-msi", "qemu-pci", "rr"): SEED["virtio-mmio MSI"] /
+               SEED["virtio-pci"],
+               ("mmvm-msi", "mmvm-v2", "rr"): SEED["virtio-mmio MSI"] /
+               SEED["virtio-mmio legacy"],
+               ("qemu-mmio", "qemu-pci", "rr"): SEED["virtio-mmio legacy"] /
+               SEED["virtio-pci"]}
+    name = {"mmvm-msi": "mmvm MSI + doorbells", "qemu-pci": "QEMU virtio-pci",
+            "mmvm-v2": "mmvm plain", "qemu-mmio": "QEMU virtio-mmio"}
+    for a_, b_, ms in [("mmvm-msi", "qemu-pci", ("rr", "iops", "vmm_rr",
+                                                 "vmm_blk")),
+                       ("mmvm-msi", "mmvm-v2", ("rr", "iops", "vmm_rr",
+                                                "vmm_blk")),
+                       ("qemu-mmio", "qemu-pci", ("rr",))]:
+        if a_ not in wanted or b_ not in wanted:
+            continue
+        for m in ms:
+            ci = ratio_ci(by, a_, b_, m, a.seed)
+            sd = seed_of.get((a_, b_, m))
+            w("| %s / %s | %s | %s | %s | %s |" % (
+                name.get(a_, a_), name.get(b_, b_), METRICS[m][0],
+                fmt_ci(ci), verdict_text(ci, METRICS[m][2]),
+                "%.2f" % sd if sd else ""))
+    w("")
+    w("Higher is better for trans/s and IOPS, lower for CPU per operation. "
+      "The seed measured netperf TCP_RR on bare metal: virtio-pci %d, "
       "legacy virtio-mmio %d, virtio-mmio with MSI %d trans/s." %
       (SEED["virtio-pci"], SEED["virtio-mmio legacy"],
        SEED["virtio-mmio MSI"]))
     w("")
 
+    w("## CPU cost per operation")
+    w("")
+    w("CPU time (user + system) per TCP_RR transaction and per 4 KiB read, "
+      "in µs, beside the exits per operation (background removed). VMM: "
+      "the VMM process, all its threads (`/proc/PID/stat` at the guest's "
+      "marks). KVM host: every CPU of the machine that runs KVM, busy time "
+      "from its `/proc/stat` at the marks (%s). Outer VM: %s. The guest's "
+      "own execution is part of the VMM's time (its vCPU threads); "
+      "`rr server`, the tap and the kernel's share are in the KVM host "
+      "column." % (
+          "under the nested harness that is the outer VM, seen from inside"
+          if meta.get("nested") == "yes" else "this machine, other "
+          "processes' load included",
+          "the CPU time of the whole process tree bench/run started "
+          "(under the nested harness, the outer VM's QEMU process), sampled "
+          "from outside every 0.5 s; its rate over the samples inside the "
+          "workload times the workload's duration" if samples else
+          "not sampled in this run"))
+    w("")
+    w("| configuration | VMM µs / trans | KVM host µs / trans | outer VM µs "
+      "/ trans | exits / trans | VMM µs / read | KVM host µs / read "
+      "| outer VM µs / read | exits / read |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for c in wanted:
+        r = rows[c]
+        if all(v is None for v in r["cpu"].values()):
+            continue
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            LABEL.get(c, c), fmt(r["cpu"][("net", "vmm")]),
+            fmt(r["cpu"][("net", "host")]), fmt(r["cpu"][("net", "outer")]),
+            fmt(r["x_rr"], 1, False), fmt(r["cpu"][("blk", "vmm")]),
+            fmt(r["cpu"][("blk", "host")]), fmt(r["cpu"][("blk", "outer")]),
+            fmt(r["x_blk"], 1, False)))
+    w("")
+
+    w("## Host load")
+    w("")
+    loads = [r for r in all_runs if r.load]
+    if not loads:
+        w("Not sampled in this run (no `host-samples`): no run could be "
+          "marked as taken on a loaded machine.")
+    else:
+        high = [r for r in all_runs if r.verdict == "high"]
+        others = sorted(r.load["others"] for r in loads)
+        steal = sorted(r.load["steal"] for r in loads)
+        w("Sampled outside the nested VM every 0.5 s (`/proc/stat`, "
+          "`/proc/loadavg`): the share of the machine's CPU capacity that "
+          "other processes used during a run (busy time minus the "
+          "benchmark's own process tree), the share stolen by the "
+          "machine's own hypervisor, the highest 1-minute load average. A "
+          "run with others ≥ %s or steal ≥ %.2f is *loaded*; it is made "
+          "once more and the report uses the run that was not loaded (or "
+          "the less loaded one)." % (meta.get("load_max", "0.25"),
+                                     benchstats.HIGH_STEAL))
+        w("")
+        w("Over %d runs: others median %.2f (%.2f–%.2f), steal median "
+          "%.2f (max %.2f); %d loaded, %d made again; %d of the runs used "
+          "were loaded." % (
+              len(loads), statistics.median(others), others[0], others[-1],
+              statistics.median(steal), steal[-1], len(high), len(aside),
+              sum(1 for r in runs if r.verdict == "high")))
+        w("")
+        chosen_ids = {r.id for r in runs}
+        listed = [r for r in all_runs if r.load and (
+            r.verdict == "high" or r.id.endswith("-again"))]
+        if listed:
+            w("Loaded runs and the runs made in their place:")
+            w("")
+            w("| run | configuration | others | steal | ours | load1 | "
+              "verdict | used |")
+            w("| --- | --- | ---: | ---: | ---: | ---: | --- | --- |")
+        for r in listed:
+            w("| %s | %s | %.2f | %.2f | %.2f | %.2f | %s | %s |" % (
+                r.id, r.config, r.load["others"], r.load["steal"],
+                r.load["ours"], r.load["load1"] or 0, r.verdict,
+                "yes" if r.id in chosen_ids else "no"))
+    w("")
     w("## Exits per transaction by kind (TCP_RR)")
     w("")
     w("Background removed. From KVM's counters: `halt_exits` (HLT), `irq_exits` (host "

@@ -17,6 +17,15 @@
  *                          (the statistics KVM_GET_STATS_FD exposes, vCPUs
  *                          summed), for any VMM alike
  *   mem VmHWM|VmRSS <kB>   the VMM's resident memory
+ *   cpu vmm <utime> <stime> <hz>   CPU time of the VMM process, all its
+ *                          threads (/proc/<pid>/stat), in 1/hz s
+ *   cpu host <user> <nice> <system> <idle> <iowait> <irq> <softirq> <steal>
+ *                          this machine's /proc/stat "cpu" line (the KVM
+ *                          host: the outer VM under the nested harness)
+ *   load <1 min> <5 min>   this machine's /proc/loadavg
+ * and after each mark "<run id> <tag>" into the file "phase" next to the
+ * run's output (bench/hostload.py, outside the nested VM, attributes its
+ * samples to runs and workloads by it).
  *   hist <event>           then "  { key: value, ... } hitcount: n" lines:
  *                          the tracefs histogram since the last *-begin
  *                          mark (a *-begin mark clears them and records no
@@ -29,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kvm_snapshot.h"
 
@@ -113,6 +123,64 @@ static void write_memory(FILE *out, const char *pid)
 	fclose(f);
 }
 
+/* CPU time of the VMM and of this whole machine, and its load. */
+static void write_cpu(FILE *out, const char *pid)
+{
+	unsigned long long v[8] = { 0 }, ut, st;
+	char path[64], line[1024], *p;
+	double l1, l5;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	f = fopen(path, "r");
+	if (f) {
+		/* Fields after the command name, which may hold spaces and
+		 * parentheses: state is field 3, utime 14, stime 15. */
+		if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) &&
+		    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u"
+			   " %llu %llu", &ut, &st) == 2)
+			fprintf(out, "cpu vmm %llu %llu %ld\n", ut, st,
+				sysconf(_SC_CLK_TCK));
+		fclose(f);
+	}
+	f = fopen("/proc/stat", "r");
+	if (f) {
+		if (fgets(line, sizeof(line), f) &&
+		    sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7]) >= 4)
+			fprintf(out, "cpu host %llu %llu %llu %llu %llu %llu %llu"
+				" %llu\n", v[0], v[1], v[2], v[3], v[4], v[5],
+				v[6], v[7]);
+		fclose(f);
+	}
+	f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf %lf", &l1, &l5) == 2)
+			fprintf(out, "load %.2f %.2f\n", l1, l5);
+		fclose(f);
+	}
+}
+
+/* "<run id> <tag>" into <dirname of prefix>/phase, replaced atomically. */
+static void write_phase(const char *prefix, const char *tag)
+{
+	char path[4200], tmp[4300];
+	const char *slash = strrchr(prefix, '/');
+	int dirlen = slash ? (int)(slash - prefix) : 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%.*s/phase", dirlen,
+		 slash ? prefix : ".");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%s %s\n", slash ? slash + 1 : prefix, tag);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
 /* For each "event spec" line of DIR/hists: clear the histogram (begin
  * marks) or copy its entries to out. */
 static void do_hists(const char *dir, FILE *out, bool clear)
@@ -182,11 +250,13 @@ int kvm_snapshot(const char *dir, const char *tag)
 	fprintf(out, "time %lld.%09ld\n", (long long)now.tv_sec, now.tv_nsec);
 	write_counters(out, pid);
 	write_memory(out, pid);
+	write_cpu(out, pid);
 	if (!begin)
 		do_hists(dir, out, false);
 	if (fclose(out) || rename(tmp, path)) {
 		fprintf(stderr, "rr: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	write_phase(prefix, tag);
 	return 0;
 }
