@@ -555,7 +555,12 @@ def method_text(load_max="0.25", seed=None):
         "and the host kernel), and of the outer VM's process seen from "
         "outside (its CPU rate over the samples inside the workload "
         "times the workload's duration), each divided by the transactions "
-        "or reads. Clock-tick resolution (10 ms) over a 10 s workload.",
+        "or reads. Clock-tick resolution (10 ms) over a 10 s workload. "
+        "Under the nested harness the first two are counted by the outer "
+        "VM's kernel on its own clock: while the real machine deschedules "
+        "the outer VM's vCPU threads (a loaded machine), that time is "
+        "counted as busy too, so on a loaded machine they exceed the outer "
+        "VM column, which is the real cost.",
         "- **Exits per operation** come from KVM's counters at the same "
         "marks; they depend on the code path, not on the machine's speed, "
         "and need no interval (their spread is shown).",
