@@ -16,38 +16,6 @@
 #include "devices/virtio_blk_req.h"
 #include "virtio/queue_run.h"
 
-/* virtio 1.2 5.2.4, up to the write-zeroes limits: the fields we offer
- * (the topology and writeback fields are there for the later offsets and
- * read 0, their features not being offered). Little-endian, the host's
- * order on x86. */
-struct virtio_blk_config {
-	uint64_t capacity;
-	uint32_t size_max;
-	uint32_t seg_max;
-	uint16_t cylinders;
-	uint8_t heads;
-	uint8_t sectors;
-	uint32_t blk_size;
-	uint8_t physical_block_exp;
-	uint8_t alignment_offset;
-	uint16_t min_io_size;
-	uint32_t opt_io_size;
-	uint8_t writeback;
-	uint8_t unused0;
-	uint16_t num_queues;	/* with VIRTIO_BLK_F_MQ */
-	uint32_t max_discard_sectors;	/* with VIRTIO_BLK_F_DISCARD */
-	uint32_t max_discard_seg;
-	uint32_t discard_sector_alignment;
-	uint32_t max_write_zeroes_sectors;	/* with _F_WRITE_ZEROES */
-	uint32_t max_write_zeroes_seg;
-	uint8_t write_zeroes_may_unmap;
-	uint8_t unused1[3];
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct virtio_blk_config) == 60,
-	       "num_queues at 34, max_discard_sectors at 36, "
-	       "write_zeroes_may_unmap at 56 (virtio 1.2 5.2.4)");
-
 /* Each queue has its own worker, and each worker its own request state
  * (the backend's bounce buffer and iovec scratch, the chain): queues run
  * in parallel on one image fd with positioned I/O. */
@@ -117,8 +85,7 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 	fprintf(f, "%s.blk_flushes %" PRIu64 "\n", name, s.flushes);
 	fprintf(f, "%s.blk_get_ids %" PRIu64 "\n", name, s.get_ids);
 	fprintf(f, "%s.blk_discards %" PRIu64 "\n", name, s.discards);
-	fprintf(f, "%s.blk_write_zeroes %" PRIu64 "\n", name,
-		s.write_zeroes);
+	fprintf(f, "%s.blk_write_zeroes %" PRIu64 "\n", name, s.write_zeroes);
 	fprintf(f, "%s.blk_unsupported %" PRIu64 "\n", name, s.unsupported);
 	fprintf(f, "%s.blk_bad_requests %" PRIu64 "\n", name,
 		s.bad_requests);
@@ -227,20 +194,9 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 	}
 
 	b->ops = blk_ops_template;
-	if (dc->read_only) {
+	if (dc->read_only)
 		b->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
-	} else {
-		/* fallocate() hole punching / zero range (BLKDISCARD and
-		 * BLKZEROOUT on a block device). */
-		b->ops.features |= (1ULL << VIRTIO_BLK_F_DISCARD) |
-				   (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
-		b->config.max_discard_sectors = BLK_DWZ_MAX_SECTORS;
-		b->config.max_discard_seg = BLK_DWZ_MAX_SEGS;
-		b->config.discard_sector_alignment = BLK_DISCARD_ALIGN;
-		b->config.max_write_zeroes_sectors = BLK_DWZ_MAX_SECTORS;
-		b->config.max_write_zeroes_seg = BLK_DWZ_MAX_SEGS;
-		b->config.write_zeroes_may_unmap = 1;
-	}
+	b->ops.features |= blk_backend_features(&b->q[0].be);
 	/* A worker per queue: each has its own request state. */
 	b->ops.num_queues = b->nr_queues;
 	b->ops.num_workers = b->nr_queues;
@@ -248,10 +204,7 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 		b->ops.features |= 1ULL << VIRTIO_BLK_F_MQ;
 		b->config.num_queues = (uint16_t)b->nr_queues;
 	}
-	b->config.capacity = b->q[0].be.capacity;
-	/* Two descriptors of every chain are the header and the status. */
-	b->config.seg_max = VIRTIO_BLK_QUEUE_SIZE - 2;
-	b->config.blk_size = VIRTIO_BLK_SECTOR_SIZE;
+	blk_backend_fill_config(&b->q[0].be, &b->config);
 	*spec = (struct virtio_device_spec){
 		.ops = &b->ops, .dev = b, .config = &b->config,
 	};

@@ -57,6 +57,44 @@ void blk_backend_destroy(struct blk_backend *b)
 	b->bounce = NULL;
 }
 
+uint64_t blk_backend_features(const struct blk_backend *b)
+{
+	/* fallocate() or the block device ioctls do both on any image
+	 * mmvm opens (image_size() takes regular files and block devices
+	 * only); where the host cannot, dwz_segment() falls back. */
+	if (b->read_only)
+		return 0;
+	return (1ULL << VIRTIO_BLK_F_DISCARD) |
+	       (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+}
+
+void blk_backend_fill_config(const struct blk_backend *b,
+			     struct virtio_blk_config *c)
+{
+	uint64_t f = blk_backend_features(b);
+
+	c->capacity = b->capacity;
+	c->seg_max = BLK_SEG_MAX;
+	c->blk_size = VIRTIO_BLK_SECTOR_SIZE;
+	c->max_discard_sectors = 0;
+	c->max_discard_seg = 0;
+	c->discard_sector_alignment = 0;
+	if (f & (1ULL << VIRTIO_BLK_F_DISCARD)) {
+		c->max_discard_sectors = BLK_DWZ_MAX_SECTORS;
+		c->max_discard_seg = BLK_DWZ_MAX_SEGS;
+		c->discard_sector_alignment = BLK_DISCARD_ALIGN;
+	}
+	c->max_write_zeroes_sectors = 0;
+	c->max_write_zeroes_seg = 0;
+	c->write_zeroes_may_unmap = 0;
+	if (f & (1ULL << VIRTIO_BLK_F_WRITE_ZEROES)) {
+		c->max_write_zeroes_sectors = BLK_DWZ_MAX_SECTORS;
+		c->max_write_zeroes_seg = BLK_DWZ_MAX_SEGS;
+		/* The unmap flag punches a hole, which reads zeroes. */
+		c->write_zeroes_may_unmap = 1;
+	}
+}
+
 /* Describes bytes [off, off+len) of iov[0..n) in b->slice; returns the
  * number of slice entries, or -1 if iov holds fewer than off+len bytes. */
 static int slice_iov(struct blk_backend *b, const struct iovec *iov,

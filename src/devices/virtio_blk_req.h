@@ -12,6 +12,7 @@
 #define MMVM_DEVICES_VIRTIO_BLK_REQ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -24,6 +25,11 @@
 #define VIRTIO_BLK_T_DISCARD	11
 #define VIRTIO_BLK_T_WRITE_ZEROES 13
 
+/* The feature bits whose requests this layer carries out (virtio 1.2
+ * 5.2.3); the device model offers what blk_backend_features() says. */
+#define VIRTIO_BLK_F_DISCARD	13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
 /* Discard and write-zeroes requests: an array of these after the header
  * (virtio 1.2 5.2.6); flags bit 0 is "unmap" (write-zeroes only). */
 struct virtio_blk_dwz_seg {
@@ -32,12 +38,23 @@ struct virtio_blk_dwz_seg {
 	uint32_t flags;
 };
 
+_Static_assert(sizeof(struct virtio_blk_dwz_seg) == 16,
+	       "struct virtio_blk_discard_write_zeroes is 16 bytes");
+
 #define VIRTIO_BLK_DWZ_F_UNMAP	1u
 /* Our limits, offered in config space: segments per request, sectors per
  * segment, and the alignment (in sectors) discards are best given in. */
 #define BLK_DWZ_MAX_SEGS	8
 #define BLK_DWZ_MAX_SECTORS	(1u << 22)	/* 2 GiB */
 #define BLK_DISCARD_ALIGN	8		/* 4 KiB */
+
+/* seg_max: data segments per request, i.e. a chain of the 256-entry queue
+ * less its header and status descriptors; a request within it always
+ * fits the VIRTQ_MAX_SEGS segments blk_handle_request takes. */
+#define BLK_SEG_MAX		254
+
+_Static_assert(BLK_SEG_MAX + 2 <= VIRTQ_MAX_SEGS,
+	       "a chain of seg_max data segments fits in b->slice");
 
 #define VIRTIO_BLK_S_OK		0
 #define VIRTIO_BLK_S_IOERR	1
@@ -50,6 +67,48 @@ struct virtio_blk_dwz_seg {
 /* O_DIRECT bounce buffer: alignment and size of one transfer through it. */
 #define BLK_DIRECT_ALIGN	4096
 #define BLK_BOUNCE_BYTES	(256 * 1024)
+
+/* virtio 1.2 5.2.4, up to the write-zeroes limits: the fields we offer
+ * (the geometry, topology and writeback fields are there for the later
+ * offsets and read 0, their features not being offered). Little-endian,
+ * the host's order on x86. */
+struct virtio_blk_config {
+	uint64_t capacity;
+	uint32_t size_max;
+	uint32_t seg_max;
+	uint16_t cylinders;
+	uint8_t heads;
+	uint8_t sectors;
+	uint32_t blk_size;
+	uint8_t physical_block_exp;
+	uint8_t alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
+	uint8_t writeback;
+	uint8_t unused0;
+	uint16_t num_queues;	/* with VIRTIO_BLK_F_MQ */
+	uint32_t max_discard_sectors;	/* with VIRTIO_BLK_F_DISCARD */
+	uint32_t max_discard_seg;
+	uint32_t discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors;	/* with _F_WRITE_ZEROES */
+	uint32_t max_write_zeroes_seg;
+	uint8_t write_zeroes_may_unmap;
+	uint8_t unused1[3];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct virtio_blk_config) == 60,
+	       "virtio 1.2 5.2.4: 60 bytes up to unused1");
+_Static_assert(offsetof(struct virtio_blk_config, num_queues) == 34 &&
+	       offsetof(struct virtio_blk_config, max_discard_sectors) == 36 &&
+	       offsetof(struct virtio_blk_config, max_discard_seg) == 40 &&
+	       offsetof(struct virtio_blk_config,
+			discard_sector_alignment) == 44 &&
+	       offsetof(struct virtio_blk_config,
+			max_write_zeroes_sectors) == 48 &&
+	       offsetof(struct virtio_blk_config, max_write_zeroes_seg) == 52 &&
+	       offsetof(struct virtio_blk_config,
+			write_zeroes_may_unmap) == 56,
+	       "virtio 1.2 5.2.4 field offsets");
 
 struct blk_stats {
 	uint64_t reads, writes, flushes, get_ids, unsupported;
@@ -77,6 +136,18 @@ struct blk_backend {
 int blk_backend_init(struct blk_backend *b, int fd, uint64_t capacity,
 		     bool read_only, bool direct, unsigned int index);
 void blk_backend_destroy(struct blk_backend *b);
+
+/* The VIRTIO_BLK_F_DISCARD and _WRITE_ZEROES bits b can carry out, for
+ * the device to offer: both on a writable disk, none on a read-only one
+ * (whose requests of those types fail with IOERR anyway). */
+uint64_t blk_backend_features(const struct blk_backend *b);
+
+/* Fills the fields of c this layer decides: capacity, seg_max, blk_size
+ * and, when blk_backend_features() offers them, the discard and
+ * write-zeroes limits (zero otherwise). Leaves num_queues and every other
+ * field alone. */
+void blk_backend_fill_config(const struct blk_backend *b,
+			     struct virtio_blk_config *c);
 
 /* Executes one request and writes its status byte. Returns the used
  * length: bytes written to the driver's buffers including the status, or 0
