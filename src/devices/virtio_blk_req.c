@@ -250,11 +250,13 @@ static bool range_ok(const struct blk_backend *b, uint64_t sector,
 }
 
 /* Writes zeroes over [pos, pos + len) the slow way, for a file system
- * that has no zero-range allocation. */
+ * that has no zero-range allocation (tmpfs). Aligned so that an O_DIRECT
+ * fd takes it as it is: pos and len are whole sectors. */
 static int write_zeroes_by_hand(struct blk_backend *b, uint64_t pos,
 				uint64_t len)
 {
-	static const uint8_t zeroes[64 * 1024];
+	static const uint8_t zeroes[64 * 1024]
+		__attribute__((aligned(BLK_DIRECT_ALIGN)));
 
 	while (len) {
 		size_t n = len < sizeof(zeroes) ? (size_t)len : sizeof(zeroes);
@@ -270,33 +272,60 @@ static int write_zeroes_by_hand(struct blk_backend *b, uint64_t pos,
 	return 0;
 }
 
+/* Did the host refuse the operation itself (not the range, which was
+ * checked)? EINVAL is what a block device says to a range that is not
+ * a multiple of its logical block size, and what some file systems say
+ * to a mode they lack. */
+static bool dwz_refused(int err)
+{
+	return err == -EOPNOTSUPP || err == -EINVAL || err == -ENOSYS ||
+	       err == -ENOTTY;
+}
+
+/* fallocate() on the image, -errno on failure; a signal (the kick that
+ * stops the worker) does not turn into an error for the guest. */
+static int falloc(const struct blk_backend *b, int mode, uint64_t pos,
+		  uint64_t len)
+{
+	mode |= FALLOC_FL_KEEP_SIZE;
+	while (fallocate(b->fd, mode, (off_t)pos, (off_t)len) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
 /* One checked segment on the host. A discard is a hint: where the host
- * cannot drop the blocks (no hole punching, O_DIRECT on a file system
- * that refuses) the data simply stays, which the driver allows for. */
+ * cannot drop the blocks (no hole punching, a block device without
+ * discard, a range the device will not take) the data simply stays, which
+ * the driver allows for. Write zeroes must leave zeroes: a refusal falls
+ * back to the next way, in the end to writing them. */
 static int dwz_segment(struct blk_backend *b, bool discard, uint64_t sector,
 		       uint32_t nsec, bool unmap)
 {
 	uint64_t pos = sector * VIRTIO_BLK_SECTOR_SIZE;
 	uint64_t len = (uint64_t)nsec * VIRTIO_BLK_SECTOR_SIZE;
 	uint64_t range[2] = { pos, len };
-	int mode, ret;
+	int ret = 0;
 
 	if (!len)
 		return 0;
 	if (b->blockdev) {
+		/* BLKZEROOUT unmaps where the device reads zeroes after,
+		 * and writes the zeroes itself otherwise. */
 		ret = ioctl(b->fd, discard ? BLKDISCARD : BLKZEROOUT, range);
 		ret = ret < 0 ? -errno : 0;
-		return discard && ret == -EOPNOTSUPP ? 0 : ret;
+	} else {
+		if (discard || unmap)
+			ret = falloc(b, FALLOC_FL_PUNCH_HOLE, pos, len);
+		/* Without unmap, or with no hole punching, a write zeroes
+		 * gets its zeroes allocated. */
+		if (!discard && (!unmap || dwz_refused(ret)))
+			ret = falloc(b, FALLOC_FL_ZERO_RANGE, pos, len);
 	}
-	mode = discard || unmap ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE :
-	       FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	ret = fallocate(b->fd, mode, (off_t)pos, (off_t)len) < 0 ? -errno : 0;
-	if (ret == -EOPNOTSUPP || ret == -EINVAL) {
-		if (discard)
-			return 0;
-		ret = write_zeroes_by_hand(b, pos, len);
-	}
-	return ret;
+	if (!dwz_refused(ret))
+		return ret;
+	return discard ? 0 : write_zeroes_by_hand(b, pos, len);
 }
 
 /* VIRTIO_BLK_T_DISCARD and _WRITE_ZEROES: every segment is checked before
