@@ -1,10 +1,13 @@
 /* virtio-blk request handling over a temp file, with hand-built chains:
  * good requests, odd framing, and every malformed case the device must
  * refuse without touching the image. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "devices/virtio_blk_req.h"
@@ -386,6 +389,306 @@ static void test_discard_write_zeroes(void)
 	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_IOERR);
 }
 
+/* What the device offers and config space, from the request layer. */
+static void test_dwz_features_config(void)
+{
+	const uint64_t both = (1ULL << VIRTIO_BLK_F_DISCARD) |
+			      (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+	struct virtio_blk_config c;
+
+	open_image(false, false);
+	CHECK_EQ(blk_backend_features(&be), both);
+	memset(&c, 0xee, sizeof(c));
+	c.num_queues = 7;
+	blk_backend_fill_config(&be, &c);
+	CHECK_EQ(c.capacity, CAP_SECTORS);
+	CHECK_EQ(c.seg_max, BLK_SEG_MAX);
+	CHECK_EQ(c.blk_size, 512);
+	CHECK_EQ(c.max_discard_sectors, BLK_DWZ_MAX_SECTORS);
+	CHECK_EQ(c.max_discard_seg, BLK_DWZ_MAX_SEGS);
+	CHECK_EQ(c.discard_sector_alignment, BLK_DISCARD_ALIGN);
+	CHECK_EQ(c.max_write_zeroes_sectors, BLK_DWZ_MAX_SECTORS);
+	CHECK_EQ(c.max_write_zeroes_seg, BLK_DWZ_MAX_SEGS);
+	CHECK_EQ(c.write_zeroes_may_unmap, 1);
+	CHECK_EQ(c.num_queues, 7);	/* the device's, left alone */
+
+	/* Read-only: nothing offered, and the limits read 0 even over a
+	 * config that held them. */
+	open_image(true, false);
+	CHECK_EQ(blk_backend_features(&be), 0);
+	blk_backend_fill_config(&be, &c);
+	CHECK_EQ(c.capacity, CAP_SECTORS);
+	CHECK_EQ(c.max_discard_sectors, 0);
+	CHECK_EQ(c.max_discard_seg, 0);
+	CHECK_EQ(c.discard_sector_alignment, 0);
+	CHECK_EQ(c.max_write_zeroes_sectors, 0);
+	CHECK_EQ(c.max_write_zeroes_seg, 0);
+	CHECK_EQ(c.write_zeroes_may_unmap, 0);
+	CHECK_EQ(c.num_queues, 7);
+}
+
+static uint64_t allocated_kib(int fd)
+{
+	struct stat st;
+
+	CHECK_EQ(fstat(fd, &st), 0);
+	return (uint64_t)st.st_blocks / 2;
+}
+
+/* Is [sector, sector + n) a hole in the file? (No data after pos at
+ * all is ENXIO.) */
+static bool is_hole(int fd, uint64_t sector, uint64_t n)
+{
+	off_t pos = (off_t)(sector * 512), data;
+
+	if (lseek(fd, pos, SEEK_HOLE) != pos)
+		return false;
+	data = lseek(fd, pos, SEEK_DATA);
+	return data < 0 ? errno == ENXIO : data >= (off_t)((sector + n) * 512);
+}
+
+/* On a file system that punches holes and allocates zero ranges (ext4
+ * /tmp here): a discard and an unmapping write zeroes free the blocks, a
+ * plain write zeroes keeps them, everything else is untouched. With
+ * direct, the backend's fd is O_DIRECT (which fallocate does not mind);
+ * the test fills and reads the image through a buffered fd. */
+static void test_dwz_blocks(bool direct)
+{
+	static uint8_t buf[CAP_SECTORS * 512];
+	struct virtio_blk_dwz_seg seg[BLK_DWZ_MAX_SEGS];
+	char path[] = "/tmp/mmvm-test-blk-XXXXXX";
+	int fd = mkstemp(path), dfd = -1;
+	uint64_t kib0, kib1;
+
+	CHECK(fd >= 0);
+	if (direct) {
+		dfd = open(path, O_RDWR | O_DIRECT);
+		if (dfd < 0) {
+			fprintf(stderr, "test_dwz_blocks: no O_DIRECT on "
+				"/tmp (%s), skipped\n", strerror(errno));
+			unlink(path);
+			close(fd);
+			return;
+		}
+	}
+	unlink(path);
+	memset(buf, 0xaa, sizeof(buf));
+	CHECK_EQ(pwrite(fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK_EQ(fsync(fd), 0);
+	if (img_fd >= 0) {
+		blk_backend_destroy(&be);
+		close(img_fd);
+	}
+	img_fd = direct ? dfd : fd;
+	CHECK_EQ(blk_backend_init(&be, img_fd, CAP_SECTORS, false, direct, 0),
+		 0);
+	kib0 = allocated_kib(fd);
+	CHECK(kib0 >= CAP_SECTORS / 2);
+
+	/* A discard of three 4 KiB-aligned ranges: 64 + 128 + 8 sectors. */
+	seg[0] = (struct virtio_blk_dwz_seg){ 64, 64, 0 };
+	seg[1] = (struct virtio_blk_dwz_seg){ 512, 128, 0 };
+	seg[2] = (struct virtio_blk_dwz_seg){ CAP_SECTORS - 8, 8, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 3), VIRTIO_BLK_S_OK);
+	/* st_blocks counts extent tree blocks too: a few KiB of slack. */
+	kib1 = allocated_kib(fd);
+	CHECK(kib0 - kib1 + 8 >= (64 + 128 + 8) / 2);
+	CHECK(is_hole(fd, 64, 64));
+	CHECK(is_hole(fd, 512, 128));
+	CHECK(is_hole(fd, CAP_SECTORS - 8, 8));
+	CHECK_EQ(lseek(fd, 0, SEEK_END), CAP_SECTORS * 512);
+
+	/* Write zeroes: with unmap a hole, without it allocated zeroes
+	 * (unwritten extents, which SEEK_HOLE calls holes too: only the
+	 * block count tells them apart). */
+	seg[0] = (struct virtio_blk_dwz_seg){ 1024, 32,
+					      VIRTIO_BLK_DWZ_F_UNMAP };
+	seg[1] = (struct virtio_blk_dwz_seg){ 1536, 32, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 2), VIRTIO_BLK_S_OK);
+	kib0 = kib1;
+	kib1 = allocated_kib(fd);
+	CHECK(kib0 - kib1 + 8 >= 32 / 2);
+	CHECK(kib0 - kib1 <= 24);	/* the 16 KiB zero range stays */
+	CHECK(is_hole(fd, 1024, 32));
+
+	CHECK_EQ(pread(fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, 64 * 512, 0xaa));
+	CHECK(all(buf + 64 * 512, 64 * 512, 0));
+	CHECK(all(buf + 128 * 512, 384 * 512, 0xaa));
+	CHECK(all(buf + 512 * 512, 128 * 512, 0));
+	CHECK(all(buf + 640 * 512, 384 * 512, 0xaa));
+	CHECK(all(buf + 1024 * 512, 32 * 512, 0));
+	CHECK(all(buf + 1056 * 512, 480 * 512, 0xaa));
+	CHECK(all(buf + 1536 * 512, 32 * 512, 0));
+	CHECK(all(buf + 1568 * 512, (CAP_SECTORS - 8 - 1568) * 512, 0xaa));
+	CHECK(all(buf + (CAP_SECTORS - 8) * 512, 8 * 512, 0));
+	CHECK_EQ(be.stats.discards, 1);
+	CHECK_EQ(be.stats.write_zeroes, 1);
+	CHECK_EQ(be.stats.io_errors, 0);
+	if (direct)
+		close(fd);
+}
+
+static void test_dwz_blocks_buffered(void)
+{
+	test_dwz_blocks(false);
+}
+
+static void test_dwz_blocks_direct(void)
+{
+	test_dwz_blocks(true);
+}
+
+/* tmpfs punches holes but has no zero range: write zeroes falls back to
+ * writing them, from an aligned buffer an O_DIRECT fd takes. */
+static void test_dwz_fallback(void)
+{
+	static uint8_t buf[CAP_SECTORS * 512];
+	struct virtio_blk_dwz_seg seg[2];
+	char path[] = "/dev/shm/mmvm-test-blk-XXXXXX";
+	int fd = mkstemp(path), dfd;
+
+	if (fd < 0) {
+		fprintf(stderr, "test_dwz_fallback: no /dev/shm, skipped\n");
+		return;
+	}
+	/* The by-hand path through an O_DIRECT fd where tmpfs has them
+	 * (Linux 6.6 and later; buffered otherwise). tmpfs does not check
+	 * alignment, so this does not prove the zeroes' alignment. */
+	dfd = open(path, O_RDWR | O_DIRECT);
+	unlink(path);
+	memset(buf, 0xaa, sizeof(buf));
+	CHECK_EQ(pwrite(fd, buf, sizeof(buf), 0), sizeof(buf));
+	if (img_fd >= 0) {
+		blk_backend_destroy(&be);
+		close(img_fd);
+	}
+	img_fd = dfd >= 0 ? dfd : fd;
+	CHECK_EQ(blk_backend_init(&be, img_fd, CAP_SECTORS, false, dfd >= 0,
+				  0), 0);
+	seg[0] = (struct virtio_blk_dwz_seg){ 1, 200, 0 };	/* by hand */
+	seg[1] = (struct virtio_blk_dwz_seg){ 1000, 24,
+					      VIRTIO_BLK_DWZ_F_UNMAP };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 2), VIRTIO_BLK_S_OK);
+	seg[0] = (struct virtio_blk_dwz_seg){ 1500, 3, 0 };	/* unaligned */
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_OK);
+	CHECK_EQ(pread(fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, 512, 0xaa));
+	CHECK(all(buf + 512, 200 * 512, 0));
+	CHECK(all(buf + 201 * 512, 799 * 512, 0xaa));
+	CHECK(all(buf + 1000 * 512, 24 * 512, 0));
+	CHECK(all(buf + 1024 * 512, 476 * 512, 0xaa));
+	CHECK(all(buf + 1500 * 512, 3 * 512, 0));
+	CHECK(all(buf + 1503 * 512, (CAP_SECTORS - 1503) * 512, 0xaa));
+	CHECK_EQ(be.stats.io_errors, 0);
+	if (dfd >= 0)
+		close(fd);
+}
+
+/* Hostile segments beyond test_discard_write_zeroes: empty segments,
+ * the last sector, sums that wrap, every reserved flag, the segment
+ * limit exactly, segments split across descriptors. */
+static void test_dwz_edges(void)
+{
+	static uint8_t buf[CAP_SECTORS * 512];
+	struct virtio_blk_dwz_seg seg[BLK_DWZ_MAX_SEGS];
+	uint64_t bad;
+
+	open_image(false, false);
+	fill_image();
+	bad = be.stats.bad_requests;
+	/* Empty segments, at the end too, are fine and do nothing. */
+	seg[0] = (struct virtio_blk_dwz_seg){ 5, 0, 0 };
+	seg[1] = (struct virtio_blk_dwz_seg){ CAP_SECTORS, 0, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 2), VIRTIO_BLK_S_OK);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 2), VIRTIO_BLK_S_OK);
+	/* ... but not past the end. */
+	seg[0] = (struct virtio_blk_dwz_seg){ CAP_SECTORS + 1, 0, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_IOERR);
+	/* sector * 512 and sector + n would wrap. */
+	seg[0] = (struct virtio_blk_dwz_seg){ 1ULL << 55, 1, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_IOERR);
+	seg[0] = (struct virtio_blk_dwz_seg){ UINT64_MAX, UINT32_MAX, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_IOERR);
+	seg[0] = (struct virtio_blk_dwz_seg){ 1, CAP_SECTORS, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(be.stats.bad_requests - bad, 4);
+	/* Every reserved flag bit, on both types, is UNSUPP. */
+	for (unsigned int bit = 1; bit < 32; bit++) {
+		seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, 1u << bit };
+		CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1),
+			 VIRTIO_BLK_S_UNSUPP);
+		seg[0].flags |= VIRTIO_BLK_DWZ_F_UNMAP;
+		CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1),
+			 VIRTIO_BLK_S_UNSUPP);
+		seg[0].flags = 1u << bit;
+		CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1),
+			 VIRTIO_BLK_S_UNSUPP);
+	}
+	/* A reserved flag in the last segment: the first is not done. */
+	seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, 0 };
+	seg[1] = (struct virtio_blk_dwz_seg){ 16, 8, 4 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 2), VIRTIO_BLK_S_UNSUPP);
+	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, sizeof(buf), 0xaa));
+	CHECK_EQ(be.stats.write_zeroes, 1);	/* the empty segments */
+	CHECK_EQ(be.stats.discards, 1);
+
+	/* Exactly max_write_zeroes_seg segments, of max sectors where the
+	 * disk allows (it is smaller than one segment may be). */
+	for (unsigned int i = 0; i < BLK_DWZ_MAX_SEGS; i++)
+		seg[i] = (struct virtio_blk_dwz_seg){ i * 256, 128, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, BLK_DWZ_MAX_SEGS),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
+	for (unsigned int i = 0; i < BLK_DWZ_MAX_SEGS; i++) {
+		CHECK(all(buf + i * 256 * 512, 128 * 512, 0));
+		CHECK(all(buf + (i * 256 + 128) * 512, 128 * 512, 0xaa));
+	}
+
+	/* Segments torn across descriptors, the header sharing one with
+	 * the first bytes, and spare writable bytes before the status:
+	 * only the status is written. */
+	fill_image();
+	{
+		uint8_t out[VIRTIO_BLK_HDR_BYTES + 2 * sizeof(seg[0])];
+		struct hdr h = { VIRTIO_BLK_T_WRITE_ZEROES, 0, 12345 };
+		uint8_t in[4] = { 0xee, 0xee, 0xee, 0xee };
+
+		seg[0] = (struct virtio_blk_dwz_seg){ 8, 8, 0 };
+		seg[1] = (struct virtio_blk_dwz_seg){ 2040, 8, 1 };
+		memcpy(out, &h, sizeof(h));
+		memcpy(out + sizeof(h), seg, 2 * sizeof(seg[0]));
+		chain_reset();
+		add(out, 20, false);
+		add(out + 20, 7, false);
+		add(out + 27, sizeof(out) - 27, false);
+		add(in, 3, true);
+		add(in + 3, 1, true);
+		CHECK_EQ(blk_handle_request(&be, &chain), 1);
+		CHECK_EQ(in[3], VIRTIO_BLK_S_OK);
+		CHECK(all(in, 3, 0xee));
+	}
+	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, 8 * 512, 0xaa));
+	CHECK(all(buf + 8 * 512, 8 * 512, 0));
+	CHECK(all(buf + 16 * 512, 2024 * 512, 0xaa));
+	CHECK(all(buf + 2040 * 512, 8 * 512, 0));
+
+	/* Read-only: IOERR for both, counted as bad requests, image
+	 * untouched. */
+	open_image(true, false);
+	fill_image();
+	seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_IOERR);
+	seg[0].flags = VIRTIO_BLK_DWZ_F_UNMAP;
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(be.stats.bad_requests, 2);
+	CHECK_EQ(be.stats.discards + be.stats.write_zeroes, 0);
+	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, sizeof(buf), 0xaa));
+}
+
 int main(void)
 {
 	RUN(test_write_then_read);
@@ -395,6 +698,11 @@ int main(void)
 	RUN(test_bad_requests);
 	RUN(test_read_only);
 	RUN(test_discard_write_zeroes);
+	RUN(test_dwz_features_config);
+	RUN(test_dwz_blocks_buffered);
+	RUN(test_dwz_blocks_direct);
+	RUN(test_dwz_fallback);
+	RUN(test_dwz_edges);
 	RUN(test_rng_fill);
 	blk_backend_destroy(&be);
 	return unit_finish("test_blk_req");
