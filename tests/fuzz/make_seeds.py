@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora for the virtio fuzz targets:
 tests/fuzz/corpus/fuzz_mmio_registers/*, .../fuzz_virtq_chain/*,
-.../fuzz_console/* and .../fuzz_rng/* (fuzz_msi and fuzz_devices keep
-corpora libFuzzer grew and merged).
+.../fuzz_console/*, .../fuzz_rng/* and .../fuzz_blk_request/* (discard
+and write-zeroes requests; fuzz_msi and fuzz_devices keep corpora
+libFuzzer grew and merged).
 Run from the repository root; the output is committed, so this only needs
 re-running when the input formats (documented in each fuzz_*.c) change."""
 import os
@@ -187,9 +188,48 @@ rng = {
     "read_only_buffer": device_seed({0: [(0x8000, 64, 0)]}),
 }
 
+# ---- fuzz_blk_request: flags, segment counts, 16-bit lengths, bytes ----
+# (layout in fuzz_blk_request.c). Discard (11) and write zeroes (13): the
+# header, then 16-byte segments {le64 sector; le32 num_sectors; le32
+# flags}, then a 1-byte status segment; the image is 64 sectors.
+def blk_req(rtype, segs, flags=0, split=False, raw=None):
+    data = raw if raw is not None else b"".join(
+        struct.pack("<QII", *sg) for sg in segs)
+    hdr = struct.pack("<IIQ", rtype, 0, 0)
+    if split:
+        # Header and half a segment in one descriptor, the rest in another.
+        out = [hdr + data[:8], data[8:]]
+    else:
+        out = [hdr, data]
+    s = struct.pack("<BBB", flags, len(out), 1)
+    s += b"".join(struct.pack("<H", len(o)) for o in out)
+    return s + struct.pack("<H", 1) + b"".join(out)
+
+
+DISCARD, WRITE_ZEROES = 11, 13
+blk = {
+    "discard": blk_req(DISCARD, [(4, 8, 0)]),
+    "write_zeroes_unmap": blk_req(WRITE_ZEROES, [(4, 8, 1)]),
+    "discard_3_segs_split": blk_req(DISCARD, [(0, 8, 0), (16, 8, 0),
+                                              (56, 8, 0)], split=True),
+    "write_zeroes_8_segs": blk_req(WRITE_ZEROES,
+                                   [(8 * i, 4, i & 1) for i in range(8)]),
+    "write_zeroes_9_segs": blk_req(WRITE_ZEROES,
+                                   [(i, 1, 0) for i in range(9)]),
+    "write_zeroes_direct": blk_req(WRITE_ZEROES, [(1, 62, 0)], flags=2),
+    "discard_read_only": blk_req(DISCARD, [(0, 8, 0)], flags=1),
+    "write_zeroes_reserved_flag": blk_req(WRITE_ZEROES, [(0, 8, 1 << 7)]),
+    "discard_unmap": blk_req(DISCARD, [(0, 8, 1)]),
+    "discard_past_end": blk_req(DISCARD, [(60, 8, 0)]),
+    "write_zeroes_wrap": blk_req(WRITE_ZEROES,
+                                 [((1 << 64) - 1, 0xffffffff, 0)]),
+    "discard_torn": blk_req(DISCARD, [], raw=struct.pack("<QI", 0, 8)),
+}
+
 for target, seeds in (("fuzz_mmio_registers", mmio),
                       ("fuzz_virtq_chain", virtq),
-                      ("fuzz_console", console), ("fuzz_rng", rng)):
+                      ("fuzz_console", console), ("fuzz_rng", rng),
+                      ("fuzz_blk_request", blk)):
     d = os.path.join(ROOT, target)
     os.makedirs(d, exist_ok=True)
     for name, blob in seeds.items():
