@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -153,6 +154,13 @@ static void test_per_thread(void)
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, KVM_SET_GSI_ROUTING),
 		 ALLOW);
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, FIONREAD), ALLOW);
+	/* virtio-blk discard and write zeroes: on a file, on a device. */
+	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_fallocate, 0), ALLOW);
+	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, BLKDISCARD), ALLOW);
+	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, BLKZEROOUT), ALLOW);
+	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, BLKSECDISCARD), TRAP);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_fallocate, 0), TRAP);
+	CHECK_EQ(judge(SANDBOX_MAIN, X86, SYS_fallocate, 0), TRAP);
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, KVM_RUN), TRAP);
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, KVM_IOEVENTFD), TRAP);
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_close, 0), TRAP);
