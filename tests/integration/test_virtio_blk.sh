@@ -8,6 +8,9 @@
 #   boot 2 (blk_verify): the guest re-reads both and gets the same sums;
 #   boot 3 (blk_ro, --disk IMG,ro): the guest sees a read-only disk whose
 #          writes fail, and the image is unchanged.
+#   Discard and write zeroes: boot 1 sees non-zero limits for both, boot
+#          3 none (not offered on a read-only disk); test_blk_discard.sh
+#          does the requests.
 # Plus: a missing image is refused with one exact line and exit status 1.
 #
 # Needs KVM: tests/integration/run-all.sh test_virtio_blk.sh
@@ -70,6 +73,11 @@ for v in $versions; do
 	[ "$serial" = mmvm-blk0 ] && [ "$sectors" = 131072 ] &&
 		pass "$v: guest sees serial $serial, $sectors sectors" ||
 		fail "$v: serial '$serial', sectors '$sectors'"
+	dmax=$(field "$MMVM_WORK/w-$v.log" discard_max)
+	wzmax=$(field "$MMVM_WORK/w-$v.log" write_zeroes_max)
+	[ "${dmax:-0}" -gt 0 ] && [ "${wzmax:-0}" -gt 0 ] &&
+		pass "$v: writable disk: discard_max_bytes $dmax, write_zeroes_max_bytes $wzmax" ||
+		fail "$v: writable disk: discard_max_bytes '$dmax', write_zeroes_max_bytes '$wzmax' (want > 0)"
 
 	# The host reads the guest's data straight out of the image.
 	rm -f "$MMVM_WORK/data.bin"
@@ -97,6 +105,11 @@ for v in $versions; do
 	boot "$MMVM_WORK/r-$v.log" blk_ro "${vopt[@]}" --disk "$img,ro" &&
 		pass "$v: ,ro disk is read-only in the guest, reads work" ||
 		fail "$v: read-only boot (blk_ro)"
+	dmax=$(field "$MMVM_WORK/r-$v.log" discard_max)
+	wzmax=$(field "$MMVM_WORK/r-$v.log" write_zeroes_max)
+	[ "$dmax" = 0 ] && [ "$wzmax" = 0 ] &&
+		pass "$v: ,ro disk: no discard, no write zeroes offered" ||
+		fail "$v: ,ro disk: discard_max_bytes '$dmax', write_zeroes_max_bytes '$wzmax' (want 0)"
 	[ "$(sha256sum "$img" | cut -d' ' -f1)" = "$before" ] ||
 		fail "$v: read-only image changed"
 

@@ -1,5 +1,7 @@
 # virtio-blk with ,ro: the disk is read-only to the guest and reads work.
 # Prints: MMVM-BLK ro=<0|1> read_sha256=<hex> write=<refused|accepted>
+#           discard_max=<bytes> write_zeroes_max=<bytes> (0: a read-only
+#           disk is offered neither discard nor write zeroes)
 dev=/dev/vda
 [ -b "$dev" ] || { echo "MMVM-BLK no $dev"; exit 1; }
 ro=$(cat /sys/block/vda/ro)
@@ -10,5 +12,8 @@ if dd if=/dev/zero of="$dev" bs=4096 count=1 oflag=direct 2>/dev/null; then
 else
 	write=refused
 fi
-echo "MMVM-BLK ro=$ro read_sha256=$sum write=$write"
+q=/sys/block/vda/queue
+echo "MMVM-BLK ro=$ro read_sha256=$sum write=$write" \
+	"discard_max=$(cat $q/discard_max_bytes)" \
+	"write_zeroes_max=$(cat $q/write_zeroes_max_bytes)"
 [ "$ro" = 1 ] && [ "$write" = refused ]

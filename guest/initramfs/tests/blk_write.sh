@@ -1,13 +1,17 @@
 # virtio-blk, first boot: ext2 on the first 60 MiB of /dev/vda with an 8 MiB
 # random file, plus a raw 1 MiB random pattern at MiB 62 (outside the
 # filesystem), so the host can check both in the image afterwards.
-# Prints: MMVM-BLK file_sha256=<hex> raw_sha256=<hex>
+# Prints: MMVM-BLK size_sectors=<n> serial=<id> ro=<0|1>
+#           discard_max=<bytes> write_zeroes_max=<bytes>
+#         MMVM-BLK file_sha256=<hex> raw_sha256=<hex>
 set -e
 dev=/dev/vda
 [ -b "$dev" ] || { echo "MMVM-BLK no $dev"; ls /sys/block; exit 1; }
 echo "MMVM-BLK size_sectors=$(cat /sys/block/vda/size)" \
 	"serial=$(cat /sys/block/vda/serial 2>/dev/null)" \
-	"ro=$(cat /sys/block/vda/ro)"
+	"ro=$(cat /sys/block/vda/ro)" \
+	"discard_max=$(cat /sys/block/vda/queue/discard_max_bytes)" \
+	"write_zeroes_max=$(cat /sys/block/vda/queue/write_zeroes_max_bytes)"
 
 mke2fs -F -q "$dev" 61440 >/dev/null
 mount -t ext2 "$dev" /mnt
