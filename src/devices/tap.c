@@ -8,7 +8,7 @@
 
 #include "devices/tap.h"
 
-int tap_open(const char *name)
+int tap_open(const char *name, bool multi_queue)
 {
 	struct ifreq ifr;
 	int hdr_len = TAP_VNET_HDR_LEN;
@@ -25,6 +25,8 @@ int tap_open(const char *name)
 	/* No packet-info prefix: the vnet header is the only thing before
 	 * each frame, exactly the layout of a virtio-net buffer. */
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (multi_queue)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		goto fail;
@@ -54,6 +56,17 @@ int tap_set_offloads(int fd, const struct tap_offloads *o)
 			flags |= TUN_F_TSO6;
 	}
 	if (ioctl(fd, TUNSETOFFLOAD, flags) < 0)
+		return -errno;
+	return 0;
+}
+
+int tap_attach_queue(int fd, bool on)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	if (ioctl(fd, TUNSETQUEUE, &ifr) < 0)
 		return -errno;
 	return 0;
 }

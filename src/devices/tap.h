@@ -12,8 +12,14 @@
 
 /* Attaches to tap interface name (created if it does not exist and we may),
  * non-blocking, close-on-exec, with the vnet header set up and all offloads
- * off. Returns the fd or -errno. */
-int tap_open(const char *name);
+ * off. With multi_queue, as one more queue of a multi-queue tap
+ * (IFF_MULTI_QUEUE; -EINVAL if the interface exists without it). Returns
+ * the fd or -errno. */
+int tap_open(const char *name, bool multi_queue);
+
+/* Attaches (on) or detaches queue fd of a multi-queue tap: the kernel
+ * steers received flows only to attached queues. Returns 0 or -errno. */
+int tap_attach_queue(int fd, bool on);
 
 /* Offloads the reader (the guest) accepts on packets from the host. */
 struct tap_offloads {

@@ -12,11 +12,20 @@
  * for the guest's rx kick instead of reading: the tap queue, not the VMM,
  * absorbs bursts and drops when the guest is slow.
  *
- * Threading: everything here but activate/reset runs on the I/O thread and
- * holds the transport lock while it touches the rings; activate/reset run on
- * a vCPU thread with the lock already held. Interrupts and DEVICE_NEEDS_RESET
- * are delivered before the lock is dropped (send_signals, with the
- * transport's _locked signals), so a reset cannot come in between.
+ * Multi-queue (--net tap=NAME,queues=N, N > 1): VIRTIO_NET_F_MQ with the
+ * control queue. Pair i is rx queue 2i and tx queue 2i+1 on fd i of a
+ * multi-queue tap (IFF_MULTI_QUEUE) and on worker i; the control queue
+ * (2N) is served on worker 0. Only the pairs the driver enabled with
+ * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (one until it says otherwise) have their
+ * tap queue attached, so the host kernel steers flows to those alone and
+ * never to a queue the guest does not read (5.1.6.5.5).
+ *
+ * Threading: a pair's work runs on its worker with both its queues' locks
+ * held (rx, then tx); the state it touches is the pair's own. activate and
+ * reset run on a vCPU thread with every queue's lock held; a control
+ * command takes every queue's lock too, in index order, since it changes
+ * which pairs are enabled. Interrupts and DEVICE_NEEDS_RESET are delivered
+ * before the locks are dropped, so a reset cannot come in between.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +45,12 @@
 
 #define BIT(n) (1ULL << (n))
 
+_Static_assert(MMVM_MAX_NET_QUEUES <= VIRTIO_NET_MAX_PAIRS,
+	       "--net queues= must fit the transport");
+
+/* Offered only with more than one pair. */
+#define NET_MQ_FEATURES (BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ))
+
 #define NET_FEATURES (BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) | \
 		      BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_GUEST_TSO4) |  \
 		      BIT(VIRTIO_NET_F_GUEST_TSO6) |                          \
@@ -54,19 +69,15 @@ struct net_config_space {
 	uint16_t max_virtqueue_pairs;
 } __attribute__((packed));
 
-/* One queue pair, served on one worker with both queues' locks held (rx,
- * then tx): the device's state below sits beside both rings. */
-struct virtio_net {
-	struct virtio_device_env env;
-	int fd;
-	bool is_tap;		/* fd takes TUNSETOFFLOAD */
-	char name[IFNAMSIZ];
-	struct net_config_space config;
-
-	/* Negotiated at DRIVER_OK; cleared by reset. */
-	bool active;
-	uint64_t features;
-	bool mrg_rxbuf;
+/* One queue pair: its tap queue and the packet in flight each way. Used
+ * on the pair's worker with both its queues' locks held. */
+struct net_pair {
+	struct virtio_net *n;
+	unsigned int index;
+	int fd;			/* this pair's tap queue */
+	bool attached;		/* tap queue attached (multi-queue taps) */
+	bool active;		/* DRIVER_OK and enabled, not broken */
+	struct virtio_queue *rxq, *txq;
 
 	/* tx: the frame being sent; kept while the tap says EAGAIN. */
 	bool tx_pending;
@@ -88,6 +99,28 @@ struct virtio_net {
 	struct virtio_net_stats stats;
 };
 
+struct virtio_net {
+	struct virtio_device_ops ops;	/* per device: queues, features */
+	struct virtio_device_env env;
+	bool is_tap;		/* fds take TUNSETOFFLOAD, TUNSETQUEUE */
+	char name[IFNAMSIZ];
+	struct net_config_space config;
+
+	/* Negotiated at DRIVER_OK; cleared by reset. Written with every
+	 * queue's lock held, so any one of them is enough to read them. */
+	uint64_t features;
+	bool mrg_rxbuf;
+	bool driver_ok;
+	unsigned int curr_pairs;	/* enabled by the driver (>= 1) */
+
+	struct virtq_chain ctrl_chain;
+	uint64_t ctrl_commands, ctrl_errors;
+	struct virtio_net_stats stats_sum;	/* virtio_net_get_stats() */
+
+	unsigned int nr_pairs;
+	struct net_pair pairs[];
+};
+
 /* What a batch found due: interrupts, DEVICE_NEEDS_RESET. */
 struct net_signals {
 	bool queue[2];
@@ -100,40 +133,47 @@ static bool has(const struct virtio_net *n, unsigned int feature)
 	return n->features & BIT(feature);
 }
 
-static void note_push(struct net_signals *s, unsigned int q)
+/* Signals index 0 is the pair's rx queue, 1 its tx queue. */
+enum { SIG_RX, SIG_TX };
+
+static void note_push(struct net_signals *s, unsigned int which)
 {
-	s->pushed[q]++;
+	s->pushed[which]++;
 }
 
 /* One interrupt check per batch, once its ring work is done. */
-static void flush_signals(struct virtio_net *n, struct net_signals *s)
+static void flush_signals(struct net_pair *p, struct net_signals *s)
 {
-	for (unsigned int q = 0; q < 2; q++)
-		if (s->pushed[q] && virtq_should_notify(&n->env.queues[q]->vq))
-			s->queue[q] = true;
+	if (s->pushed[SIG_RX] && virtq_should_notify(&p->rxq->vq))
+		s->queue[SIG_RX] = true;
+	if (s->pushed[SIG_TX] && virtq_should_notify(&p->txq->vq))
+		s->queue[SIG_TX] = true;
 }
 
-/* Called with the lock held, the one the batch was decided under. */
-static void send_signals(struct virtio_net *n, const struct net_signals *s)
+/* Called with the pair's locks held, the ones the batch was decided
+ * under. */
+static void send_signals(struct net_pair *p, const struct net_signals *s)
 {
+	struct virtio_interrupt *irq = p->n->env.irq;
+
 	if (s->needs_reset)
-		virtio_interrupt_needs_reset(n->env.irq);
-	for (unsigned int q = 0; q < 2; q++)
-		if (s->queue[q])
-			virtio_interrupt_queue(n->env.irq, q);
+		virtio_interrupt_needs_reset(irq);
+	if (s->queue[SIG_RX])
+		virtio_interrupt_queue(irq, p->rxq->index);
+	if (s->queue[SIG_TX])
+		virtio_interrupt_queue(irq, p->txq->index);
 }
 
-static void ring_broken(struct virtio_net *n, struct net_signals *s,
-			unsigned int q)
+static void ring_broken(struct net_pair *p, struct net_signals *s,
+			struct virtio_queue *q)
 {
 	/* A guest that keeps breaking its rings must not flood our log. */
-	if (n->stats.broken_rings++ < 3)
-		fprintf(stderr, "mmvm: net %s: %s queue unusable (%s), device "
-			"needs reset\n", n->name,
-			q == VIRTIO_NET_RXQ ? "rx" : "tx",
-			n->env.queues[q]->vq.last_error ?
-			n->env.queues[q]->vq.last_error : "?");
-	n->active = false;
+	if (p->stats.broken_rings++ < 3)
+		fprintf(stderr, "mmvm: net %s: %s queue %u unusable (%s), "
+			"device needs reset\n", p->n->name,
+			q == p->rxq ? "rx" : "tx", q->index,
+			q->vq.last_error ? q->vq.last_error : "?");
+	p->active = false;
 	s->needs_reset = true;
 }
 
@@ -170,26 +210,26 @@ static bool tx_hdr_ok(const struct virtio_net *n,
 	       h->hdr_len <= frame_len;
 }
 
-/* Checks n->tx_chain and lays out n->tx_iov: our header copy, then the
+/* Checks p->tx_chain and lays out p->tx_iov: our header copy, then the
  * guest's frame bytes. False if the chain cannot be sent. */
-static bool tx_prepare(struct virtio_net *n)
+static bool tx_prepare(struct net_pair *p)
 {
-	const struct virtq_chain *c = &n->tx_chain;
+	const struct virtq_chain *c = &p->tx_chain;
 	uint64_t skip = VIRTIO_NET_HDR_LEN;
 	unsigned int cnt = 0;
 
 	if (c->out_len < VIRTIO_NET_HDR_LEN ||
 	    c->out_len > VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME)
 		return false;
-	if (virtq_chain_read(c, 0, &n->tx_hdr, sizeof(n->tx_hdr)) !=
-	    sizeof(n->tx_hdr))
+	if (virtq_chain_read(c, 0, &p->tx_hdr, sizeof(p->tx_hdr)) !=
+	    sizeof(p->tx_hdr))
 		return false;
-	if (!tx_hdr_ok(n, &n->tx_hdr, c->out_len - VIRTIO_NET_HDR_LEN))
+	if (!tx_hdr_ok(p->n, &p->tx_hdr, c->out_len - VIRTIO_NET_HDR_LEN))
 		return false;
-	n->tx_hdr.num_buffers = 0;
+	p->tx_hdr.num_buffers = 0;
 
-	n->tx_iov[cnt].iov_base = &n->tx_hdr;
-	n->tx_iov[cnt++].iov_len = sizeof(n->tx_hdr);
+	p->tx_iov[cnt].iov_base = &p->tx_hdr;
+	p->tx_iov[cnt++].iov_len = sizeof(p->tx_hdr);
 	for (unsigned int i = 0; i < c->nr_out; i++) {
 		uint64_t len = c->iov[i].iov_len;
 
@@ -199,67 +239,67 @@ static bool tx_prepare(struct virtio_net *n)
 		}
 		if (cnt == IOV_MAX)
 			return false;
-		n->tx_iov[cnt].iov_base = (uint8_t *)c->iov[i].iov_base + skip;
-		n->tx_iov[cnt++].iov_len = len - skip;
+		p->tx_iov[cnt].iov_base = (uint8_t *)c->iov[i].iov_base + skip;
+		p->tx_iov[cnt++].iov_len = len - skip;
 		skip = 0;
 	}
-	n->tx_iovcnt = cnt;
+	p->tx_iovcnt = cnt;
 	return true;
 }
 
 /* Writes the prepared frame: 0 when it is done with (sent or refused by the
  * tap), -EAGAIN when the tap is full. */
-static int tx_send(struct virtio_net *n)
+static int tx_send(struct net_pair *p)
 {
 	ssize_t r;
 
 	do
-		r = writev(n->fd, n->tx_iov, (int)n->tx_iovcnt);
+		r = writev(p->fd, p->tx_iov, (int)p->tx_iovcnt);
 	while (r < 0 && errno == EINTR);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		n->stats.tx_eagain++;
+		p->stats.tx_eagain++;
 		return -EAGAIN;
 	}
 	if (r < 0) {
 		/* EINVAL for a frame the tap's own checks refuse, EIO when
 		 * the interface is down: the frame is lost, as on a wire. */
-		n->stats.tx_dropped++;
+		p->stats.tx_dropped++;
 		return 0;
 	}
-	n->stats.tx_packets++;
-	n->stats.tx_bytes += n->tx_chain.out_len - VIRTIO_NET_HDR_LEN;
+	p->stats.tx_packets++;
+	p->stats.tx_bytes += p->tx_chain.out_len - VIRTIO_NET_HDR_LEN;
 	return 0;
 }
 
-static void net_tx(struct virtio_net *n, struct net_signals *s)
+static void net_tx(struct net_pair *p, struct net_signals *s)
 {
-	struct virtqueue *vq = &n->env.queues[VIRTIO_NET_TXQ]->vq;
+	struct virtqueue *vq = &p->txq->vq;
 	enum virtq_pop_result r;
 
-	if (n->tx_pending) {
-		if (tx_send(n) == -EAGAIN)
+	if (p->tx_pending) {
+		if (tx_send(p) == -EAGAIN)
 			return;
-		n->tx_pending = false;
-		virtq_push(vq, n->tx_chain.head, 0);
-		note_push(s, VIRTIO_NET_TXQ);
+		p->tx_pending = false;
+		virtq_push(vq, p->tx_chain.head, 0);
+		note_push(s, SIG_TX);
 	}
 	for (;;) {
 		virtq_disable_notify(vq);
-		while ((r = virtq_pop(vq, &n->tx_chain)) != VIRTQ_POP_EMPTY) {
+		while ((r = virtq_pop(vq, &p->tx_chain)) != VIRTQ_POP_EMPTY) {
 			if (r == VIRTQ_POP_BROKEN) {
-				ring_broken(n, s, VIRTIO_NET_TXQ);
+				ring_broken(p, s, p->txq);
 				return;
 			}
-			if (r == VIRTQ_POP_BAD_CHAIN || !tx_prepare(n)) {
-				n->stats.bad_chains += r == VIRTQ_POP_BAD_CHAIN;
-				n->stats.tx_dropped += r != VIRTQ_POP_BAD_CHAIN;
-			} else if (tx_send(n) == -EAGAIN) {
+			if (r == VIRTQ_POP_BAD_CHAIN || !tx_prepare(p)) {
+				p->stats.bad_chains += r == VIRTQ_POP_BAD_CHAIN;
+				p->stats.tx_dropped += r != VIRTQ_POP_BAD_CHAIN;
+			} else if (tx_send(p) == -EAGAIN) {
 				/* Resumed on EPOLLOUT; no kicks needed meanwhile. */
-				n->tx_pending = true;
+				p->tx_pending = true;
 				return;
 			}
-			virtq_push(vq, n->tx_chain.head, 0);
-			note_push(s, VIRTIO_NET_TXQ);
+			virtq_push(vq, p->tx_chain.head, 0);
+			note_push(s, SIG_TX);
 		}
 		if (!virtq_enable_notify(vq))
 			return;
@@ -281,20 +321,20 @@ static uint8_t *chain_in_byte(const struct virtq_chain *c, uint64_t off)
 
 /* Reads the next frame from the fd into the bounce buffer. False when the
  * fd has nothing (more) for us. */
-static bool rx_read(struct virtio_net *n)
+static bool rx_read(struct net_pair *p)
 {
-	struct virtio_net_hdr_v1 *h = (void *)n->rx_buf;
+	struct virtio_net_hdr_v1 *h = (void *)p->rx_buf;
 	ssize_t r;
 
 	for (;;) {
-		r = read(n->fd, n->rx_buf, sizeof(n->rx_buf));
+		r = read(p->fd, p->rx_buf, sizeof(p->rx_buf));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return false;	/* EAGAIN, or the tap went away */
 		if (r < VIRTIO_NET_HDR_LEN + 14 ||
-		    (size_t)r >= sizeof(n->rx_buf)) {
-			n->stats.rx_dropped++;
+		    (size_t)r >= sizeof(p->rx_buf)) {
+			p->stats.rx_dropped++;
 			continue;
 		}
 		break;
@@ -302,107 +342,107 @@ static bool rx_read(struct virtio_net *n)
 	/* The tap leaves num_buffers unwritten; offload flags are only
 	 * allowed through if the guest said it copes (5.1.6.3.2). */
 	h->num_buffers = 1;
-	if (!has(n, VIRTIO_NET_F_GUEST_CSUM)) {
+	if (!has(p->n, VIRTIO_NET_F_GUEST_CSUM)) {
 		h->flags = 0;
 		h->gso_type = VIRTIO_NET_HDR_GSO_NONE;
 	}
-	n->rx_len = (uint32_t)r;
-	n->rx_off = 0;
-	n->rx_nheads = 0;
+	p->rx_len = (uint32_t)r;
+	p->rx_off = 0;
+	p->rx_nheads = 0;
 	return true;
 }
 
 /* Gives back the chains taken for the current frame unused, then drops it. */
-static void rx_drop_frame(struct virtio_net *n, struct net_signals *s)
+static void rx_drop_frame(struct net_pair *p, struct net_signals *s)
 {
-	struct virtqueue *vq = &n->env.queues[VIRTIO_NET_RXQ]->vq;
+	struct virtqueue *vq = &p->rxq->vq;
 
-	for (unsigned int i = 0; i < n->rx_nheads; i++) {
-		virtq_push(vq, n->rx_heads[i], 0);
-		note_push(s, VIRTIO_NET_RXQ);
+	for (unsigned int i = 0; i < p->rx_nheads; i++) {
+		virtq_push(vq, p->rx_heads[i], 0);
+		note_push(s, SIG_RX);
 	}
-	n->stats.rx_dropped++;
-	n->rx_nheads = 0;
-	n->rx_len = 0;
+	p->stats.rx_dropped++;
+	p->rx_nheads = 0;
+	p->rx_len = 0;
 }
 
 enum rx_result { RX_DONE, RX_NO_BUFFERS, RX_BROKEN };
 
 /* Moves the current frame into guest buffers, as far as there are some. */
-static enum rx_result rx_deliver(struct virtio_net *n, struct net_signals *s)
+static enum rx_result rx_deliver(struct net_pair *p, struct net_signals *s)
 {
-	struct virtqueue *vq = &n->env.queues[VIRTIO_NET_RXQ]->vq;
-	struct virtq_chain *c = &n->rx_chain;
+	struct virtqueue *vq = &p->rxq->vq;
+	struct virtq_chain *c = &p->rx_chain;
 	enum virtq_pop_result r;
 	uint64_t room;
 	uint32_t chunk;
 
-	while (n->rx_off < n->rx_len) {
+	while (p->rx_off < p->rx_len) {
 		r = virtq_pop(vq, c);
 		if (r == VIRTQ_POP_EMPTY)
 			return RX_NO_BUFFERS;
 		if (r == VIRTQ_POP_BROKEN)
 			return RX_BROKEN;
 		/* The first buffer must hold the whole header (5.1.6.3.1). */
-		room = n->rx_nheads ? 1 : VIRTIO_NET_HDR_LEN;
+		room = p->rx_nheads ? 1 : VIRTIO_NET_HDR_LEN;
 		if (r == VIRTQ_POP_BAD_CHAIN || c->in_len < room) {
-			n->stats.bad_chains++;
+			p->stats.bad_chains++;
 			virtq_push(vq, c->head, 0);
-			note_push(s, VIRTIO_NET_RXQ);
+			note_push(s, SIG_RX);
 			continue;
 		}
-		if (!n->mrg_rxbuf && c->in_len < n->rx_len) {
-			n->rx_heads[n->rx_nheads++] = c->head;
-			rx_drop_frame(n, s);
+		if (!p->n->mrg_rxbuf && c->in_len < p->rx_len) {
+			p->rx_heads[p->rx_nheads++] = c->head;
+			rx_drop_frame(p, s);
 			return RX_DONE;
 		}
-		if (n->rx_nheads == 0) {
-			n->rx_num_buffers[0] = chain_in_byte(c, 10);
-			n->rx_num_buffers[1] = chain_in_byte(c, 11);
+		if (p->rx_nheads == 0) {
+			p->rx_num_buffers[0] = chain_in_byte(c, 10);
+			p->rx_num_buffers[1] = chain_in_byte(c, 11);
 		}
 		room = c->in_len;
-		chunk = room < n->rx_len - n->rx_off ?
-			(uint32_t)room : n->rx_len - n->rx_off;
-		virtq_chain_write(c, 0, n->rx_buf + n->rx_off, chunk);
-		n->rx_heads[n->rx_nheads] = c->head;
-		n->rx_lens[n->rx_nheads++] = chunk;
-		n->rx_off += chunk;
-		if (n->rx_off < n->rx_len &&
-		    n->rx_nheads == VIRTIO_NET_QUEUE_SIZE) {
+		chunk = room < p->rx_len - p->rx_off ?
+			(uint32_t)room : p->rx_len - p->rx_off;
+		virtq_chain_write(c, 0, p->rx_buf + p->rx_off, chunk);
+		p->rx_heads[p->rx_nheads] = c->head;
+		p->rx_lens[p->rx_nheads++] = chunk;
+		p->rx_off += chunk;
+		if (p->rx_off < p->rx_len &&
+		    p->rx_nheads == VIRTIO_NET_QUEUE_SIZE) {
 			/* Buffers so small the frame needs more than a ring. */
-			rx_drop_frame(n, s);
+			rx_drop_frame(p, s);
 			return RX_DONE;
 		}
 	}
 
 	/* num_buffers may straddle two guest segments: byte by byte. */
-	*n->rx_num_buffers[0] = (uint8_t)n->rx_nheads;
-	*n->rx_num_buffers[1] = (uint8_t)(n->rx_nheads >> 8);
-	for (unsigned int i = 0; i < n->rx_nheads; i++)
-		virtq_push(vq, n->rx_heads[i], n->rx_lens[i]);
-	s->pushed[VIRTIO_NET_RXQ] += n->rx_nheads - 1;
-	note_push(s, VIRTIO_NET_RXQ);
-	n->stats.rx_packets++;
-	n->stats.rx_bytes += n->rx_len - VIRTIO_NET_HDR_LEN;
-	n->rx_nheads = 0;
-	n->rx_len = 0;
+	*p->rx_num_buffers[0] = (uint8_t)p->rx_nheads;
+	*p->rx_num_buffers[1] = (uint8_t)(p->rx_nheads >> 8);
+	for (unsigned int i = 0; i < p->rx_nheads; i++)
+		virtq_push(vq, p->rx_heads[i], p->rx_lens[i]);
+	s->pushed[SIG_RX] += p->rx_nheads - 1;
+	note_push(s, SIG_RX);
+	p->stats.rx_packets++;
+	p->stats.rx_bytes += p->rx_len - VIRTIO_NET_HDR_LEN;
+	p->rx_nheads = 0;
+	p->rx_len = 0;
 	return RX_DONE;
 }
 
-static void net_rx(struct virtio_net *n, struct net_signals *s)
+static void net_rx(struct net_pair *p, struct net_signals *s)
 {
-	struct virtqueue *vq = &n->env.queues[VIRTIO_NET_RXQ]->vq;
+	struct virtqueue *vq = &p->rxq->vq;
 
 	/* While buffers last we need no kicks: new frames wake us. */
 	virtq_disable_notify(vq);
 	for (;;) {
-		if (n->rx_len == 0 && !rx_read(n))
+		if (p->rx_len == 0 && !rx_read(p))
 			return;
-		switch (rx_deliver(n, s)) {
+		switch (rx_deliver(p, s)) {
 		case RX_DONE:
 			break;
 		case RX_BROKEN:
-			ring_broken(n, s, VIRTIO_NET_RXQ);
+			ring_broken(p, s, p->rxq);
 			return;
 		case RX_NO_BUFFERS:
 			/* Ask for a kick; recheck in case buffers came in
@@ -411,7 +451,7 @@ static void net_rx(struct virtio_net *n, struct net_signals *s)
 				virtq_disable_notify(vq);
 				break;
 			}
-			n->stats.rx_stalls++;
+			p->stats.rx_stalls++;
 			return;
 		}
 	}
@@ -419,70 +459,212 @@ static void net_rx(struct virtio_net *n, struct net_signals *s)
 
 /* Before DRIVER_OK, and after a reset, frames have nowhere to go: drop
  * them, as a NIC with its link down would, but a bounded number per wakeup
- * so a flood cannot pin the I/O thread. */
-static void rx_discard(struct virtio_net *n)
+ * so a flood cannot pin the worker. */
+static void rx_discard(struct net_pair *p)
 {
 	for (unsigned int i = 0; i < 256; i++)
-		if (read(n->fd, n->rx_buf, sizeof(n->rx_buf)) < 0 &&
+		if (read(p->fd, p->rx_buf, sizeof(p->rx_buf)) < 0 &&
 		    errno != EINTR)
 			break;
 }
 
-/* ---- entry points ---- */
+/* ---- which pairs the tap steers to ---- */
 
-static void lock_pair(struct virtio_net *n)
+/* Attaches or detaches pair p's tap queue (multi-queue taps only). A
+ * failure leaves the queue as it was and is logged: the guest then sees
+ * fewer flows spread, never a lost device. */
+static void pair_attach(struct net_pair *p, bool on)
 {
-	virtio_queue_lock(n->env.queues[VIRTIO_NET_RXQ]);
-	virtio_queue_lock(n->env.queues[VIRTIO_NET_TXQ]);
+	int err;
+
+	if (!p->n->is_tap || p->n->nr_pairs == 1 || p->attached == on)
+		return;
+	err = tap_attach_queue(p->fd, on);
+	if (err < 0) {
+		fprintf(stderr, "mmvm: net %s: cannot %s tap queue %u: %s\n",
+			p->n->name, on ? "attach" : "detach", p->index,
+			strerror(-err));
+		return;
+	}
+	p->attached = on;
 }
 
-static void unlock_pair(struct virtio_net *n)
+/* With every queue's lock held: pairs below want are enabled (and their
+ * tap queues attached), the others not. */
+static void set_curr_pairs(struct virtio_net *n, unsigned int want)
 {
-	virtio_queue_unlock(n->env.queues[VIRTIO_NET_TXQ]);
-	virtio_queue_unlock(n->env.queues[VIRTIO_NET_RXQ]);
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		struct net_pair *p = &n->pairs[i];
+		bool on = i < want;
+
+		pair_attach(p, on);
+		if (!on)
+			p->tx_pending = false, p->rx_len = 0;
+		p->active = on && n->driver_ok;
+	}
+	n->curr_pairs = want;
+}
+
+/* ---- control queue ---- */
+
+static void lock_all(struct virtio_net *n)
+{
+	for (unsigned int q = 0; q < n->env.nr_queues; q++)
+		virtio_queue_lock(n->env.queues[q]);
+}
+
+static void unlock_all(struct virtio_net *n)
+{
+	for (unsigned int q = n->env.nr_queues; q-- > 0;)
+		virtio_queue_unlock(n->env.queues[q]);
+}
+
+/* One command: its class/command header and data in the driver's buffers,
+ * one ack byte after them (5.1.6.5). The answer is VIRTIO_NET_OK or
+ * VIRTIO_NET_ERR. */
+static uint8_t ctrl_command(struct virtio_net *n, const struct virtq_chain *c)
+{
+	struct virtio_net_ctrl_hdr hdr;
+	uint16_t pairs;
+
+	if (virtq_chain_read(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+		return VIRTIO_NET_ERR;
+	if (hdr.class != VIRTIO_NET_CTRL_MQ ||
+	    hdr.cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || !has(n, VIRTIO_NET_F_MQ))
+		return VIRTIO_NET_ERR;	/* nothing else is offered */
+	if (c->out_len != sizeof(hdr) + sizeof(pairs) ||
+	    virtq_chain_read(c, sizeof(hdr), &pairs, sizeof(pairs)) !=
+	    sizeof(pairs))
+		return VIRTIO_NET_ERR;
+	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > n->nr_pairs)
+		return VIRTIO_NET_ERR;
+	set_curr_pairs(n, pairs);
+	return VIRTIO_NET_OK;
+}
+
+/* The control queue, on worker 0, with every queue's lock held. */
+static void net_ctrl(struct virtio_net *n)
+{
+	struct virtio_queue *q = n->env.queues[2 * n->nr_pairs];
+	struct virtqueue *vq = &q->vq;
+	enum virtq_pop_result r;
+	bool pushed = false;
+	uint8_t ack;
+
+	if (!n->driver_ok || !virtio_queue_usable(q))
+		return;
+	while ((r = virtq_pop(vq, &n->ctrl_chain)) != VIRTQ_POP_EMPTY) {
+		if (r == VIRTQ_POP_BROKEN) {
+			fprintf(stderr, "mmvm: net %s: control queue unusable "
+				"(%s), device needs reset\n", n->name,
+				vq->last_error ? vq->last_error : "?");
+			virtio_interrupt_needs_reset(n->env.irq);
+			return;
+		}
+		ack = VIRTIO_NET_ERR;
+		if (r != VIRTQ_POP_BAD_CHAIN && n->ctrl_chain.in_len >= 1)
+			ack = ctrl_command(n, &n->ctrl_chain);
+		n->ctrl_commands++;
+		n->ctrl_errors += ack != VIRTIO_NET_OK;
+		/* The ack is the first device-writable byte. */
+		if (r != VIRTQ_POP_BAD_CHAIN && n->ctrl_chain.in_len >= 1) {
+			virtq_chain_write(&n->ctrl_chain, 0, &ack, 1);
+			virtq_push(vq, n->ctrl_chain.head, 1);
+		} else {
+			virtq_push(vq, n->ctrl_chain.head, 0);
+		}
+		pushed = true;
+	}
+	if (pushed && virtq_should_notify(vq))
+		virtio_interrupt_queue(n->env.irq, q->index);
+}
+
+/* ---- entry points ---- */
+
+static void lock_pair(struct net_pair *p)
+{
+	virtio_queue_lock(p->rxq);
+	virtio_queue_lock(p->txq);
+}
+
+static void unlock_pair(struct net_pair *p)
+{
+	virtio_queue_unlock(p->txq);
+	virtio_queue_unlock(p->rxq);
+}
+
+/* With the pair's locks held: enabled, and neither ring nor device
+ * broken (a NEEDS_RESET from another pair stops this one too). */
+static bool pair_usable(const struct net_pair *p)
+{
+	return p->active && virtio_queue_usable(p->rxq) &&
+	       virtio_queue_usable(p->txq);
 }
 
 static void net_queue_notify(void *dev, unsigned int queue)
 {
 	struct virtio_net *n = dev;
 	struct net_signals s = { 0 };
+	struct net_pair *p;
 
-	if (n->env.nr_queues < 2)
+	if (n->env.nr_queues < n->ops.num_queues)
 		return;		/* not bound */
-	lock_pair(n);
-	if (n->active) {
-		if (queue == VIRTIO_NET_TXQ)
-			net_tx(n, &s);
-		else if (queue == VIRTIO_NET_RXQ)
-			net_rx(n, &s);
-		flush_signals(n, &s);
+	if (n->nr_pairs > 1 && queue == 2 * n->nr_pairs) {
+		lock_all(n);
+		net_ctrl(n);
+		unlock_all(n);
+		return;
 	}
-	send_signals(n, &s);
-	unlock_pair(n);
+	if (queue >= 2 * n->nr_pairs)
+		return;
+	p = &n->pairs[queue / 2];
+	lock_pair(p);
+	if (pair_usable(p)) {
+		if (queue & 1)
+			net_tx(p, &s);
+		else
+			net_rx(p, &s);
+		flush_signals(p, &s);
+	}
+	send_signals(p, &s);
+	unlock_pair(p);
+}
+
+/* The pair's tap queue is readable or writable (edge-triggered). */
+static void pair_fd_ready(void *opaque, uint32_t events)
+{
+	struct net_pair *p = opaque;
+	struct net_signals s = { 0 };
+
+	if (p->n->env.nr_queues < p->n->ops.num_queues) {
+		rx_discard(p);	/* not bound */
+		return;
+	}
+	lock_pair(p);
+	if (!pair_usable(p)) {
+		rx_discard(p);
+	} else {
+		/* Edge-triggered: look at both directions on any wakeup. */
+		if (p->tx_pending)
+			net_tx(p, &s);
+		if (p->active)
+			net_rx(p, &s);
+		flush_signals(p, &s);
+	}
+	send_signals(p, &s);
+	unlock_pair(p);
+}
+
+void virtio_net_pair_fd_ready(struct virtio_net *n, unsigned int pair,
+			      uint32_t events)
+{
+	if (pair < n->nr_pairs)
+		pair_fd_ready(&n->pairs[pair], events);
 }
 
 void virtio_net_fd_ready(void *opaque, uint32_t events)
 {
-	struct virtio_net *n = opaque;
-	struct net_signals s = { 0 };
-
-	if (n->env.nr_queues < 2) {
-		rx_discard(n);	/* not bound */
-		return;
-	}
-	lock_pair(n);
-	if (!n->active) {
-		rx_discard(n);
-	} else {
-		/* Edge-triggered: look at both directions on any wakeup. */
-		if (n->tx_pending)
-			net_tx(n, &s);
-		if (n->active)
-			net_rx(n, &s);
-		flush_signals(n, &s);
-	}
-	send_signals(n, &s);
-	unlock_pair(n);
+	virtio_net_pair_fd_ready(opaque, 0, events);
 }
 
 static void net_config_write(void *dev, uint32_t off, const void *data,
@@ -493,10 +675,14 @@ static void net_config_write(void *dev, uint32_t off, const void *data,
 
 static void net_clear_state(struct virtio_net *n)
 {
-	n->tx_pending = false;
-	n->rx_len = 0;
-	n->rx_off = 0;
-	n->rx_nheads = 0;
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		struct net_pair *p = &n->pairs[i];
+
+		p->tx_pending = false;
+		p->rx_len = 0;
+		p->rx_off = 0;
+		p->rx_nheads = 0;
+	}
 }
 
 static bool net_activate(void *dev, const struct virtio_activation *act)
@@ -510,13 +696,17 @@ static bool net_activate(void *dev, const struct virtio_activation *act)
 	o.csum = has(n, VIRTIO_NET_F_GUEST_CSUM);
 	o.tso4 = has(n, VIRTIO_NET_F_GUEST_TSO4);
 	o.tso6 = has(n, VIRTIO_NET_F_GUEST_TSO6);
-	if (n->is_tap && (err = tap_set_offloads(n->fd, &o)) < 0) {
+	/* The offloads are the interface's, set through any of its queues;
+	 * a detached queue cannot take them, pair 0 is always attached. */
+	if (n->is_tap && (err = tap_set_offloads(n->pairs[0].fd, &o)) < 0) {
 		fprintf(stderr, "mmvm: net %s: cannot set tap offloads: %s\n",
 			n->name, strerror(-err));
 		return false;
 	}
 	net_clear_state(n);
-	n->active = true;
+	n->driver_ok = true;
+	/* One pair until the driver enables more (5.1.6.5.5). */
+	set_curr_pairs(n, 1);
 	return true;
 }
 
@@ -524,28 +714,44 @@ static void net_reset(void *dev)
 {
 	struct virtio_net *n = dev;
 
-	n->active = false;
+	n->driver_ok = false;
 	n->features = 0;
+	set_curr_pairs(n, 1);
 	net_clear_state(n);
 }
 
 static void net_print_stats(void *dev, const char *name, FILE *f);
 
-/* Called once by the device manager; the tap is watched on the pair's
- * worker. */
+/* Pair i (queues 2i, 2i+1) on worker i; the control queue (2N) has no
+ * worker of its own and falls to worker 0. */
+static unsigned int net_queue_worker(unsigned int q)
+{
+	return q / 2;
+}
+
+/* Called once by the device manager; each pair's tap queue is watched on
+ * the pair's worker. */
 static int net_bind(void *dev, const struct virtio_device_env *env)
 {
 	struct virtio_net *n = dev;
 
 	n->env = *env;
-	if (!env->nr_workers)
-		return 0;
-	if (event_loop_add(env->workers[0], n->fd,
-			   EPOLLIN | EPOLLOUT | EPOLLET, virtio_net_fd_ready,
-			   n) < 0) {
-		fprintf(stderr, "mmvm: --net tap=%s: cannot watch tap fd\n",
-			n->name);
-		return -1;
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		struct net_pair *p = &n->pairs[i];
+
+		if (2 * i + 1 >= env->nr_queues)
+			break;
+		p->rxq = env->queues[2 * i];
+		p->txq = env->queues[2 * i + 1];
+		if (!env->nr_workers)
+			continue;
+		if (event_loop_add(env->workers[i % env->nr_workers], p->fd,
+				   EPOLLIN | EPOLLOUT | EPOLLET, pair_fd_ready,
+				   p) < 0) {
+			fprintf(stderr, "mmvm: --net tap=%s: cannot watch tap "
+				"queue %u\n", n->name, i);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -557,6 +763,8 @@ const struct virtio_device_ops virtio_net_ops = {
 	.num_queues = 2,
 	.queue_max = VIRTIO_NET_QUEUE_SIZE,
 	.config_len = sizeof(struct net_config_space),
+	.num_workers = 1,
+	.queue_worker = net_queue_worker,
 	.config_write = net_config_write,
 	.activate = net_activate,
 	.reset = net_reset,
@@ -565,18 +773,45 @@ const struct virtio_device_ops virtio_net_ops = {
 	.print_stats = net_print_stats,
 };
 
-struct virtio_net *virtio_net_new(int fd, const uint8_t mac[6])
+struct virtio_net *virtio_net_new_mq(const int *fds, unsigned int nr_pairs,
+				     const uint8_t mac[6])
 {
-	struct virtio_net *n = calloc(1, sizeof(*n));
+	struct virtio_net *n;
 
+	if (nr_pairs < 1 || nr_pairs > VIRTIO_NET_MAX_PAIRS)
+		return NULL;
+	n = calloc(1, sizeof(*n) + nr_pairs * sizeof(n->pairs[0]));
 	if (!n)
 		return NULL;
-	n->fd = fd;
+	n->ops = virtio_net_ops;
+	n->nr_pairs = nr_pairs;
+	n->curr_pairs = 1;
+	if (nr_pairs > 1) {
+		n->ops.features |= NET_MQ_FEATURES;
+		n->ops.num_queues = 2 * nr_pairs + 1;
+		n->ops.num_workers = nr_pairs;
+	}
+	for (unsigned int i = 0; i < nr_pairs; i++) {
+		n->pairs[i].n = n;
+		n->pairs[i].index = i;
+		n->pairs[i].fd = fds[i];
+		n->pairs[i].attached = true;
+	}
 	memcpy(n->config.mac, mac, 6);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
-	n->config.max_virtqueue_pairs = 1;
-	snprintf(n->name, sizeof(n->name), "fd%d", fd);
+	n->config.max_virtqueue_pairs = (uint16_t)nr_pairs;
+	snprintf(n->name, sizeof(n->name), "fd%d", fds[0]);
 	return n;
+}
+
+struct virtio_net *virtio_net_new(int fd, const uint8_t mac[6])
+{
+	return virtio_net_new_mq(&fd, 1, mac);
+}
+
+const struct virtio_device_ops *virtio_net_device_ops(const struct virtio_net *n)
+{
+	return &n->ops;
 }
 
 int virtio_net_bind(struct virtio_net *n, const struct virtio_device_env *env)
@@ -589,10 +824,27 @@ const void *virtio_net_config(const struct virtio_net *n)
 	return &n->config;
 }
 
-/* --stats: read at exit, after the I/O thread has stopped. */
+static void stats_add(struct virtio_net_stats *sum,
+		      const struct virtio_net_stats *s)
+{
+	sum->tx_packets += s->tx_packets;
+	sum->tx_bytes += s->tx_bytes;
+	sum->tx_dropped += s->tx_dropped;
+	sum->tx_eagain += s->tx_eagain;
+	sum->rx_packets += s->rx_packets;
+	sum->rx_bytes += s->rx_bytes;
+	sum->rx_dropped += s->rx_dropped;
+	sum->rx_stalls += s->rx_stalls;
+	sum->bad_chains += s->bad_chains;
+	sum->broken_rings += s->broken_rings;
+}
+
+/* --stats: read at exit, after the workers have stopped. Totals, then
+ * per pair the packets each way when there are several. */
 static void net_print_stats(void *dev, const char *name, FILE *f)
 {
-	const struct virtio_net_stats *s = &((struct virtio_net *)dev)->stats;
+	struct virtio_net *n = dev;
+	const struct virtio_net_stats *s = virtio_net_get_stats(n);
 	const struct { const char *key; uint64_t v; } rows[] = {
 		{ "tx_packets", s->tx_packets }, { "tx_bytes", s->tx_bytes },
 		{ "tx_dropped", s->tx_dropped }, { "tx_eagain", s->tx_eagain },
@@ -605,11 +857,29 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(f, "%s.net_%s %" PRIu64 "\n", name, rows[i].key,
 			rows[i].v);
+	if (n->nr_pairs == 1)
+		return;
+	fprintf(f, "%s.net_pairs %u\n", name, n->nr_pairs);
+	fprintf(f, "%s.net_pairs_enabled %u\n", name, n->curr_pairs);
+	fprintf(f, "%s.net_ctrl_commands %" PRIu64 "\n", name,
+		n->ctrl_commands);
+	fprintf(f, "%s.net_ctrl_errors %" PRIu64 "\n", name, n->ctrl_errors);
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		fprintf(f, "%s.net_tx_packets_%u %" PRIu64 "\n", name, i,
+			n->pairs[i].stats.tx_packets);
+		fprintf(f, "%s.net_rx_packets_%u %" PRIu64 "\n", name, i,
+			n->pairs[i].stats.rx_packets);
+	}
 }
 
-const struct virtio_net_stats *virtio_net_get_stats(const struct virtio_net *n)
+/* The pairs' counters summed (for tests and --stats; not thread-safe
+ * while the workers run). */
+const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n)
 {
-	return &n->stats;
+	memset(&n->stats_sum, 0, sizeof(n->stats_sum));
+	for (unsigned int i = 0; i < n->nr_pairs; i++)
+		stats_add(&n->stats_sum, &n->pairs[i].stats);
+	return &n->stats_sum;
 }
 
 void virtio_net_free(struct virtio_net *n)
@@ -617,31 +887,76 @@ void virtio_net_free(struct virtio_net *n)
 	free(n);
 }
 
+/* Opens the tap's queues: one plain fd for one pair, or nr fds of a
+ * multi-queue tap, of which only the first stays attached until the
+ * driver enables more. */
+static int open_tap_queues(const struct net_config *nc, unsigned int nr,
+			   int *fds)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		fds[i] = tap_open(nc->tap, nr > 1);
+		if (fds[i] < 0) {
+			int err = -fds[i];
+
+			if (nr > 1 && err == EINVAL)
+				fprintf(stderr, "mmvm: --net tap=%s,queues=%u: "
+					"tap is not multi-queue (create it "
+					"with 'ip tuntap add %s mode tap "
+					"multi_queue', or let mmvm create it)"
+					"\n", nc->tap, nr, nc->tap);
+			else
+				fprintf(stderr, "mmvm: --net tap=%s: cannot "
+					"open tap%s: %s\n", nc->tap,
+					nr > 1 ? " queue" : "", strerror(err));
+			while (i-- > 0)
+				close(fds[i]);
+			return -1;
+		}
+	}
+	for (unsigned int i = 1; i < nr; i++) {
+		int err = tap_attach_queue(fds[i], false);
+
+		if (err < 0) {
+			fprintf(stderr, "mmvm: --net tap=%s: cannot detach tap "
+				"queue %u: %s\n", nc->tap, i, strerror(-err));
+			for (unsigned int j = 0; j < nr; j++)
+				close(fds[j]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int virtio_net_make(const struct net_config *nc, unsigned int index,
 		    struct virtio_device_spec *spec)
 {
 	uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)index };
+	unsigned int nr = nc->queues ? nc->queues : 1;
+	int fds[VIRTIO_NET_MAX_PAIRS];
 	struct virtio_net *n;
-	int fd;
 
 	if (nc->mac_set)
 		memcpy(mac, nc->mac, sizeof(mac));
-	fd = tap_open(nc->tap);
-	if (fd < 0) {
-		fprintf(stderr, "mmvm: --net tap=%s: cannot open tap: %s\n",
-			nc->tap, strerror(-fd));
+	if (nr > VIRTIO_NET_MAX_PAIRS) {
+		fprintf(stderr, "mmvm: --net tap=%s: %u queue pairs, at most "
+			"%u\n", nc->tap, nr, VIRTIO_NET_MAX_PAIRS);
 		return -1;
 	}
-	n = virtio_net_new(fd, mac);
+	if (open_tap_queues(nc, nr, fds) < 0)
+		return -1;
+	n = virtio_net_new_mq(fds, nr, mac);
 	if (!n) {
 		fprintf(stderr, "mmvm: --net tap=%s: out of memory\n", nc->tap);
-		close(fd);
+		for (unsigned int i = 0; i < nr; i++)
+			close(fds[i]);
 		return -1;
 	}
 	n->is_tap = true;
+	for (unsigned int i = 1; i < nr; i++)
+		n->pairs[i].attached = false;
 	snprintf(n->name, sizeof(n->name), "%s", nc->tap);
 	*spec = (struct virtio_device_spec){
-		.ops = &virtio_net_ops, .dev = n, .config = &n->config,
+		.ops = &n->ops, .dev = n, .config = &n->config,
 	};
 	return 0;
 }

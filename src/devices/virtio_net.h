@@ -1,6 +1,8 @@
 /* virtio-net device model backed by a host tap interface.
  *
- * Two queues (0 = receive, 1 = transmit), no control queue. Every packet on
+ * One queue pair (0 = receive, 1 = transmit) by default; with N > 1 pairs
+ * (VIRTIO_NET_F_MQ) queues 2i and 2i+1 are pair i, on queue i of a
+ * multi-queue tap, and queue 2N is the control queue. Every packet on
  * either ring starts with the 12-byte virtio 1.x header; the tap fd speaks
  * the same header (see tap.h), so checksum and TSO offloads pass through.
  */
@@ -25,6 +27,8 @@ int virtio_net_make(const struct net_config *nc, unsigned int index,
 #define VIRTIO_NET_RXQ		0
 #define VIRTIO_NET_TXQ		1
 #define VIRTIO_NET_QUEUE_SIZE	256
+/* 2N data queues and the control queue fit the transport's 16. */
+#define VIRTIO_NET_MAX_PAIRS	((VIRTIO_MAX_QUEUES - 1) / 2)
 #define VIRTIO_NET_HDR_LEN	12
 /* Largest frame either way: a 64 KiB TSO packet plus link headers. */
 #define VIRTIO_NET_MAX_FRAME	(65536 + 256)
@@ -42,20 +46,29 @@ struct virtio_net_stats {
 
 struct virtio_net;
 
+/* The ops of a one-pair device (virtio_net_new()). */
 extern const struct virtio_device_ops virtio_net_ops;
 
 /* The device model alone, on fd (a tap, or a SOCK_SEQPACKET socket in
  * tests; non-blocking). NULL if out of memory. */
 struct virtio_net *virtio_net_new(int fd, const uint8_t mac[6]);
-/* Tells the model which transport carries it (before the guest runs). */
+/* ... with nr_pairs queue pairs on fds[0..nr_pairs-1] (1 to
+ * VIRTIO_NET_MAX_PAIRS; NULL otherwise). Its ops are its own. */
+struct virtio_net *virtio_net_new_mq(const int *fds, unsigned int nr_pairs,
+				     const uint8_t mac[6]);
+const struct virtio_device_ops *virtio_net_device_ops(const struct virtio_net *n);
 /* Binds n to its transport's handles (as the device manager does; unit
  * tests pass an env without workers). */
 int virtio_net_bind(struct virtio_net *n, const struct virtio_device_env *env);
 /* Its config space bytes, for the transport. */
 const void *virtio_net_config(const struct virtio_net *n);
-/* The fd's epoll callback (edge-triggered EPOLLIN|EPOLLOUT). */
+/* A pair's fd is ready (what its edge-triggered EPOLLIN|EPOLLOUT watch
+ * calls); virtio_net_fd_ready() is pair 0's, with the device as opaque. */
+void virtio_net_pair_fd_ready(struct virtio_net *n, unsigned int pair,
+			      uint32_t events);
 void virtio_net_fd_ready(void *opaque, uint32_t events);
-const struct virtio_net_stats *virtio_net_get_stats(const struct virtio_net *n);
+/* The pairs' counters summed (not while the workers run). */
+const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n);
 void virtio_net_free(struct virtio_net *n);
 
 #endif

@@ -26,7 +26,12 @@ struct net_config {
 	const char *tap;	/* tap interface name */
 	uint8_t mac[6];
 	bool mac_set;
+	unsigned int queues;	/* queue pairs, 1..MMVM_MAX_NET_QUEUES; 0: 1 */
 };
+
+/* VIRTIO_NET_F_MQ: queue pairs per net device (2 per pair plus the
+ * control queue fit the transport's 16). */
+#define MMVM_MAX_NET_QUEUES	7
 
 struct mmvm_config {
 	const char *kernel;

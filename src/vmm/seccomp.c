@@ -68,6 +68,7 @@ static const unsigned int vcpu_ioctls[] = {
 	KVM_SET_GSI_ROUTING,	/* MSI vector programmed by the guest */
 	KVM_IRQFD,		/* first route of an MSI vector */
 	TUNSETOFFLOAD,		/* virtio-net DRIVER_OK */
+	TUNSETQUEUE,		/* ... and reset: pairs 2.. detached */
 };
 
 /* I/O thread: epoll loop and the device models behind it. */
@@ -89,6 +90,7 @@ static const unsigned int io_ioctls[] = {
 	FIONREAD,		/* virtio-console input */
 	BLKDISCARD, BLKZEROOUT,	/* blk discard, write zeroes on a block
 				 * device */
+	TUNSETQUEUE,		/* net: the pairs the driver enabled */
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

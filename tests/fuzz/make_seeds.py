@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora for the virtio fuzz targets:
 tests/fuzz/corpus/fuzz_mmio_registers/*, .../fuzz_virtq_chain/*,
-.../fuzz_console/*, .../fuzz_rng/* and .../fuzz_blk_request/* (discard
-and write-zeroes requests; fuzz_msi and fuzz_devices keep corpora
+.../fuzz_console/*, .../fuzz_rng/*, .../fuzz_net_ctrl/* (control
+queue commands) and .../fuzz_blk_request/* (discard and write-zeroes
+requests; fuzz_msi and fuzz_devices keep corpora
 libFuzzer grew and merged).
 Run from the repository root; the output is committed, so this only needs
 re-running when the input formats (documented in each fuzz_*.c) change."""
@@ -226,7 +227,47 @@ blk = {
     "discard_torn": blk_req(DISCARD, [], raw=struct.pack("<QI", 0, 8)),
 }
 
+# ---- fuzz_net_ctrl: two pairs, the control queue is queue 4 ----
+# Each command is a chain {header + data, out} -> {ack, in}; features
+# VERSION_1 | MQ (22) | CTRL_VQ (17); the tail moves the avail indexes.
+NET_MQ_FEATURES = (1 << 32) | (1 << 22) | (1 << 17)
+
+
+def net_ctrl(cmds, tx=(), tail=b""):
+    mem = bytearray(0x10000)
+    base = 4 * 0x400
+    for i, cmd in enumerate(cmds):
+        out, ack = 0x8000 + 0x100 * i, 0xc000 + 0x10 * i
+        mem[out:out + len(cmd)] = cmd
+        struct.pack_into("<QIHH", mem, base + 32 * i, out, len(cmd), 1,
+                         2 * i + 1)
+        struct.pack_into("<QIHH", mem, base + 32 * i + 16, ack, 1, 2, 0)
+        struct.pack_into("<H", mem, base + 0x104 + 2 * i, 2 * i)
+    struct.pack_into("<H", mem, base + 0x102, len(cmds))
+    txbase = 3 * 0x400
+    for i, length in enumerate(tx):
+        struct.pack_into("<QIHH", mem, txbase + 16 * i, 0xa000 + 0x400 * i,
+                         length, 0, 0)
+        struct.pack_into("<H", mem, txbase + 0x104 + 2 * i, i)
+    struct.pack_into("<H", mem, txbase + 0x102, len(tx))
+    return struct.pack("<QB", NET_MQ_FEATURES, 4) + bytes(mem) + tail
+
+
+def mq_set(pairs):
+    return struct.pack("<BBH", 4, 0, pairs)
+
+
+net_ctrl_seeds = {
+    "enable_two": net_ctrl([mq_set(2)], tx=[12 + 60]),
+    "enable_then_one": net_ctrl([mq_set(2), mq_set(1)], tx=[12 + 60]),
+    "too_many": net_ctrl([mq_set(3), mq_set(0)], tx=[12 + 60]),
+    "other_classes": net_ctrl([struct.pack("<BBB", 0, 0, 1),
+                               struct.pack("<BB", 4, 1), b"\x04"]),
+    "short_data": net_ctrl([struct.pack("<BBB", 4, 0, 2)]),
+}
+
 for target, seeds in (("fuzz_mmio_registers", mmio),
+                      ("fuzz_net_ctrl", net_ctrl_seeds),
                       ("fuzz_virtq_chain", virtq),
                       ("fuzz_console", console), ("fuzz_rng", rng),
                       ("fuzz_blk_request", blk)):

@@ -11,7 +11,7 @@
 #include "virtio/mmio_transport.h"
 #include "virtio/virtqueue.h"
 
-#define FAKE_MAX_QUEUES	2
+#define FAKE_MAX_QUEUES	8
 
 /* Queue q's desc, avail and used areas, one page each, 16 KiB apart. */
 static inline uint64_t fake_desc_gpa(unsigned int q) { return 0x1000 + q * 0x4000; }

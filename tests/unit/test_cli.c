@@ -187,6 +187,14 @@ static void test_errors(void)
 	CHECK_EQ(parse("--kernel bz --net tap=t,mac=5g:54:00:12:34:56"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=averyveryverylongtapname"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,speed=10"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,queues=0"), CLI_ERROR);
+	CHECK(err_has("want queues=1..7"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,queues=8"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,queues=2x"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,queues=2"), CLI_RUN);
+	CHECK(cfg.nets[0].queues == 2 && !strcmp(cfg.nets[0].tap, "t"));
+	CHECK_EQ(parse("--kernel bz --net tap=t"), CLI_RUN);
+	CHECK_EQ(cfg.nets[0].queues, 0);	/* one pair */
 	CHECK_EQ(parse("--kernel bz --disk 1 --disk 2 --disk 3 --disk 4 --disk 5 "
 		       "--disk 6 --disk 7 --disk 8 --disk 9"), CLI_ERROR);
 	CHECK(err_has("too many disks"));

@@ -480,6 +480,165 @@ static void test_broken_ring(void)
 	teardown();
 }
 
+/* ---- multi-queue: two pairs on two socketpairs, the control queue ---- */
+
+static int mq_peer[2], mq_devfd[2];
+
+static void setup_mq(void)
+{
+	const struct virtio_mmio_config cfg = { .version = 2 };
+	const uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 8 };
+	uint64_t features = all_features | (1ULL << VIRTIO_NET_F_MQ) |
+			    (1ULL << VIRTIO_NET_F_CTRL_VQ) |
+			    (1ULL << VIRTIO_F_VERSION_1);
+	int sv[2];
+
+	ram = calloc(1, MEM_SIZE);
+	memset(&mem, 0, sizeof(mem));
+	guest_mem_add_region(&mem, 0, MEM_SIZE, ram);
+	for (unsigned int i = 0; i < 2; i++) {
+		socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+		fcntl(sv[0], F_SETFL, O_NONBLOCK);
+		fcntl(sv[1], F_SETFL, O_NONBLOCK);
+		mq_devfd[i] = sv[0];
+		mq_peer[i] = sv[1];
+	}
+	net = virtio_net_new_mq(mq_devfd, 2, mac);
+	virtio_mmio_init(&t, &cfg, virtio_net_device_ops(net), net, &host_ops,
+			 NULL, &mem);
+	virtio_mmio_set_config(&t, virtio_net_config(net));
+	virtio_net_bind(net, test_device_env(&t));
+	irqs = kicks = 0;
+	next_buf = 0x80000;	/* above the five queues' rings */
+	fake_driver_init(&drv, &t, ram, QSIZE);
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	fake_setup_queues(&drv, 5);
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+	     VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void teardown_mq(void)
+{
+	virtio_mmio_destroy(&t);
+	virtio_net_free(net);
+	for (unsigned int i = 0; i < 2; i++) {
+		close(mq_peer[i]);
+		close(mq_devfd[i]);
+	}
+	free(ram);
+	next_buf = BUF_BASE;
+}
+
+/* A control command: class, cmd, data out; returns the ack the device
+ * wrote (0xee if it wrote none) and checks the used length. */
+static uint8_t ctrl(uint8_t class, uint8_t cmd, const void *data,
+		    uint32_t len, uint16_t slot)
+{
+	uint64_t out = alloc_buf(64), in = alloc_buf(16);
+	uint32_t id, used_len;
+
+	ram[out] = class;
+	ram[out + 1] = cmd;
+	memcpy(ram + out + 2, data, len);
+	ram[in] = 0xee;
+	post(4, slot, (struct fake_seg[]){ { out, 2 + len, false },
+					   { in, 1, true } }, 2);
+	kick(4);
+	if (!used(4, &id, &used_len))
+		return 0xff;
+	CHECK_EQ(id, slot);
+	CHECK_EQ(used_len, 1);
+	return ram[in];
+}
+
+/* One tx frame on queue q; true if it came out of peer fd. */
+static bool tx_on(unsigned int q, uint16_t slot, int fd)
+{
+	uint8_t got[256];
+	uint64_t b = alloc_buf(12 + 60);
+
+	memset(ram + b, 0, 12);
+	fill(ram + b + 12, 60, (uint8_t)q);
+	post(q, slot, &(struct fake_seg){ b, 12 + 60, false }, 1);
+	kick(q);
+	return read(fd, got, sizeof(got)) == 60 + 12;
+}
+
+static void test_mq(void)
+{
+	uint16_t pairs, max_pairs;
+	uint8_t frame[12 + 60] = { 0 };
+	uint32_t id, len;
+	uint64_t b;
+
+	setup_mq();
+	CHECK_EQ(virtio_net_device_ops(net)->num_queues, 5);
+	CHECK_EQ(virtio_net_device_ops(net)->num_workers, 2);
+	CHECK(offered() & (1ULL << VIRTIO_NET_F_MQ));
+	CHECK(offered() & (1ULL << VIRTIO_NET_F_CTRL_VQ));
+	virtio_mmio_read(&t, VIRTIO_MMIO_CONFIG + 8, &max_pairs, 2);
+	CHECK_EQ(max_pairs, 2);
+
+	/* One pair until the driver asks for more (5.1.6.5.5). */
+	CHECK(tx_on(1, 0, mq_peer[0]));
+	CHECK(!tx_on(3, 0, mq_peer[1]));
+
+	/* Refused: too many, too few, a class not offered, short data. */
+	pairs = 3;
+	CHECK_EQ(ctrl(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      &pairs, 2, 0), VIRTIO_NET_ERR);
+	pairs = 0;
+	CHECK_EQ(ctrl(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      &pairs, 2, 2), VIRTIO_NET_ERR);
+	CHECK_EQ(ctrl(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC,
+		      "\1", 1, 4), VIRTIO_NET_ERR);
+	CHECK_EQ(ctrl(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      "\2", 1, 6), VIRTIO_NET_ERR);
+
+	pairs = 2;
+	CHECK_EQ(ctrl(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      &pairs, 2, 8), VIRTIO_NET_OK);
+	/* The frame posted on queue 3 before goes out with the next one. */
+	CHECK(tx_on(3, 1, mq_peer[1]));
+	CHECK_EQ(read(mq_peer[1], frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 3);
+
+	/* rx on pair 1 fills queue 2, not queue 0. */
+	b = alloc_buf(1526);
+	post(2, 0, &(struct fake_seg){ b, 1526, true }, 1);
+	post(0, 0, &(struct fake_seg){ alloc_buf(1526), 1526, true }, 1);
+	fill(frame + 12, 60, 3);
+	CHECK_EQ(write(mq_peer[1], frame, sizeof(frame)),
+		 (ssize_t)sizeof(frame));
+	virtio_net_pair_fd_ready(net, 1, EPOLLIN);
+	CHECK(used(2, &id, &len));
+	CHECK_EQ(len, sizeof(frame));
+	CHECK(memcmp(ram + b + 12, frame + 12, 60) == 0);
+	CHECK(!used(0, &id, &len));
+
+	/* Back to one pair: queue 3 is not served again. */
+	pairs = 1;
+	CHECK_EQ(ctrl(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      &pairs, 2, 10), VIRTIO_NET_OK);
+	CHECK(!tx_on(3, 2, mq_peer[1]));
+	CHECK(tx_on(1, 1, mq_peer[0]));
+
+	/* A command chain with no room for the ack is returned unused. */
+	post(4, 12, &(struct fake_seg){ alloc_buf(4), 4, false }, 1);
+	kick(4);
+	CHECK(used(4, &id, &len));
+	CHECK_EQ(len, 0);
+	teardown_mq();
+}
+
 int main(void)
 {
 	RUN(test_config_and_features);
@@ -493,5 +652,6 @@ int main(void)
 	RUN(test_rx_hostile);
 	RUN(test_reset);
 	RUN(test_broken_ring);
+	RUN(test_mq);
 	return unit_finish("test_net");
 }
