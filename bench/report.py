@@ -42,6 +42,7 @@ CONFIGS = [
     ("mmvm-v3", "mmvm, v3 (2019 layout) MSI + doorbells"),
     ("mmvm-v3-msi", "mmvm, v3 MSI only"),
     ("mmvm-v3-nomsi", "mmvm, v3 doorbells, legacy IRQ (--no-msi)"),
+    ("mmvm-msi-pin", "mmvm, MSI + doorbells, pinned vCPU (--cpus 1,pin)"),
 ]
 LABEL = dict(CONFIGS)
 
