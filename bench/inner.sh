@@ -43,6 +43,9 @@
 #                QueueNotify (the device offers no doorbell page)
 #   mmvm-v3      mmvm v3 (the 2019 layout), MSI + per-queue doorbells
 #   mmvm-v3-nomsi mmvm v3 --no-msi: doorbells, legacy interrupt (extra)
+#   mmvm-msi-pin the default with --cpus 1,pin: the vCPU thread on one host
+#                CPU and KVM_HINTS_REALTIME, so the guest polls before it
+#                halts (cpuidle-haltpoll; extra: it burns the CPU it idles on)
 # Needs: ip (iproute2) or busybox tunctl, mount, dd, and qemu-system-x86_64
 # for the QEMU configurations (the harness's outer VM sees the host's /).
 set -u
@@ -226,6 +229,7 @@ run_config() {
 			-device virtio-blk-device,drive=d0 ;;
 	mmvm-*)
 		[ -x "$mmvm" ] || { skip "$config" "no $mmvm"; return; }
+		pin=
 		case "$config" in
 		mmvm-v2) vflags="--virtio-version 2 --no-msi --no-doorbells" ;;
 		mmvm-msi) vflags="--virtio-version 2" ;;
@@ -233,10 +237,11 @@ run_config() {
 		mmvm-v3) vflags="--virtio-version 3" ;;
 		mmvm-v3-nomsi) vflags="--virtio-version 3 --no-msi" ;;
 		mmvm-v3-msi) vflags="--virtio-version 3 --no-doorbells" ;;
+		mmvm-msi-pin) vflags="--virtio-version 2" pin=,pin ;;
 		*) skip "$config" "unknown configuration"; return ;;
 		esac
 		run_one "$id" "$config" "$rep" "$mmvm" --kernel "$kernel" \
-			--initrd "$initrd" --mem "$mem" --cpus 1 $vflags \
+			--initrd "$initrd" --mem "$mem" --cpus "1$pin" $vflags \
 			--net "tap=$tap,mac=$mac" --disk "$disk" \
 			--stats "$out/$id.mmvm-stats" --cmdline "$cmdline" ;;
 	*) skip "$config" "unknown configuration" ;;

@@ -42,6 +42,7 @@ CONFIGS = [
     ("mmvm-v3", "mmvm, v3 (2019 layout) MSI + doorbells"),
     ("mmvm-v3-msi", "mmvm, v3 MSI only"),
     ("mmvm-v3-nomsi", "mmvm, v3 doorbells, legacy IRQ (--no-msi)"),
+    ("mmvm-msi-pin", "mmvm, MSI + doorbells, pinned vCPU (--cpus 1,pin)"),
 ]
 LABEL = dict(CONFIGS)
 
@@ -353,6 +354,14 @@ class Run:
                 return s["mem"][field]
         return None
 
+    def own_kb(self):
+        """VmRSS less the guest RAM mapping's Rss, from one snapshot."""
+        for m in ("done", "blk-end", "net-end"):
+            s = self.marks[m]
+            if s and "VmRSS" in s["mem"] and "GuestRss" in s["mem"]:
+                return s["mem"]["VmRSS"] - s["mem"]["GuestRss"]
+        return None
+
 
 def med(values):
     v = [x for x in values if x is not None]
@@ -628,6 +637,8 @@ def main():
             "mmvm_boot": med([r.log["mmvm_boot_ms"] for r in rs]),
             "hwm": med([r.mem_kb("VmHWM") / 1024 if r.mem_kb("VmHWM")
                         else None for r in rs]),
+            "own": med([r.own_kb() / 1024 if r.own_kb() is not None
+                        else None for r in rs]),
             "cpu": {(w_, k): med([r.cpu_per_op(w_, k) for r in rs])
                     for w_ in ("net", "blk")
                     for k in ("vmm", "host", "outer")},
@@ -727,6 +738,15 @@ def main():
             fmt(r["x_blk_raw"], 1), fmt(r["x_blk"], 1), fmt(r["idle"], 0),
             fmt(r["boot"]), fmt(r["hwm"], 1)))
     w("")
+    own = [(c, rows[c].get("own")) for c in wanted
+           if rows[c].get("own") is not None]
+    if own:
+        w("VMM's own resident memory at the end of a run (VmRSS less the "
+          "Rss of its largest mapping, the guest RAM, from "
+          "/proc/PID/smaps), MiB: " +
+          ", ".join("%s %s" % (LABEL.get(c, c), fmt(v, 1)) for c, v in own)
+          + ".")
+        w("")
     w("TCP_RR: `rr client` in the guest (bench/rr/rr.c: 32-byte request, "
       "1024-byte response, one transaction outstanding, TCP_NODELAY; "
       "netperf is not in Debian) against `rr server` on the KVM host over "

@@ -109,7 +109,8 @@ class Synth:
             hostbusy[0] += vmm_ticks + int(dt * HZ * 0.2)
             write("%s.%s" % (base, tag),
                   "time %.3f\nkvm exits %d\nkvm halt_exits %d\n"
-                  "mem VmHWM 40960\ncpu vmm %d 0 %d\n"
+                  "mem VmHWM 40960\nmem VmRSS 30720\n"
+                  "mem GuestRss 20480\ncpu vmm %d 0 %d\n"
                   "cpu host %d 0 0 1000 0 0 0 0\nload 0.5 0.5\n" % (
                       clock[0], exits[0], exits[0] // 4, vmm[0], HZ,
                       hostbusy[0]))
@@ -291,6 +292,10 @@ class TestReport(unittest.TestCase):
             r = row(md, "| mmvm MSI + doorbells / QEMU virtio-pci | "
                     "VMM CPU per transaction")
             self.assertTrue(r[3].startswith("yes, lower (better)"), r)
+            # VmRSS 30 MiB less 20 MiB of guest RAM mapping.
+            self.assertIn("/proc/PID/smaps), MiB: ", md)
+            self.assertIn("mmvm, MSI + doorbells (default: feature bits) "
+                          "10.0", md)
             # CPU table: 400 µs per transaction for mmvm (ticks rounding).
             cpu = row(md.split("## CPU cost per operation")[1],
                       "| mmvm, MSI + doorbells")

@@ -14,6 +14,7 @@
 #include "devices/serial.h"
 #include "devmgr/virtio_devices.h"
 #include "vmm/cli.h"
+#include "vmm/cpu_pin.h"
 #include "vmm/guest_watch.h"
 #include "vmm/host_term.h"
 #include "vmm/kvm_check.h"
@@ -130,6 +131,37 @@ static void write_stats(struct vm *vm)
 	stats_file = NULL;
 }
 
+/* --cpus N,pin: mmvm's allowed CPUs as they were at start (before any
+ * thread of ours exists) and the host CPU planned for each vCPU. */
+static cpu_set_t pin_allowed;
+static int pin_host_cpu[MMVM_MAX_CPUS];
+
+static int plan_pinning(const struct mmvm_config *cfg, char *err)
+{
+	if (!cfg->pin_cpus)
+		return 0;
+	if (cpu_pin_allowed(&pin_allowed, err, ERRLEN) ||
+	    cpu_pin_plan(&pin_allowed, cfg->cpus, pin_host_cpu, err,
+			 ERRLEN) < 0)
+		return -1;
+	return 0;
+}
+
+/* Hands each vCPU its planned CPU (its thread pins itself) and logs the
+ * plan on one line. */
+static void assign_pinning(struct vm *vm)
+{
+	char line[ERRLEN];
+
+	if (!vm->cfg->pin_cpus)
+		return;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i]->host_cpu = pin_host_cpu[i];
+	cpu_pin_describe(&pin_allowed, vm->nr_vcpus, pin_host_cpu, line,
+			 sizeof(line));
+	fprintf(stderr, "mmvm: %s\n", line);
+}
+
 /* Everything that needs no KVM: options, files, sizes. */
 static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 {
@@ -146,7 +178,8 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 		return -1;
 	}
 	if (loader_check(vm, cfg, err, ERRLEN) ||
-	    privileges_check(cfg, err, ERRLEN) || open_stats(cfg, err))
+	    privileges_check(cfg, err, ERRLEN) || plan_pinning(cfg, err) ||
+	    open_stats(cfg, err))
 		return -1;
 	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s", cfg->cmdline);
 	/* No ACPI reset register: have Linux reboot through the i8042,
@@ -271,6 +304,7 @@ int main(int argc, char **argv)
 		free_vm(vm);
 		return MMVM_EXIT_SETUP;
 	}
+	assign_pinning(vm);
 
 	/* Everything is open: no threads yet, so what is dropped here is
 	 * dropped for every thread that will run guest-driven code. */

@@ -17,6 +17,9 @@
  *                          (the statistics KVM_GET_STATS_FD exposes, vCPUs
  *                          summed), for any VMM alike
  *   mem VmHWM|VmRSS <kB>   the VMM's resident memory
+ *   mem GuestRss <kB>      the Rss of its largest mapping (/proc/<pid>/smaps):
+ *                          the guest's RAM, for mmvm and QEMU alike, so
+ *                          VmRSS - GuestRss is the VMM's own memory
  *   cpu vmm <utime> <stime> <hz>   CPU time of the VMM process, all its
  *                          threads (/proc/<pid>/stat), in 1/hz s
  *   cpu host <user> <nice> <system> <idle> <iowait> <irq> <softirq> <steal>
@@ -121,6 +124,35 @@ static void write_memory(FILE *out, const char *pid)
 			fprintf(out, "mem VmRSS %lu\n", kb);
 	}
 	fclose(f);
+}
+
+/* The guest RAM is the VMM's largest mapping by far (mmvm's one mmap of
+ * --mem, QEMU's RAM block): its Rss is what the guest touched, which is
+ * no cost of the VMM's own. */
+static void write_guest_rss(FILE *out, const char *pid)
+{
+	char path[64], line[512];
+	unsigned long kb, size = 0, best_size = 0, best_rss = 0;
+	bool have = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/smaps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Size: %lu kB", &kb) == 1) {
+			size = kb;
+		} else if (sscanf(line, "Rss: %lu kB", &kb) == 1 &&
+			   size > best_size) {
+			best_size = size;
+			best_rss = kb;
+			have = true;
+		}
+	}
+	fclose(f);
+	if (have)
+		fprintf(out, "mem GuestRss %lu\n", best_rss);
 }
 
 /* CPU time of the VMM and of this whole machine, and its load. */
@@ -250,6 +282,7 @@ int kvm_snapshot(const char *dir, const char *tag)
 	fprintf(out, "time %lld.%09ld\n", (long long)now.tv_sec, now.tv_nsec);
 	write_counters(out, pid);
 	write_memory(out, pid);
+	write_guest_rss(out, pid);
 	write_cpu(out, pid);
 	if (!begin)
 		do_hists(dir, out, false);

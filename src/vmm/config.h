@@ -39,6 +39,8 @@ struct mmvm_config {
 	const char *cmdline;		/* user part; devices append to it */
 	uint64_t mem_bytes;
 	unsigned int cpus;
+	bool pin_cpus;			/* --cpus N,pin: each vCPU thread on one
+					 * host CPU, KVM_HINTS_REALTIME set */
 
 	unsigned int virtio_version;	/* 2 (default: feature-bit layout) or
 					 * 3 (the 2019 layout) */

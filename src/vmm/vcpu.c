@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm/cpu_pin.h"
 #include "vmm/lifecycle.h"
 #include "vmm/pio.h"
 #include "vmm/seccomp.h"
@@ -42,6 +43,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned int id, uint64_t entry,
 	}
 	v->vm = vm;
 	v->id = id;
+	v->host_cpu = -1;
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", id,
@@ -184,6 +186,19 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
+	/* Pinned from inside, before the sandbox (whose filter has no
+	 * sched_setaffinity) and before the first KVM_RUN, so the vCPU never
+	 * runs guest code elsewhere. A failure ends the run as a set-up
+	 * error: the guest was promised dedicated CPUs (KVM_HINTS_REALTIME). */
+	if (v->host_cpu >= 0) {
+		char err[160];
+
+		if (cpu_pin_self(v->host_cpu, err, sizeof(err))) {
+			vm_request_exit(v->vm, MMVM_EXIT_SETUP, "vcpu %u: %s",
+					v->id, err);
+			return NULL;
+		}
+	}
 	sandbox_enter(SANDBOX_VCPU);	/* seccomp: before the first KVM_RUN */
 	while (!__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

@@ -16,6 +16,8 @@ struct vcpu {
 	unsigned int id;	/* KVM vcpu id == APIC id */
 	int fd;
 	struct kvm_run *run;
+	int host_cpu;		/* --cpus N,pin: the host CPU this thread
+				 * pins itself to; -1: not pinned */
 	pthread_t thread;
 	bool started;
 	bool stop;		/* atomic: leave the run loop */

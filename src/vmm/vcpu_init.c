@@ -2,6 +2,7 @@
  * 64-bit boot protocol's entry state (flat GDT, paging on, long mode). */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <linux/kvm_para.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,19 @@ int vcpu_init_cpuid(struct vcpu *v, char *err, size_t errlen)
 		case 0x1f:
 			/* x2APIC id of this CPU, for every topology level. */
 			e->edx = v->id;
+			break;
+		case KVM_CPUID_FEATURES:
+			/* EDX holds hints, which only the VMM can know. The
+			 * realtime hint promises a vCPU that is never
+			 * preempted for long: only true with --cpus N,pin
+			 * (and then only as true as the host's other load
+			 * lets it be). It makes Linux poll in its idle loop
+			 * (cpuidle-haltpoll), which would burn CPU time that
+			 * unpinned vCPUs share with each other. */
+			if (v->vm->cfg && v->vm->cfg->pin_cpus)
+				e->edx |= 1u << KVM_HINTS_REALTIME;
+			else
+				e->edx &= ~(1u << KVM_HINTS_REALTIME);
 			break;
 		}
 	}

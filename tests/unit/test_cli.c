@@ -205,6 +205,52 @@ static void test_errors(void)
 	CHECK(strchr(errbuf, '\n') == NULL);
 }
 
+/* --cpus N[,pin]: the flag is the only suffix; one named line for each
+ * bad spelling. */
+static void test_cpus_pin(void)
+{
+	CHECK_EQ(parse("--kernel bz --cpus 2"), CLI_RUN);
+	CHECK(cfg.cpus == 2 && !cfg.pin_cpus);
+	CHECK_EQ(parse("--kernel bz"), CLI_RUN);
+	CHECK(cfg.cpus == 1 && !cfg.pin_cpus);
+	CHECK_EQ(parse("--kernel bz --cpus 2,pin"), CLI_RUN);
+	CHECK(cfg.cpus == 2 && cfg.pin_cpus);
+	CHECK_EQ(parse("--kernel bz --cpus=1,pin"), CLI_RUN);
+	CHECK(cfg.cpus == 1 && cfg.pin_cpus);
+	CHECK_EQ(parse("--kernel bz --cpus 64,pin"), CLI_RUN);
+	CHECK(cfg.cpus == 64 && cfg.pin_cpus);
+	/* The last --cpus wins, flag and all. */
+	CHECK_EQ(parse("--kernel bz --cpus 2,pin --cpus 3"), CLI_RUN);
+	CHECK(cfg.cpus == 3 && !cfg.pin_cpus);
+	CHECK_EQ(parse("--check-kvm --cpus 4,pin"), CLI_CHECK_KVM);
+	CHECK(cfg.pin_cpus);
+
+	static const char *const bad[] = {
+		"2,pinn", "0,pin", "65,pin", "2,", ",pin", "pin", "2,pin,pin",
+		"2,PIN", "2,pin=1", "-1,pin", "2x,pin", "2,,pin",
+		"99999999999999999999,pin", "2;pin", "2,ping",
+	};
+	char line[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "--kernel bz --cpus=%s", bad[i]);
+		CHECK_EQ(parse(line), CLI_ERROR);
+		CHECK(err_has("--cpus '"));
+		CHECK(err_has(bad[i]));
+		CHECK(err_has("want N or N,pin with N 1..64"));
+		CHECK(strchr(errbuf, '\n') == NULL);
+	}
+	/* "--cpus 2 ,pin": ",pin" is a stray argument. */
+	CHECK_EQ(parse("--kernel bz --cpus 2 ,pin"), CLI_ERROR);
+	CHECK(err_has("unexpected argument ',pin'"));
+	CHECK_EQ(parse("--kernel bz --cpus 2,pinn"), CLI_ERROR);
+	CHECK(!strcmp(errbuf, "--cpus '2,pinn': want N or N,pin with N 1..64"));
+	CHECK_EQ(parse("--kernel bz --cpus 0,pin"), CLI_ERROR);
+	CHECK(!strcmp(errbuf, "--cpus '0,pin': want N or N,pin with N 1..64"));
+	CHECK_EQ(parse("--kernel bz --cpus"), CLI_ERROR);
+	CHECK(err_has("needs a value"));
+}
+
 static void test_host_memory(void)
 {
 	CHECK_EQ(parse("--kernel bz --mem 4G"), CLI_RUN);
@@ -255,6 +301,7 @@ int main(void)
 	RUN(test_all_options);
 	RUN(test_sizes);
 	RUN(test_errors);
+	RUN(test_cpus_pin);
 	RUN(test_host_memory);
 	return unit_finish("cli");
 }
