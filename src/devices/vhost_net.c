@@ -334,9 +334,17 @@ void vhost_net_stop(struct vhost_net *vn, struct virtqueue *rx,
 		if (!vn->started[i])
 			continue;
 		vn->started[i] = false;
-		if (!vring_ioctl(vn, VHOST_GET_VRING_BASE,
-				 "VHOST_GET_VRING_BASE", i, &base) && vq[i])
-			vq[i]->last_avail_idx = (uint16_t)base.num;
+		if (vring_ioctl(vn, VHOST_GET_VRING_BASE,
+				"VHOST_GET_VRING_BASE", i, &base) || !vq[i])
+			continue;
+		/* Where vhost left the ring, should mmvm carry on with it:
+		 * its next avail entry, the used idx it published, and no
+		 * notion of what the driver was last told. */
+		vq[i]->last_avail_idx = (uint16_t)base.num;
+		if (vq[i]->used_hdr)
+			vq[i]->used_idx = __atomic_load_n(&vq[i]->used_hdr[1],
+							  __ATOMIC_ACQUIRE);
+		vq[i]->signalled_used_valid = false;
 	}
 	if (any)
 		vn->stops++;

@@ -98,8 +98,9 @@ int vhost_net_start(struct vhost_net *vn, uint64_t acked,
 		    struct virtqueue *rx, struct virtqueue *tx,
 		    const int kick_fd[2], const int call_fd[2], int tap_fd);
 
-/* Reset: VHOST_NET_SET_BACKEND -1 for the started queues, then
- * VHOST_GET_VRING_BASE back into their last_avail_idx. Idempotent. */
+/* Reset: VHOST_NET_SET_BACKEND -1 for the started queues (vhost no
+ * longer touches their rings when it returns), then VHOST_GET_VRING_BASE
+ * back into their last_avail_idx, used_idx from the ring. Idempotent. */
 void vhost_net_stop(struct vhost_net *vn, struct virtqueue *rx,
 		    struct virtqueue *tx);
 
