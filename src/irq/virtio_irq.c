@@ -133,12 +133,50 @@ static void kick(void *host, unsigned int queue)
 	eventfd_kick(q->notify_fd);
 }
 
+/* The transport has checked that the queue is a backend queue and that
+ * the vector is programmed; an irqfd not yet attached (no route ever
+ * made) is no use to the backend, which then gets -1 and relays. */
+static int backend_fds(void *host, unsigned int queue, int vector,
+		       struct virtio_queue_fds *fds)
+{
+	struct virtio_irq *h = host;
+	const struct virtio_irq_queue *q;
+
+	if (queue >= h->nr_queues || !h->queues[queue].backend)
+		return -EINVAL;
+	q = &h->queues[queue];
+	fds->kick_fd = q->notify_fd;
+	fds->call_fd = -1;
+	if (vector >= 0 && (unsigned int)vector < h->nr_vectors &&
+	    h->vectors[vector].attached)
+		fds->call_fd = h->vectors[vector].fd;
+	return 0;
+}
+
 const struct virtio_mmio_host_ops virtio_irq_host_ops = {
 	.legacy_raise = legacy_raise,
 	.msi_route = msi_route,
 	.msi_fire = msi_fire,
 	.kick = kick,
+	.backend_fds = backend_fds,
 };
+
+/* Fires the vectors of the backend queues (see virtio_irq.h): a spurious
+ * interrupt is harmless to a virtio driver, a lost one stalls its queue. */
+static void replay_backend_vectors(struct virtio_irq *h)
+{
+	for (unsigned int i = 0; i < h->nr_queues; i++) {
+		struct virtio_irq_vector *v;
+
+		if (!h->queues[i].backend || i + 1 >= h->nr_vectors)
+			continue;
+		v = &h->vectors[i + 1];
+		if (v->attached) {
+			COUNT(h->backend_replays, 1);
+			eventfd_kick(v->fd);
+		}
+	}
+}
 
 /* I/O thread: the guest EOI'd the legacy line. If the device still has
  * something in InterruptStatus, the line must stay up: assert it again. */
@@ -169,9 +207,13 @@ static void on_route_retry(void *opaque, uint32_t events)
 	    || !r)
 		return;
 	COUNT(h->msi_route_retries, 1);
-	if (gsi_routing_flush(r) == GSI_ROUTING_DEFERRED)
+	if (gsi_routing_flush(r) == GSI_ROUTING_DEFERRED) {
 		arm_retry(h, r);
+		virtio_mmio_msi_retry(h->t);
+		return;
+	}
 	virtio_mmio_msi_retry(h->t);
+	replay_backend_vectors(h);
 }
 
 static void on_notify(void *opaque, uint32_t events)
@@ -259,7 +301,8 @@ static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q,
 	uint64_t addr;
 	int ret;
 
-	if (watched_eventfd(h, loop, on_notify, q, &q->notify_fd))
+	if (watched_eventfd(h, loop, q->backend ? NULL : on_notify, q,
+			    &q->notify_fd))
 		return -1;
 	addr = h->base + VIRTIO_MMIO_QUEUE_NOTIFY;
 	ret = kvm_ioeventfd_assign(h->vm->vm_fd, q->notify_fd, addr, true,
@@ -272,11 +315,14 @@ static int wire_queue(struct virtio_irq *h, struct virtio_irq_queue *q,
 	if (!virtio_mmio_has_doorbells(h->t))
 		return 0;
 
-	if (watched_eventfd(h, loop, on_doorbell, q, &q->doorbell_fd))
+	/* A backend's kick fd takes the doorbell too: KVM lets one eventfd
+	 * back several ioeventfds. */
+	if (!q->backend &&
+	    watched_eventfd(h, loop, on_doorbell, q, &q->doorbell_fd))
 		return -1;
 	addr = h->base + virtio_mmio_doorbell_offset(h->t, q->index);
-	ret = kvm_ioeventfd_assign(h->vm->vm_fd, q->doorbell_fd, addr, false,
-				   0);
+	ret = kvm_ioeventfd_assign(h->vm->vm_fd, q->backend ? q->notify_fd :
+				   q->doorbell_fd, addr, false, 0);
 	if (ret) {
 		snprintf(what, sizeof(what), "KVM_IOEVENTFD at 0x%" PRIx64
 			 " (doorbell %u)", addr, q->index);
@@ -330,6 +376,8 @@ int virtio_irq_wire(struct virtio_irq *h, struct event_loop *const *queue_loop)
 	}
 
 	for (i = 0; i < h->nr_queues; i++)
+		h->queues[i].backend = ops->backend_queues & (1u << i);
+	for (i = 0; i < h->nr_queues; i++)
 		if (wire_queue(h, &h->queues[i], queue_loop && queue_loop[i] ?
 			       queue_loop[i] : h->vm->io))
 			return -1;
@@ -381,8 +429,21 @@ void virtio_irq_print_stats(const struct virtio_irq *h, FILE *f)
 		put(f, h, "msi_route_deferred", h->msi_route_deferred);
 		put(f, h, "msi_route_retries", h->msi_route_retries);
 	}
+	if (h->backend_replays)
+		put(f, h, "msi_backend_replays", h->backend_replays);
 	for (i = 0; i < h->nr_queues; i++) {
 		const struct virtio_irq_queue *q = &h->queues[i];
+
+		/* The kernel takes a backend queue's notifications without
+		 * telling anyone: only those that reached userspace (and
+		 * were passed on) are known. */
+		if (q->backend) {
+			snprintf(key, sizeof(key), "notify_backend_%u", i);
+			put(f, h, key, 1);
+			snprintf(key, sizeof(key), "notify_kicks_%u", i);
+			put(f, h, key, q->kicks);
+			continue;
+		}
 
 		snprintf(key, sizeof(key), "notifies_%u", i);
 		put(f, h, key, q->notifies);

@@ -22,6 +22,15 @@
  *    so doorbells and QueueNotify writes are counted apart. The worker
  *    that serves the queue drains them and calls the device's
  *    queue_notify.
+ *    A queue a backend serves (ops->backend_queues, vhost-net) has one
+ *    eventfd on both ioeventfds, watched by nobody here: it is the
+ *    backend's kick fd, so a notification never wakes mmvm. Its
+ *    notifications and doorbell rings cannot be counted (the stats omit
+ *    them; notify_kicks, the writes that reached userspace, still
+ *    count). The backend's call fd is the queue's vector irqfd
+ *    (backend_fds host op); after a deferred route is committed the
+ *    retry timer fires the backend queues' vectors once, since what the
+ *    backend sent while the GSI had no route was dropped by KVM.
  */
 #ifndef MMVM_IRQ_VIRTIO_IRQ_H
 #define MMVM_IRQ_VIRTIO_IRQ_H
@@ -39,7 +48,10 @@ struct virtio_irq_queue {
 	struct virtio_irq *h;
 	unsigned int index;
 	int notify_fd;		/* QueueNotify ioeventfd, also host kicks */
-	int doorbell_fd;	/* v3 doorbell ioeventfd; -1 on v2 */
+	int doorbell_fd;	/* v3 doorbell ioeventfd; -1 on v2 and for
+				 * a backend queue (notify_fd serves both) */
+	bool backend;		/* served by a backend: nothing watches
+				 * notify_fd here */
 	uint64_t notifies;	/* QueueNotify writes seen (in kernel+kicks) */
 	uint64_t kicks;		/* QueueNotify writes that reached userspace */
 	uint64_t doorbells;	/* v3 doorbell writes */
@@ -71,6 +83,8 @@ struct virtio_irq {
 	uint64_t msi_route_skipped;	/* route already in KVM: no commit */
 	uint64_t msi_route_deferred;	/* commit held back by the limit */
 	uint64_t msi_route_retries;	/* retry timer expiries */
+	uint64_t backend_replays;	/* backend vectors fired after a
+					 * deferred route's commit */
 	int retry_fd;			/* timerfd: deferred routes; -1 if none */
 	struct virtio_irq_vector vectors[VIRTIO_MMIO_MAX_VECTORS];
 	struct virtio_irq_queue queues[VIRTIO_MMIO_MAX_QUEUES];
@@ -99,6 +113,8 @@ int virtio_irq_wire(struct virtio_irq *h, struct event_loop *const *queue_loop);
 struct virtio_irq_fds {
 	int notify_fd, doorbell_fd, call_fd;
 };
+/* For a backend queue the doorbell ioeventfd signals notify_fd too, and
+ * doorbell_fd is -1. */
 int virtio_irq_queue_fds(const struct virtio_irq *h, unsigned int q,
 			 struct virtio_irq_fds *fds);
 

@@ -9,6 +9,7 @@
  * space takes 1, 2, 4 (or aligned 8) bytes. Anything else reads 0, is ignored on
  * write and is counted in stats.invalid; the guest cannot make us fail.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "virtio/mmio_transport.h"
@@ -197,11 +198,38 @@ static void irq_config_update(void *opaque, uint32_t off, const void *data,
 	irq_unlock(t);
 }
 
+/* A backend queue's eventfds (virtio_interrupt_queue_fds()). Its vector
+ * counts only if the driver has MSI on and the vector programmed and
+ * unmasked now: the backend then writes its irqfd directly, bypassing
+ * the table, so a masked or unprogrammed one (its events must stay
+ * pending) is left to the device's relay, which signals through here. */
+static int irq_queue_fds(void *opaque, unsigned int q,
+			 struct virtio_queue_fds *fds)
+{
+	struct virtio_mmio_dev *t = opaque;
+	const struct msi_vector *v;
+	int vector = -1;
+
+	if (q >= virtio_mmio_num_queues(t) ||
+	    !(t->ops->backend_queues & (1u << q)))
+		return -EINVAL;
+	if (!t->host_ops->backend_fds)
+		return -EOPNOTSUPP;
+	irq_lock(t);
+	v = &t->msi.vectors[q + 1];
+	if (t->msi.enabled && q + 1 < t->msi.nr && v->programmed &&
+	    !v->masked)
+		vector = (int)(q + 1);
+	irq_unlock(t);
+	return t->host_ops->backend_fds(t->host, q, vector, fds);
+}
+
 static const struct virtio_interrupt_ops interrupt_ops = {
 	.queue = irq_queue,
 	.config = irq_config,
 	.needs_reset = irq_needs_reset,
 	.config_update = irq_config_update,
+	.queue_fds = irq_queue_fds,
 };
 
 void virtio_mmio_init(struct virtio_mmio_dev *t,

@@ -156,6 +156,14 @@ struct virtio_mmio_host_ops {
 	/* A QueueNotify write reached userspace (no ioeventfd): hand it to the
 	 * queue's worker, which calls virtio_device_ops.queue_notify. */
 	void (*kick)(void *host, unsigned int queue);
+	/* Optional, for a queue the device has a backend serve
+	 * (ops->backend_queues), at activation with t->lock and the queues'
+	 * locks held but not irq_lock: fds->kick_fd, the eventfd behind the
+	 * queue's notifications, and fds->call_fd, the irqfd of MSI vector
+	 * `vector`, or -1 when vector is -1 (no MSI for the queue: the
+	 * device relays) or the host has none for it. 0 or -errno. */
+	int (*backend_fds)(void *host, unsigned int queue, int vector,
+			   struct virtio_queue_fds *fds);
 };
 
 struct virtio_mmio_counters {

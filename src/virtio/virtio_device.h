@@ -27,6 +27,7 @@
 #ifndef MMVM_VIRTIO_VIRTIO_DEVICE_H
 #define MMVM_VIRTIO_VIRTIO_DEVICE_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,6 +55,14 @@ struct virtio_queue {
 	const uint32_t *device_status;	/* atomic; NEEDS_RESET stops it */
 };
 
+/* The eventfds of a queue served by a backend outside mmvm (vhost):
+ * see virtio_interrupt_queue_fds(). */
+struct virtio_queue_fds {
+	int kick_fd;	/* signalled for each driver notification */
+	int call_fd;	/* a write interrupts the driver for this queue
+			 * (its MSI irqfd), or -1: relay it yourself */
+};
+
 /* Device -> driver, implemented by the transport. */
 struct virtio_interrupt_ops {
 	void (*queue)(void *opaque, unsigned int q);	/* used buffers */
@@ -62,6 +71,9 @@ struct virtio_interrupt_ops {
 						 * device: NEEDS_RESET */
 	void (*config_update)(void *opaque, uint32_t off, const void *data,
 			      uint32_t len);
+	/* Optional: a backend queue's eventfds (virtio_interrupt_queue_fds) */
+	int (*queue_fds)(void *opaque, unsigned int q,
+			 struct virtio_queue_fds *fds);
 };
 
 struct virtio_interrupt {
@@ -93,6 +105,38 @@ static inline void virtio_config_update(struct virtio_interrupt *irq,
 	irq->ops->config_update(irq->opaque, off, data, len);
 }
 
+/* For a queue in ops->backend_queues, at activate() (on the vCPU, every
+ * queue's lock held), where a backend in the host kernel (vhost) is to
+ * serve it without mmvm in the path:
+ *  - kick_fd: the eventfd KVM signals for the driver's notifications of
+ *    q (its QueueNotify ioeventfd with datamatch q and, with doorbells,
+ *    its doorbell ioeventfd: one eventfd on both, so no kick wakes mmvm).
+ *    It lives as long as the device; it counts kicks from before the
+ *    backend started, which the backend then sees at once.
+ *  - call_fd: when MSI is on and the driver has programmed and unmasked
+ *    q's vector by DRIVER_OK, the irqfd of that vector: a write becomes
+ *    the MSI in the kernel. Otherwise -1: the device relays (an eventfd
+ *    of its own, watched on its worker, which on a wake-up calls
+ *    virtio_interrupt_queue() under q's lock: InterruptStatus and the
+ *    line, or the vector once it is programmed, as for any interrupt).
+ *    The choice holds until reset: the vector's later MASK commands and
+ *    MSI being switched off while DRIVER_OK are not seen by a backend
+ *    writing the irqfd (a guest that masks gets a spurious interrupt at
+ *    most; one that switches MSI off while running loses interrupts).
+ *    A vector whose route the host deferred (rate limit, gsi_routing.h)
+ *    drops what the backend sends until the route is committed; the
+ *    host then fires the vector once, so nothing stays unseen.
+ * Returns 0, or -errno (q is not a backend queue, or the host cannot
+ * serve it so; the device should refuse to activate). */
+static inline int virtio_interrupt_queue_fds(struct virtio_interrupt *irq,
+					     unsigned int q,
+					     struct virtio_queue_fds *fds)
+{
+	if (!irq->ops->queue_fds)
+		return -EOPNOTSUPP;
+	return irq->ops->queue_fds(irq->opaque, q, fds);
+}
+
 /* What attaching gives a device model (kept for its lifetime). */
 struct virtio_device_env {
 	struct virtio_interrupt *irq;
@@ -118,6 +162,12 @@ struct virtio_device_ops {
 	uint16_t queue_max;		/* QueueNumMax for every queue */
 	uint32_t config_len;		/* bytes of config space (<= 256) */
 	unsigned int num_workers;	/* threads serving the queues (0: 1) */
+	/* Bit q: queue q is served by a backend outside mmvm (vhost-net):
+	 * nothing watches its notifications in userspace, queue_notify is
+	 * never called for it, and the device gets its eventfds at
+	 * activate() with virtio_interrupt_queue_fds(). Set per instance
+	 * (the ops of a device with vhost=on), before attach. */
+	uint32_t backend_queues;
 	/* Which worker serves queue q (NULL: q % num_workers). */
 	unsigned int (*queue_worker)(unsigned int q);
 	/* Optional: the driver wrote config space (the transport has

@@ -11,6 +11,7 @@
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
+#include <linux/vhost.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
@@ -69,6 +70,12 @@ static const unsigned int vcpu_ioctls[] = {
 	KVM_IRQFD,		/* first route of an MSI vector */
 	TUNSETOFFLOAD,		/* virtio-net DRIVER_OK */
 	TUNSETQUEUE,		/* ... and reset: pairs 2.. detached */
+	/* vhost-net (--net ...,vhost=on): DRIVER_OK starts the rings and
+	 * the backend, reset stops them and reads the ring bases back.
+	 * SET_OWNER and SET_MEM_TABLE are done before the sandbox. */
+	VHOST_SET_FEATURES, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE,
+	VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL,
+	VHOST_NET_SET_BACKEND, VHOST_GET_VRING_BASE,
 };
 
 /* I/O thread: epoll loop and the device models behind it. */

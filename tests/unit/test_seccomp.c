@@ -10,6 +10,7 @@
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
+#include <linux/vhost.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -135,6 +136,32 @@ static void test_per_thread(void)
 		 ALLOW);
 	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, KVM_IRQFD), ALLOW);
 	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, TUNSETOFFLOAD), ALLOW);
+	/* vhost-net: ring setup at DRIVER_OK, teardown at reset; never
+	 * the owner, the memory table or dirty logging once sandboxed. */
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_FEATURES), ALLOW);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_VRING_NUM),
+		 ALLOW);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_VRING_BASE),
+		 ALLOW);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_VRING_ADDR),
+		 ALLOW);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_VRING_KICK),
+		 ALLOW);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_VRING_CALL),
+		 ALLOW);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_NET_SET_BACKEND),
+		 ALLOW);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_GET_VRING_BASE),
+		 ALLOW);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_OWNER), TRAP);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_RESET_OWNER), TRAP);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_MEM_TABLE),
+		 TRAP);
+	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, VHOST_SET_LOG_BASE), TRAP);
+	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, VHOST_NET_SET_BACKEND),
+		 TRAP);
+	CHECK_EQ(judge(SANDBOX_MAIN, X86, SYS_ioctl, VHOST_SET_VRING_CALL),
+		 TRAP);
 	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, KVM_SET_REGS), TRAP);
 	CHECK_EQ(judge(SANDBOX_VCPU, X86, SYS_ioctl, KVM_SET_USER_MEMORY_REGION),
 		 TRAP);
@@ -154,6 +181,11 @@ static void test_per_thread(void)
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, KVM_SET_GSI_ROUTING),
 		 ALLOW);
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, FIONREAD), ALLOW);
+	/* vhost-net's interrupt relay on the worker: an eventfd read,
+	 * then the legacy line's eventfd write (common). */
+	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_read, 0), ALLOW);
+	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_write, 0), ALLOW);
+	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_eventfd2, 0), TRAP);
 	/* virtio-blk discard and write zeroes: on a file, on a device. */
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_fallocate, 0), ALLOW);
 	CHECK_EQ(judge(SANDBOX_IO, X86, SYS_ioctl, BLKDISCARD), ALLOW);
