@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "devices/tap.h"
+#include "devices/vhost_net.h"
 #include "devices/virtio_net.h"
 #include "vmm/event_loop.h"
 
@@ -76,6 +77,8 @@ struct net_pair {
 	unsigned int index;
 	int fd;			/* this pair's tap queue */
 	bool attached;		/* tap queue attached (multi-queue taps) */
+	struct vhost_net *vhost;	/* vhost=on: the pair's rings are
+					 * served in the host kernel */
 	bool active;		/* DRIVER_OK and enabled, not broken */
 	struct virtio_queue *rxq, *txq;
 
@@ -685,6 +688,51 @@ static void net_clear_state(struct virtio_net *n)
 	}
 }
 
+/* vhost=on: every pair's rings to its vhost instance, with the kick and
+ * call eventfds the transport hands out. A pair not yet enabled is
+ * started too; its tap queue stays detached until the driver enables it,
+ * so no flow reaches it before. */
+static void vhost_stop_all(struct virtio_net *n)
+{
+	for (unsigned int i = 0; i < n->nr_pairs; i++)
+		if (n->pairs[i].vhost)
+			vhost_net_stop(n->pairs[i].vhost, &n->pairs[i].rxq->vq,
+				       &n->pairs[i].txq->vq);
+}
+
+static bool vhost_start_all(struct virtio_net *n, uint64_t features)
+{
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		struct net_pair *p = &n->pairs[i];
+		struct virtio_queue *q[2] = { p->rxq, p->txq };
+		int kick[2], call[2];
+
+		if (!p->vhost)
+			continue;
+		for (unsigned int j = 0; j < 2; j++) {
+			struct virtio_queue_fds fds;
+			int err = virtio_interrupt_queue_fds(n->env.irq,
+							     q[j]->index, &fds);
+
+			if (err < 0) {
+				fprintf(stderr, "mmvm: net %s: no eventfds for "
+					"queue %u: %s\n", n->name, q[j]->index,
+					strerror(-err));
+				vhost_stop_all(n);
+				return false;
+			}
+			kick[j] = fds.kick_fd;
+			call[j] = fds.call_fd;
+		}
+		if (vhost_net_start(p->vhost, features, &p->rxq->vq,
+				    &p->txq->vq, kick, call, p->fd) < 0) {
+			vhost_stop_all(n);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool net_activate(void *dev, const struct virtio_activation *act)
 {
 	struct virtio_net *n = dev;
@@ -704,6 +752,8 @@ static bool net_activate(void *dev, const struct virtio_activation *act)
 		return false;
 	}
 	net_clear_state(n);
+	if (!vhost_start_all(n, act->features))
+		return false;
 	n->driver_ok = true;
 	/* One pair until the driver enables more (5.1.6.5.5). */
 	set_curr_pairs(n, 1);
@@ -716,6 +766,7 @@ static void net_reset(void *dev)
 
 	n->driver_ok = false;
 	n->features = 0;
+	vhost_stop_all(n);
 	set_curr_pairs(n, 1);
 	net_clear_state(n);
 }
@@ -743,6 +794,17 @@ static int net_bind(void *dev, const struct virtio_device_env *env)
 			break;
 		p->rxq = env->queues[2 * i];
 		p->txq = env->queues[2 * i + 1];
+		if (p->vhost) {
+			/* The tap is vhost's: only the interrupt relay of
+			 * the legacy line runs here. */
+			if (vhost_net_set_mem(p->vhost, p->rxq->vq.mem) < 0 ||
+			    (env->nr_workers &&
+			     vhost_net_bind_relay(p->vhost,
+						  env->workers[i % env->nr_workers],
+						  env->irq, p->rxq, p->txq) < 0))
+				return -1;
+			continue;
+		}
 		if (!env->nr_workers)
 			continue;
 		if (event_loop_add(env->workers[i % env->nr_workers], p->fd,
@@ -857,6 +919,17 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(f, "%s.net_%s %" PRIu64 "\n", name, rows[i].key,
 			rows[i].v);
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		char pname[64];
+
+		if (!n->pairs[i].vhost)
+			continue;
+		if (i == 0)
+			snprintf(pname, sizeof(pname), "%s", name);
+		else
+			snprintf(pname, sizeof(pname), "%s.pair%u", name, i);
+		vhost_net_print_stats(n->pairs[i].vhost, pname, f);
+	}
 	if (n->nr_pairs == 1)
 		return;
 	fprintf(f, "%s.net_pairs %u\n", name, n->nr_pairs);
@@ -884,6 +957,11 @@ const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n)
 
 void virtio_net_free(struct virtio_net *n)
 {
+	if (!n)
+		return;
+	for (unsigned int i = 0; i < n->nr_pairs; i++)
+		if (n->pairs[i].vhost)
+			vhost_net_close(n->pairs[i].vhost);
 	free(n);
 }
 
@@ -927,6 +1005,21 @@ static int open_tap_queues(const struct net_config *nc, unsigned int nr,
 	return 0;
 }
 
+/* vhost=on: one /dev/vhost-net per pair (opened now, while mmvm may),
+ * the features cut to what vhost carries, the data queues handed to it:
+ * only the control queue stays in mmvm. */
+static int vhost_attach(struct virtio_net *n, const struct net_config *nc)
+{
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		n->pairs[i].vhost = vhost_net_open(nc->tap);
+		if (!n->pairs[i].vhost)
+			return -1;
+		n->ops.backend_queues |= 3u << (2 * i);
+	}
+	n->ops.features &= vhost_net_features(n->pairs[0].vhost);
+	return 0;
+}
+
 int virtio_net_make(const struct net_config *nc, unsigned int index,
 		    struct virtio_device_spec *spec)
 {
@@ -955,6 +1048,12 @@ int virtio_net_make(const struct net_config *nc, unsigned int index,
 	for (unsigned int i = 1; i < nr; i++)
 		n->pairs[i].attached = false;
 	snprintf(n->name, sizeof(n->name), "%s", nc->tap);
+	if (nc->vhost && vhost_attach(n, nc) < 0) {
+		for (unsigned int i = 0; i < nr; i++)
+			close(fds[i]);
+		virtio_net_free(n);
+		return -1;
+	}
 	*spec = (struct virtio_device_spec){
 		.ops = &n->ops, .dev = n, .config = &n->config,
 	};

@@ -42,11 +42,13 @@ void cli_usage(FILE *f)
 "                          queues=N: N request queues (VIRTIO_BLK_F_MQ,\n"
 "                          1..8, default one per vCPU), each with its own\n"
 "                          MSI vector and worker thread\n"
-"  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,queues=N]  virtio-net on a tap\n"
-"                          (up to 4); queues=N: N queue pairs on a\n"
+"  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,queues=N][,vhost=on]  virtio-net\n"
+"                          on a tap (up to 4); queues=N: N queue pairs on a\n"
 "                          multi-queue tap (VIRTIO_NET_F_MQ, 1..7, default\n"
 "                          1), each pair with its own worker thread and\n"
-"                          MSI vectors\n"
+"                          MSI vectors; vhost=on: /dev/vhost-net moves the\n"
+"                          packets in the host kernel (kicks and MSIs go\n"
+"                          straight between KVM and vhost)\n"
 "  --console virtio        add a virtio console (hvc0)\n"
 "  --rng                   add a virtio entropy device\n"
 "  --virtio-version 2|3    virtio-mmio layout (default 2):\n"
@@ -247,6 +249,8 @@ static int parse_net(char *val, struct net_config *n, char *err,
 				return -1;
 			}
 			n->mac_set = true;
+		} else if (!strcmp(tok, "vhost=on") || !strcmp(tok, "vhost=off")) {
+			n->vhost = !strcmp(tok, "vhost=on");
 		} else if (!strncmp(tok, "queues=", 7)) {
 			if (parse_uint(tok + 7, MMVM_MAX_NET_QUEUES,
 				       &n->queues) || n->queues == 0) {
@@ -255,7 +259,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 				return -1;
 			}
 		} else {
-			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N])",
+			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N][,vhost=on])",
 				 tok);
 			return -1;
 		}

@@ -27,6 +27,7 @@ struct net_config {
 	uint8_t mac[6];
 	bool mac_set;
 	unsigned int queues;	/* queue pairs, 1..MMVM_MAX_NET_QUEUES; 0: 1 */
+	bool vhost;		/* vhost=on: /dev/vhost-net moves the packets */
 };
 
 /* VIRTIO_NET_F_MQ: queue pairs per net device (2 per pair plus the

@@ -195,6 +195,13 @@ static void test_errors(void)
 	CHECK(cfg.nets[0].queues == 2 && !strcmp(cfg.nets[0].tap, "t"));
 	CHECK_EQ(parse("--kernel bz --net tap=t"), CLI_RUN);
 	CHECK_EQ(cfg.nets[0].queues, 0);	/* one pair */
+	CHECK(!cfg.nets[0].vhost);
+	CHECK_EQ(parse("--kernel bz --net tap=t,queues=2,vhost=on"), CLI_RUN);
+	CHECK(cfg.nets[0].vhost && cfg.nets[0].queues == 2);
+	CHECK_EQ(parse("--kernel bz --net tap=t,vhost=off"), CLI_RUN);
+	CHECK(!cfg.nets[0].vhost);
+	CHECK_EQ(parse("--kernel bz --net tap=t,vhost=yes"), CLI_ERROR);
+	CHECK(err_has("vhost=on"));
 	CHECK_EQ(parse("--kernel bz --disk 1 --disk 2 --disk 3 --disk 4 --disk 5 "
 		       "--disk 6 --disk 7 --disk 8 --disk 9"), CLI_ERROR);
 	CHECK(err_has("too many disks"));

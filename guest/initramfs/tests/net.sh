@@ -3,12 +3,16 @@
 #   guest -> host: N MiB of random data to host port 5001 (busybox nc)
 #   host -> guest: whatever the host sends on port 5002, summed here
 #   then waits for the host's "GO" on port 5003 (the host pings us first).
-# N is mmvm.net_mib=N on the kernel command line (default 50).
+# N is mmvm.net_mib=N on the kernel command line (default 50). With
+# mmvm.net_par=1 both transfers run at once: two TCP streams, for the
+# multi-queue device to spread over its pairs.
 # Lines for the host: MMVM-NET key=value ...
 mib=50
+par=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	mmvm.net_mib=*) mib=${arg#mmvm.net_mib=} ;;
+	mmvm.net_par=1) par=1 ;;
 	esac
 done
 host=10.0.2.1
@@ -36,12 +40,20 @@ dd if=/dev/urandom of=/tmp/tx bs=1M count="$mib" 2>/dev/null ||
 echo "MMVM-NET tx_md5=$(md5sum </tmp/tx | cut -d' ' -f1)" \
 	"tx_bytes=$(wc -c </tmp/tx)"
 t0=$(date +%s)
+if [ "$par" = 1 ]; then
+	nc $host 5002 </dev/null >/tmp/rx &
+	rx_pid=$!
+fi
 nc $host 5001 </tmp/tx || fail "nc to $host:5001"
 t1=$(date +%s)
 rm -f /tmp/tx
 echo "MMVM-NET tx_done s=$((t1 - t0))"
 
-nc $host 5002 </dev/null >/tmp/rx || fail "nc from $host:5002"
+if [ "$par" = 1 ]; then
+	wait $rx_pid || fail "nc from $host:5002"
+else
+	nc $host 5002 </dev/null >/tmp/rx || fail "nc from $host:5002"
+fi
 t2=$(date +%s)
 echo "MMVM-NET rx_md5=$(md5sum </tmp/rx | cut -d' ' -f1)" \
 	"rx_bytes=$(wc -c </tmp/rx) s=$((t2 - t1))"
