@@ -189,14 +189,14 @@ static bool console_tx(struct virtio_console *c, bool *needs_reset)
 
 static void lock_both(struct virtio_console *c)
 {
-	virtio_queue_lock(c->env.queues[VIRTIO_CONSOLE_RXQ]);
-	virtio_queue_lock(c->env.queues[VIRTIO_CONSOLE_TXQ]);
+	virtio_queue_lock_pair(c->env.queues[VIRTIO_CONSOLE_RXQ],
+			       c->env.queues[VIRTIO_CONSOLE_TXQ]);
 }
 
 static void unlock_both(struct virtio_console *c)
 {
-	virtio_queue_unlock(c->env.queues[VIRTIO_CONSOLE_TXQ]);
-	virtio_queue_unlock(c->env.queues[VIRTIO_CONSOLE_RXQ]);
+	virtio_queue_unlock_pair(c->env.queues[VIRTIO_CONSOLE_RXQ],
+				 c->env.queues[VIRTIO_CONSOLE_TXQ]);
 }
 
 /* Is queue q live, and the device not broken (both locks held)? */

@@ -115,6 +115,7 @@ struct virtio_net {
 	bool mrg_rxbuf;
 	bool driver_ok;
 	unsigned int curr_pairs;	/* enabled by the driver (>= 1) */
+	unsigned int max_pairs_enabled;	/* the most it enabled: --stats */
 
 	struct virtq_chain ctrl_chain;
 	uint64_t ctrl_commands, ctrl_errors;
@@ -542,6 +543,8 @@ static uint8_t ctrl_command(struct virtio_net *n, const struct virtq_chain *c)
 	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > n->nr_pairs)
 		return VIRTIO_NET_ERR;
 	set_curr_pairs(n, pairs);
+	if (pairs > n->max_pairs_enabled)
+		n->max_pairs_enabled = pairs;
 	return VIRTIO_NET_OK;
 }
 
@@ -586,14 +589,12 @@ static void net_ctrl(struct virtio_net *n)
 
 static void lock_pair(struct net_pair *p)
 {
-	virtio_queue_lock(p->rxq);
-	virtio_queue_lock(p->txq);
+	virtio_queue_lock_pair(p->rxq, p->txq);
 }
 
 static void unlock_pair(struct net_pair *p)
 {
-	virtio_queue_unlock(p->txq);
-	virtio_queue_unlock(p->rxq);
+	virtio_queue_unlock_pair(p->rxq, p->txq);
 }
 
 /* With the pair's locks held: enabled, and neither ring nor device
@@ -933,7 +934,10 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 	if (n->nr_pairs == 1)
 		return;
 	fprintf(f, "%s.net_pairs %u\n", name, n->nr_pairs);
+	/* Enabled now (at exit: 1 after the guest's reset) and at most. */
 	fprintf(f, "%s.net_pairs_enabled %u\n", name, n->curr_pairs);
+	fprintf(f, "%s.net_pairs_enabled_max %u\n", name,
+		n->max_pairs_enabled);
 	fprintf(f, "%s.net_ctrl_commands %" PRIu64 "\n", name,
 		n->ctrl_commands);
 	fprintf(f, "%s.net_ctrl_errors %" PRIu64 "\n", name, n->ctrl_errors);

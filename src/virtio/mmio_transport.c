@@ -916,7 +916,8 @@ static bool write_doorbell(struct virtio_mmio_dev *t, uint64_t off,
 		return false;
 	/* Normally an ioeventfd catches this in the kernel; this write came
 	 * to userspace instead, so it is a notify exit like QueueNotify. */
-	t->stats.doorbells[q]++;
+	/* Atomic: the host's doorbell worker adds to it without our lock. */
+	__atomic_add_fetch(&t->stats.doorbells[q], 1, __ATOMIC_RELAXED);
 	notify(t, (uint32_t)q);
 	return true;
 }

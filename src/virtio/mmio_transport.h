@@ -178,7 +178,7 @@ struct virtio_mmio_counters {
 						 * drops the MSI routes) */
 	uint64_t irqs_legacy;			/* MSI counts: msi.stats */
 	/* Doorbell rings: the host adds its ioeventfd hits, the transport
-	 * the writes that came to userspace. */
+	 * the writes that came to userspace; atomic adds, no lock. */
 	uint64_t doorbells[VIRTIO_MMIO_MAX_QUEUES];
 };
 

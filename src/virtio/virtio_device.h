@@ -219,4 +219,26 @@ static inline void virtio_queue_unlock(struct virtio_queue *q)
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* Two queues served together (a pair whose state sits beside both
+ * rings): lower index first, as the lock order asks. */
+static inline void virtio_queue_lock_pair(struct virtio_queue *a,
+					  struct virtio_queue *b)
+{
+	if (a->index > b->index) {
+		struct virtio_queue *t = a;
+
+		a = b;
+		b = t;
+	}
+	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&b->lock);
+}
+
+static inline void virtio_queue_unlock_pair(struct virtio_queue *a,
+					    struct virtio_queue *b)
+{
+	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&b->lock);
+}
+
 #endif

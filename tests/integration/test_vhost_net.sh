@@ -79,6 +79,12 @@ ip link set "$tap" up
 
 head -c "${mib}M" /dev/urandom >"$work/host_tx"
 host_tx_md5=$(md5sum <"$work/host_tx" | cut -d' ' -f1)
+# The legacy line's relay: one interrupt through mmvm per batch, slow
+# under the nested harness (~80 s for 50 MiB) and the kind of load its
+# stalls come with (docs/nested-kvm.md); 10 MiB shows the relay as well.
+relay_mib=${MMVM_NET_RELAY_MIB:-10}
+head -c "${relay_mib}M" "$work/host_tx" >"$work/host_tx_relay"
+relay_md5=$(md5sum <"$work/host_tx_relay" | cut -d' ' -f1)
 
 # field LOG KEY: value of KEY=... on the guest's last MMVM-NET line with it.
 field() {
@@ -97,18 +103,18 @@ stat_of() {
 # the data both ways and checks it; sets ok=0 on any failure.
 one_mode() {
 	# Listeners first: the guest connects as soon as it is up.
-	"$tcpxfer" recv "$host_ip" 5001 200 >"$work/rx-$v.bin" \
+	"$tcpxfer" recv "$host_ip" 5001 170 >"$work/rx-$v.bin" \
 		2>"$work/recv-$v.err" &
 	recv_pid=$!
-	"$tcpxfer" send "$host_ip" 5002 200 <"$work/host_tx" \
+	"$tcpxfer" send "$host_ip" 5002 170 <"$tx_file" \
 		2>"$work/send-$v.err" &
 	send_pid=$!
 	pids=("$recv_pid" "$send_pid")
 
 	t0=$(date +%s.%N)
 	"$mmvm" --kernel "$kernel" --initrd "$initrd" --mem 512M \
-		--cmdline "console=ttyS0 quiet mmvm.test=net mmvm.net_mib=$mib$par" \
-		--net "tap=$tap$netopt" --timeout 260 --stats "$work/$v.stats" \
+		--cmdline "console=ttyS0 quiet mmvm.test=net mmvm.net_mib=$mode_mib$par" \
+		--net "tap=$tap$netopt" --timeout 180 --stats "$work/$v.stats" \
 		"${vopt[@]}" >"$log" 2>&1 &
 	mmvm_pid=$!
 	pids+=("$mmvm_pid")
@@ -158,26 +164,26 @@ one_mode() {
 	host_rx_md5=$(md5sum <"$work/rx-$v.bin" | cut -d' ' -f1)
 	rm -f "$work/rx-$v.bin"
 	if [ -n "$guest_tx_md5" ] && [ "$guest_tx_md5" = "$host_rx_md5" ]; then
-		say "  ok: guest -> host $mib MiB, md5 $host_rx_md5"
+		say "  ok: guest -> host $mode_mib MiB, md5 $host_rx_md5"
 	else
 		fail "$v: guest -> host md5: guest $guest_tx_md5 host $host_rx_md5"
 		ok=0
 	fi
 	guest_rx_md5=$(field "$log" rx_md5)
-	if [ "$guest_rx_md5" = "$host_tx_md5" ] &&
-	   [ "$(field "$log" rx_bytes)" = $((mib << 20)) ]; then
-		say "  ok: host -> guest $mib MiB, md5 $guest_rx_md5"
+	if [ "$guest_rx_md5" = "$tx_md5" ] &&
+	   [ "$(field "$log" rx_bytes)" = $((mode_mib << 20)) ]; then
+		say "  ok: host -> guest $mode_mib MiB, md5 $guest_rx_md5"
 	else
-		fail "$v: host -> guest md5: host $host_tx_md5 guest $guest_rx_md5"
+		fail "$v: host -> guest md5: host $tx_md5 guest $guest_rx_md5"
 		ok=0
 	fi
 	grep -E "^net0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|notify_[a-z]+_[01]|isr_reads|irq_resamples|msi_backend_replays|vhost_[a-z_]+|net_[a-z_]+) " \
 		"$work/$v.stats" 2>/dev/null | sed 's/^/    stats: /' || true
 	if [ "$pairs" = 2 ]; then
 		# The driver enabled both pairs through the control queue.
-		if [ "$(stat_of "$v" net0.net_pairs_enabled)" != 2 ] ||
+		if [ "$(stat_of "$v" net0.net_pairs_enabled_max)" != 2 ] ||
 		   [ "$(stat_of "$v" net0.net_ctrl_errors)" != 0 ]; then
-			fail "$v: pairs enabled $(stat_of "$v" net0.net_pairs_enabled), control errors $(stat_of "$v" net0.net_ctrl_errors); want 2 and 0"
+			fail "$v: pairs enabled $(stat_of "$v" net0.net_pairs_enabled_max), control errors $(stat_of "$v" net0.net_ctrl_errors); want 2 and 0"
 			ok=0
 		else
 			say "  ok: 2 pairs enabled by $(stat_of "$v" net0.net_ctrl_commands) control command(s)"
@@ -238,6 +244,10 @@ for v in $versions; do
 	mqvhost) pairs=2 netopt=,queues=2,vhost=on ;;
 	esac
 	[ "$pairs" = 2 ] && par=" mmvm.net_par=1"
+	mode_mib=$mib tx_file=$work/host_tx tx_md5=$host_tx_md5
+	case $v in
+	*nomsi) mode_mib=$relay_mib tx_file=$work/host_tx_relay tx_md5=$relay_md5 ;;
+	esac
 	tmode=$v
 	[ "$pairs" = 2 ] && tmode=2
 	transport_opts "$tmode" || { fail "unknown mode $v"; continue; }
@@ -254,16 +264,20 @@ for v in $versions; do
 	failed_before=$lib_failed
 	one_mode
 	# Under the nested harness a guest sometimes stops making progress
-	# (docs/nested-kvm.md: seen in mode 2plain under load, the listeners
-	# then time out): a mode whose guest never ended its test is run once
-	# more, and said; its first failures are then not counted.
-	if [ "$ok" = 0 ] && [ -n "${MMVM_HOST_NESTED:-}" ] &&
-	   ! grep -q "MMVM-TEST-END name=net" "$log"; then
-		say "  $v: the guest never ended its test (nested KVM stall?): running mode $v once more"
+	# or is reset at 0xfff0 (docs/nested-kvm.md: seen with the legacy
+	# line under load, and with 2 vCPUs moving traffic, here and in
+	# test_virtio_net): a mode whose guest never ended its test is run
+	# again, at most twice, and said; its earlier failures are then not
+	# counted. A guest that ends its test with a wrong result is never
+	# retried.
+	for retry in 1 2; do
+		[ "$ok" = 0 ] && [ -n "${MMVM_HOST_NESTED:-}" ] &&
+			! grep -q "MMVM-TEST-END name=net" "$log" || break
+		say "  $v: the guest never ended its test ($(grep -o 'triple fault.*\|mmvm: timeout' "$log" | head -n 1)): running mode $v again ($retry of 2)"
 		lib_failed=$failed_before
 		ok=1
 		one_mode
-	fi
+	done
 	[ "$ok" = 1 ] && pass "virtio-mmio $v"
 done
 
