@@ -65,6 +65,26 @@ static uint64_t offered(void)
 	return f | (uint64_t)rd32(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 }
 
+/* The driver's side of initialisation (virtio 1.2 3.1.1): features (and
+ * VERSION_1) accepted, queues 0..nq-1 set up, DRIVER_OK. */
+static void drive_to_driver_ok(uint64_t features, unsigned int nq)
+{
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER);
+	features |= 1ULL << VIRTIO_F_VERSION_1;
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	fake_setup_queues(&drv, nq);
+	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
+	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+	     VIRTIO_STATUS_DRIVER_OK);
+}
+
 /* Fresh device, memory and socketpair; the driver negotiates features. */
 static void setup(uint64_t features)
 {
@@ -86,21 +106,7 @@ static void setup(uint64_t features)
 	virtio_net_bind(net, test_device_env(&t));
 	irqs = kicks = 0;
 	fake_driver_init(&drv, &t, ram, QSIZE);
-
-	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
-	     VIRTIO_STATUS_DRIVER);
-	features |= 1ULL << VIRTIO_F_VERSION_1;
-	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
-	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	fake_setup_queues(&drv, 2);
-	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
-	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-	     VIRTIO_STATUS_DRIVER_OK);
+	drive_to_driver_ok(features, 2);
 }
 
 static void teardown(void)
@@ -489,8 +495,7 @@ static void setup_mq(void)
 	const struct virtio_mmio_config cfg = { .version = 2 };
 	const uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 8 };
 	uint64_t features = all_features | (1ULL << VIRTIO_NET_F_MQ) |
-			    (1ULL << VIRTIO_NET_F_CTRL_VQ) |
-			    (1ULL << VIRTIO_F_VERSION_1);
+			    (1ULL << VIRTIO_NET_F_CTRL_VQ);
 	int sv[2];
 
 	ram = calloc(1, MEM_SIZE);
@@ -511,18 +516,7 @@ static void setup_mq(void)
 	irqs = kicks = 0;
 	next_buf = 0x80000;	/* above the five queues' rings */
 	fake_driver_init(&drv, &t, ram, QSIZE);
-	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
-	     VIRTIO_STATUS_DRIVER);
-	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
-	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	fake_setup_queues(&drv, 5);
-	wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE |
-	     VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-	     VIRTIO_STATUS_DRIVER_OK);
+	drive_to_driver_ok(features, 5);
 }
 
 static void teardown_mq(void)
