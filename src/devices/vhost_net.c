@@ -40,7 +40,8 @@ struct vhost_net {
 	uint64_t features;	/* VHOST_GET_FEATURES */
 	bool mem_set;
 	bool started[2];	/* has a backend, by VHOST_NET_RX/_TX */
-	bool relayed[2];	/* call fd is the relay since the last start */
+	bool relayed[2];	/* the call fd is the relay now */
+	uint64_t call_switches[2];	/* vhost_net_set_call()s */
 	struct virtio_interrupt *irq;
 	struct vhost_net_relay relay[2];
 	uint64_t starts, stops, start_errors;
@@ -350,6 +351,27 @@ void vhost_net_stop(struct vhost_net *vn, struct virtqueue *rx,
 		vn->stops++;
 }
 
+int vhost_net_set_call(struct vhost_net *vn, unsigned int idx, int call_fd)
+{
+	struct vhost_vring_file call = { .index = idx, .fd = call_fd };
+	int ret;
+
+	if (idx > VHOST_NET_TX || !vn->started[idx])
+		return 0;
+	if (call_fd < 0)
+		call.fd = vn->relay[idx].fd;
+	if (call.fd < 0)
+		return fail(vn, "no interrupt relay bound", EINVAL);
+	/* vhost signals the new fd from the moment this returns. */
+	ret = vring_ioctl(vn, VHOST_SET_VRING_CALL, "VHOST_SET_VRING_CALL",
+			  idx, &call);
+	if (ret)
+		return ret;
+	vn->relayed[idx] = call_fd < 0;
+	vn->call_switches[idx]++;
+	return 0;
+}
+
 bool vhost_net_running(const struct vhost_net *vn)
 {
 	return vn->started[VHOST_NET_RX] || vn->started[VHOST_NET_TX];
@@ -374,5 +396,7 @@ void vhost_net_print_stats(const struct vhost_net *vn, const char *name,
 			q[i], vn->relay[i].wakeups);
 		fprintf(f, "%s.vhost_%s_relay_signals %" PRIu64 "\n", name,
 			q[i], vn->relay[i].signals);
+		fprintf(f, "%s.vhost_%s_call_switches %" PRIu64 "\n", name,
+			q[i], vn->call_switches[i]);
 	}
 }

@@ -104,10 +104,18 @@ int vhost_net_start(struct vhost_net *vn, uint64_t acked,
 void vhost_net_stop(struct vhost_net *vn, struct virtqueue *rx,
 		    struct virtqueue *tx);
 
+/* The transport changed what queue idx's (VHOST_NET_RX/_TX) interrupt
+ * may be: VHOST_SET_VRING_CALL with call_fd, the MSI irqfd vhost may
+ * write directly, or with the relay when -1 (the vector is masked or
+ * unprogrammed, and its events must stay pending in the table). Nothing
+ * to do for a queue vhost does not serve. 0, or -errno after one line. */
+int vhost_net_set_call(struct vhost_net *vn, unsigned int idx, int call_fd);
+
 bool vhost_net_running(const struct vhost_net *vn);
 
 /* "<name>.vhost_* value" lines for --stats: starts, stops, relayed
- * interrupts per queue (what vhost moved is not known to mmvm). */
+ * interrupts and call fd switches per queue (what vhost moved is not
+ * known to mmvm). */
 void vhost_net_print_stats(const struct vhost_net *vn, const char *name,
 			   FILE *f);
 

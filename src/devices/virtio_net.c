@@ -734,6 +734,28 @@ static bool vhost_start_all(struct virtio_net *n, uint64_t features)
 	return true;
 }
 
+/* The transport: queue q's vector was masked, unmasked or switched while
+ * vhost serves it. vhost gets the irqfd back, or the relay, which keeps a
+ * masked vector's events pending in the table. Register lock held, so
+ * activate() and reset() cannot run meanwhile. */
+static void net_backend_irq_changed(void *dev, unsigned int q)
+{
+	struct virtio_net *n = dev;
+	struct virtio_queue_fds fds;
+	struct net_pair *p;
+
+	if (!n->driver_ok || q >= 2 * n->nr_pairs)
+		return;
+	p = &n->pairs[q / 2];
+	if (!p->vhost ||
+	    virtio_interrupt_queue_fds(n->env.irq, q, &fds) < 0)
+		return;
+	/* A failure leaves the previous fd and is printed: the interrupt
+	 * still arrives, at worst while the vector is masked. */
+	vhost_net_set_call(p->vhost, q % 2 ? VHOST_NET_TX : VHOST_NET_RX,
+			   fds.call_fd);
+}
+
 static bool net_activate(void *dev, const struct virtio_activation *act)
 {
 	struct virtio_net *n = dev;
@@ -833,6 +855,7 @@ const struct virtio_device_ops virtio_net_ops = {
 	.reset = net_reset,
 	.queue_notify = net_queue_notify,
 	.bind = net_bind,
+	.backend_irq_changed = net_backend_irq_changed,
 	.print_stats = net_print_stats,
 };
 

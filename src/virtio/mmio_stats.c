@@ -96,6 +96,7 @@ void virtio_mmio_print_stats(struct virtio_mmio_dev *t, FILE *f)
 	put(f, dev, "config_reads", s->config_reads, false);
 	put(f, dev, "config_writes", s->config_writes, false);
 	put(f, dev, "msi_masked_pending", t->msi.stats.masked_pending, false);
+	put(f, dev, "backend_irq_changes", s->backend_irq_changes, false);
 	for (unsigned int q = 0; q < nq; q++) {
 		snprintf(key, sizeof(key), "doorbells_%u", q);
 		put(f, dev, key, s->doorbells[q], false);

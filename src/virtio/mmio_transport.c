@@ -198,16 +198,57 @@ static void irq_config_update(void *opaque, uint32_t off, const void *data,
 	irq_unlock(t);
 }
 
-/* A backend queue's eventfds (virtio_interrupt_queue_fds()). Its vector
- * counts only if the driver has MSI on and the vector programmed and
- * unmasked now: the backend then writes its irqfd directly, bypassing
- * the table, so a masked or unprogrammed one (its events must stay
- * pending) is left to the device's relay, which signals through here. */
+/* May backend queue q's backend write its vector's irqfd directly? Only
+ * if the driver has MSI on and the vector programmed and unmasked: the
+ * irqfd bypasses the table, so a masked or unprogrammed vector (its
+ * events must stay pending) is left to the device's relay, which signals
+ * through the table. Under irq_lock. */
+static bool backend_direct_irqlocked(const struct virtio_mmio_dev *t,
+				     unsigned int q)
+{
+	const struct msi_vector *v;
+
+	if (!t->msi.enabled || q + 1 >= t->msi.nr)
+		return false;
+	v = &t->msi.vectors[q + 1];
+	return v->programmed && !v->masked;
+}
+
+/* Bit q: backend queue q may be signalled directly now. Under irq_lock. */
+static uint32_t backend_direct_set_irqlocked(const struct virtio_mmio_dev *t)
+{
+	uint32_t set = 0;
+
+	for (unsigned int q = 0; q < virtio_mmio_num_queues(t); q++)
+		if ((t->ops->backend_queues & (1u << q)) &&
+		    backend_direct_irqlocked(t, q))
+			set |= 1u << q;
+	return set;
+}
+
+/* After an MSI register write (register lock held, irq_lock not): the
+ * backend queues whose answer to backend_direct changed get their call
+ * fd swapped by the device, so that vhost never writes the irqfd of a
+ * masked vector and takes the irqfd again at UNMASK. Before DRIVER_OK
+ * there is no backend to tell: activate() fetches the fds. */
+static void backend_irq_changed(struct virtio_mmio_dev *t, uint32_t changed)
+{
+	if (!changed || !t->ops->backend_irq_changed ||
+	    !(status(t) & VIRTIO_STATUS_DRIVER_OK))
+		return;
+	for (unsigned int q = 0; q < virtio_mmio_num_queues(t); q++)
+		if (changed & (1u << q)) {
+			t->stats.backend_irq_changes++;
+			t->ops->backend_irq_changed(t->dev, q);
+		}
+}
+
+/* A backend queue's eventfds (virtio_interrupt_queue_fds()); the call fd
+ * is the vector's irqfd only while backend_direct says so. */
 static int irq_queue_fds(void *opaque, unsigned int q,
 			 struct virtio_queue_fds *fds)
 {
 	struct virtio_mmio_dev *t = opaque;
-	const struct msi_vector *v;
 	int vector = -1;
 
 	if (q >= virtio_mmio_num_queues(t) ||
@@ -216,9 +257,7 @@ static int irq_queue_fds(void *opaque, unsigned int q,
 	if (!t->host_ops->backend_fds)
 		return -EOPNOTSUPP;
 	irq_lock(t);
-	v = &t->msi.vectors[q + 1];
-	if (t->msi.enabled && q + 1 < t->msi.nr && v->programmed &&
-	    !v->masked)
+	if (backend_direct_irqlocked(t, q))
 		vector = (int)(q + 1);
 	irq_unlock(t);
 	return t->host_ops->backend_fds(t->host, q, vector, fds);
@@ -773,26 +812,33 @@ static uint16_t msi_status(struct virtio_mmio_dev *t)
 
 static bool msi_write_status(struct virtio_mmio_dev *t, uint16_t val)
 {
-	uint32_t line = 0;
+	uint32_t line = 0, before;
 	bool ok;
 
 	irq_lock(t);
+	before = backend_direct_set_irqlocked(t);
 	ok = msi_result(t, msi_table_write_status(&t->msi, val,
 						  &t->interrupt_status,
 						  &line));
 	if (line)
 		raise_line(t, line);	/* pending events, now on the line */
+	before ^= backend_direct_set_irqlocked(t);
 	irq_unlock(t);
+	backend_irq_changed(t, before);
 	return ok;
 }
 
 static bool msi_command(struct virtio_mmio_dev *t, uint16_t cmd)
 {
+	uint32_t before;
 	bool ok;
 
 	irq_lock(t);
+	before = backend_direct_set_irqlocked(t);
 	ok = msi_result(t, msi_table_command(&t->msi, cmd));
+	before ^= backend_direct_set_irqlocked(t);
 	irq_unlock(t);
+	backend_irq_changed(t, before);
 	return ok;
 }
 

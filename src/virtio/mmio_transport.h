@@ -177,6 +177,9 @@ struct virtio_mmio_counters {
 	uint64_t resets;			/* Status 0 writes (each
 						 * drops the MSI routes) */
 	uint64_t irqs_legacy;			/* MSI counts: msi.stats */
+	uint64_t backend_irq_changes;		/* a backend queue's vector
+						 * masked/unmasked/switched
+						 * after DRIVER_OK */
 	/* Doorbell rings: the host adds its ioeventfd hits, the transport
 	 * the writes that came to userspace; atomic adds, no lock. */
 	uint64_t doorbells[VIRTIO_MMIO_MAX_QUEUES];

@@ -179,6 +179,12 @@ struct virtio_device_ops {
 	bool (*activate)(void *dev, const struct virtio_activation *act);
 	/* Status 0: stop using the queues (they are no longer live). */
 	void (*reset)(void *dev);
+	/* Optional, for backend queues: queue q's vector became one the
+	 * backend may signal directly (MSI on, programmed, unmasked) or
+	 * stopped being one, while the device runs; the device fetches the
+	 * queue's fds again (virtio_interrupt_queue_fds()) and hands the
+	 * backend the new call fd. On the vCPU thread, register lock held. */
+	void (*backend_irq_changed)(void *dev, unsigned int q);
 	/* Queue q was kicked; on q's worker thread, no lock held. */
 	void (*queue_notify)(void *dev, unsigned int q);
 	/* Once, at attach, before the guest runs: the device keeps env and

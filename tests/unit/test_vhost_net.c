@@ -192,6 +192,9 @@ static struct {
 	int rc[MT_NQ];		/* what queue_fds returned at activate */
 	struct virtio_queue_fds fds[MT_NQ];
 	bool activated;
+	const struct virtio_device_env *env;
+	int changes[MT_NQ];	/* backend_irq_changed calls per queue */
+	int changed_call_fd;	/* what queue_fds said in the last one */
 } bk;
 
 static int bk_fds(void *h, unsigned int q, int vector,
@@ -213,7 +216,18 @@ static bool bk_activate(void *dev, const struct virtio_activation *act)
 						      &bk.fds[q]);
 	}
 	bk.activated = true;
+	bk.env = act->env;
 	return true;
+}
+
+static void bk_irq_changed(void *dev, unsigned int q)
+{
+	struct virtio_queue_fds fds = { .kick_fd = -7, .call_fd = -7 };
+
+	if (q < MT_NQ)
+		bk.changes[q]++;
+	CHECK_EQ(virtio_interrupt_queue_fds(bk.env->irq, q, &fds), 0);
+	bk.changed_call_fd = fds.call_fd;
 }
 
 static const struct virtio_mmio_host_ops bk_host_ops = {
@@ -226,7 +240,7 @@ static const struct virtio_mmio_host_ops bk_host_ops = {
 static const struct virtio_device_ops bk_ops = {
 	.name = "net", .device_id = 1, .num_queues = MT_NQ,
 	.queue_max = MT_QMAX, .activate = bk_activate,
-	.backend_queues = 1u << 0,
+	.backend_queues = 1u << 0, .backend_irq_changed = bk_irq_changed,
 };
 
 static void bk_setup(bool msi, const struct virtio_mmio_host_ops *hops)
@@ -332,6 +346,65 @@ static void test_queue_fds_no_host_support(void)
 	virtio_mmio_destroy(&mt);
 }
 
+static void mask_cmd(unsigned int op, unsigned int v)
+{
+	mt_wr32(VIRTIO_MMIO_EXT_MSI_COMMAND, VIRTIO_MMIO_MSI_CMD(op, v));
+}
+
+/* After DRIVER_OK the backend must not write the irqfd of a masked
+ * vector: each MASK/UNMASK of a backend queue's vector that changes what
+ * the backend may do tells the device, which fetches the fds again. */
+static void test_backend_irq_mask(void)
+{
+	bk_setup(true, &bk_host_ops);
+	msi_driver(false);
+	CHECK_EQ(bk.fds[0].call_fd, IRQFD(1));
+	CHECK_EQ(bk.changes[0], 0);
+
+	mask_cmd(VIRTIO_MMIO_MSI_CMD_MASK, 1);
+	CHECK_EQ(bk.changes[0], 1);
+	CHECK_EQ(bk.changed_call_fd, -1);	/* the relay */
+	mask_cmd(VIRTIO_MMIO_MSI_CMD_MASK, 1);	/* no change: not told */
+	CHECK_EQ(bk.changes[0], 1);
+	mask_cmd(VIRTIO_MMIO_MSI_CMD_UNMASK, 1);
+	CHECK_EQ(bk.changes[0], 2);
+	CHECK_EQ(bk.changed_call_fd, IRQFD(1));
+	/* Reprogramming an unmasked vector keeps the irqfd (KVM's route
+	 * behind it changes): nothing to tell. */
+	program(1);
+	CHECK_EQ(bk.changes[0], 2);
+
+	/* Queue 1 is no backend queue, vector 0 no queue's. */
+	mask_cmd(VIRTIO_MMIO_MSI_CMD_MASK, 2);
+	mask_cmd(VIRTIO_MMIO_MSI_CMD_MASK, 0);
+	CHECK_EQ(bk.changes[0], 2);
+	CHECK_EQ(bk.changes[1], 0);
+
+	/* MSI switched off with DRIVER_OK set: back to the relay. */
+	mt_wr32(VIRTIO_MMIO_EXT_MSI_STATUS, 0);
+	CHECK_EQ(bk.changes[0], 3);
+	CHECK_EQ(bk.changed_call_fd, -1);
+	CHECK_EQ(mt.stats.backend_irq_changes, 3);
+	virtio_mmio_destroy(&mt);
+}
+
+/* Before DRIVER_OK there is no backend: activate() fetches the fds. */
+static void test_backend_irq_mask_before_driver_ok(void)
+{
+	bk_setup(true, &bk_host_ops);
+	msi_driver(true);	/* vector 1 masked before DRIVER_OK */
+	CHECK_EQ(bk.changes[0], 0);
+	CHECK_EQ(bk.fds[0].call_fd, -1);
+	mask_cmd(VIRTIO_MMIO_MSI_CMD_UNMASK, 1);
+	CHECK_EQ(bk.changes[0], 1);
+	CHECK_EQ(bk.changed_call_fd, IRQFD(1));
+	/* After a reset the device is not running: not told. */
+	mt_wr32(VIRTIO_MMIO_STATUS, 0);
+	mask_cmd(VIRTIO_MMIO_MSI_CMD_MASK, 1);
+	CHECK_EQ(bk.changes[0], 1);
+	virtio_mmio_destroy(&mt);
+}
+
 int main(void)
 {
 	RUN(test_open_missing);
@@ -344,5 +417,7 @@ int main(void)
 	RUN(test_queue_fds_stock_driver);
 	RUN(test_queue_fds_legacy);
 	RUN(test_queue_fds_no_host_support);
+	RUN(test_backend_irq_mask);
+	RUN(test_backend_irq_mask_before_driver_ok);
 	return unit_finish("vhost_net");
 }
