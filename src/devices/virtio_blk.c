@@ -22,6 +22,7 @@
 struct blk_queue_state {
 	struct blk_backend be;
 	struct virtq_chain chain;
+	struct virtio_queue_poll poll;	/* --disk poll=US */
 };
 
 struct virtio_blk {
@@ -46,8 +47,9 @@ static void blk_queue_notify(void *dev, unsigned int queue)
 	struct virtio_blk *b = dev;
 
 	if (queue < b->nr_queues && queue < b->env.nr_queues)
-		virtio_queue_run(b->env.queues[queue], b->env.irq,
-				 &b->q[queue].chain, blk_chain, b);
+		virtio_queue_run_polled(b->env.queues[queue], b->env.irq,
+					&b->q[queue].chain, blk_chain, b,
+					&b->q[queue].poll);
 }
 
 static int blk_bind(void *dev, const struct virtio_device_env *env)
@@ -97,6 +99,17 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 		fprintf(f, "%s.blk_requests_%u %" PRIu64 "\n", name, i,
 			b->q[i].be.stats.reads + b->q[i].be.stats.writes +
 			b->q[i].be.stats.flushes);
+	/* Polling: windows opened, requests found without a doorbell, and
+	 * the CPU time it cost, per queue. */
+	for (unsigned int i = 0; b->q[0].poll.ns && i < b->nr_queues; i++) {
+		const struct virtio_queue_poll *p = &b->q[i].poll;
+
+		fprintf(f, "%s.blk_polls_%u %" PRIu64 "\n", name, i, p->polls);
+		fprintf(f, "%s.blk_poll_hits_%u %" PRIu64 "\n", name, i,
+			p->hits);
+		fprintf(f, "%s.blk_poll_us_%u %" PRIu64 "\n", name, i,
+			p->spin_ns / 1000);
+	}
 }
 
 static const struct virtio_device_ops blk_ops_template = {
@@ -191,6 +204,7 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 			close(fd);
 			return disk_error(dc, -ret);
 		}
+		b->q[i].poll.ns = (uint64_t)dc->poll_us * 1000;
 	}
 
 	b->ops = blk_ops_template;

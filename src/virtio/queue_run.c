@@ -1,34 +1,99 @@
 /* Draining a virtqueue on its worker; see queue_run.h. */
 #include "virtio/queue_run.h"
 
-void virtio_queue_run(struct virtio_queue *q, struct virtio_interrupt *irq,
-		      struct virtq_chain *chain, virtio_chain_fn handle,
-		      void *dev)
+#include <time.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Takes every available chain. Returns how many, or -1 if the ring is
+ * broken (what was served before stays pushed). */
+static int drain(struct virtqueue *vq, struct virtq_chain *chain,
+		 virtio_chain_fn handle, void *dev, unsigned int index)
+{
+	int n = 0, r;
+
+	while ((r = virtq_pop(vq, chain)) != VIRTQ_POP_EMPTY) {
+		if (r == VIRTQ_POP_BROKEN)
+			return -1;
+		virtq_push(vq, chain->head, r == VIRTQ_POP_OK ?
+			   handle(dev, index, chain) : 0);
+		n++;
+	}
+	return n;
+}
+
+/* Watches the avail ring, notifications still off, for up to the bound.
+ * True if the driver added a chain meanwhile. */
+static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
+{
+	uint64_t start = now_ns(), t = start;
+	bool found = false;
+
+	p->polls++;
+	while (t - start < p->ns) {
+		if (virtq_has_avail(vq)) {
+			found = true;
+			break;
+		}
+		__builtin_ia32_pause();
+		t = now_ns();
+	}
+	p->spin_ns += t - start;
+	if (found)
+		p->hits++;
+	return found;
+}
+
+void virtio_queue_run_polled(struct virtio_queue *q,
+			     struct virtio_interrupt *irq,
+			     struct virtq_chain *chain, virtio_chain_fn handle,
+			     void *dev, struct virtio_queue_poll *poll)
 {
 	struct virtqueue *vq = &q->vq;
 	bool pushed = false, broken = false;
-	int r;
 
 	if (!virtio_queue_begin(q))
 		return;
-	/* Kicks are off while we drain; re-enabling them re-checks the ring
-	 * so a buffer added in between is not missed. */
-	do {
+	/* Kicks are off while we drain (and poll); re-enabling them
+	 * re-checks the ring so a buffer added in between is not missed. */
+	for (;;) {
+		int n;
+
 		virtq_disable_notify(vq);
-		while ((r = virtq_pop(vq, chain)) != VIRTQ_POP_EMPTY) {
-			if (r == VIRTQ_POP_BROKEN) {
-				broken = true;
-				break;
-			}
-			virtq_push(vq, chain->head, r == VIRTQ_POP_OK ?
-				   handle(dev, q->index, chain) : 0);
-			pushed = true;
+		n = drain(vq, chain, handle, dev, q->index);
+		if (n < 0) {
+			broken = true;
+			break;
 		}
-	} while (!broken && virtq_enable_notify(vq));
+		pushed |= n > 0;
+		if (n > 0 && poll && poll->ns) {
+			/* Completions first: the poll must not delay them. */
+			if (virtq_should_notify(vq))
+				virtio_interrupt_queue(irq, q->index);
+			pushed = false;
+			if (poll_ring(vq, poll))
+				continue;
+		}
+		if (!virtq_enable_notify(vq))
+			break;
+	}
 	/* Delivered before unlocking: a reset in between would get them. */
 	if (pushed && virtq_should_notify(vq))
 		virtio_interrupt_queue(irq, q->index);
 	if (broken)
 		virtio_interrupt_needs_reset(irq);
 	virtio_queue_end(q);
+}
+
+void virtio_queue_run(struct virtio_queue *q, struct virtio_interrupt *irq,
+		      struct virtq_chain *chain, virtio_chain_fn handle,
+		      void *dev)
+{
+	virtio_queue_run_polled(q, irq, chain, handle, dev, NULL);
 }

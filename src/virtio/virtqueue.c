@@ -321,6 +321,14 @@ bool virtq_enable_notify(struct virtqueue *vq)
 	return avail_idx != vq->last_avail_idx;
 }
 
+bool virtq_has_avail(const struct virtqueue *vq)
+{
+	if (!vq->ready || !vq->avail || vq->broken)
+		return false;
+	return __atomic_load_n(&vq->avail[AVAIL_IDX], __ATOMIC_ACQUIRE) !=
+	       vq->last_avail_idx;
+}
+
 void virtq_disable_notify(struct virtqueue *vq)
 {
 	vq->notify_disabled = true;

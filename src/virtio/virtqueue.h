@@ -136,6 +136,9 @@ bool virtq_should_notify(struct virtqueue *vq);
  * returns true if more buffers arrived meanwhile; for poll-then-sleep loops. */
 bool virtq_enable_notify(struct virtqueue *vq);
 void virtq_disable_notify(struct virtqueue *vq);
+/* Has the driver made a chain available that virtq_pop has not taken?
+ * A plain look at avail->idx: notifications are left as they are. */
+bool virtq_has_avail(const struct virtqueue *vq);
 
 /* Copies helpers over a chain's iovecs (bounded by what the chain holds). */
 uint64_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst,

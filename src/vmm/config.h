@@ -16,11 +16,17 @@ struct disk_config {
 	bool direct;		/* O_DIRECT */
 	unsigned int queues;	/* request queues, 1..MMVM_MAX_DISK_QUEUES; 0: one
 				 * per vCPU (at most the maximum) */
+	unsigned int poll_us;	/* bounded polling after each served round
+				 * (virtio/queue_run.h); 0: none */
 };
 
 /* VIRTIO_BLK_F_MQ: queues per disk (the transport has 16, one vector
  * each plus the config vector). */
 #define MMVM_MAX_DISK_QUEUES	8
+
+/* Largest poll bound (--disk poll=US): a reset from a vCPU waits for a
+ * poll window in progress (virtio/queue_run.h), so it stays short. */
+#define MMVM_MAX_POLL_US	1000
 
 struct net_config {
 	const char *tap;	/* tap interface name */
