@@ -46,6 +46,16 @@
 #   mmvm-msi-pin the default with --cpus 1,pin: the vCPU thread on one host
 #                CPU and KVM_HINTS_REALTIME, so the guest polls before it
 #                halts (cpuidle-haltpoll; extra: it burns the CPU it idles on)
+# Optional, not in the default list (issue 11):
+#   qemu-pci-vhost  qemu-pci with vhost=on on the tap netdev (the kernel's
+#                vhost-net moves the packets)
+#   mmvm-v3-vhost  mmvm v3 with --net ...,vhost=on (/dev/vhost-net; loaded
+#                with modprobe vhost_net, skipped if still missing)
+#   Block multi-queue, 2 vCPUs, only the idle and blk workloads, blkread
+#   with 2 jobs (one pinned per vCPU) at depth 16 each (BLK_MQ_ARGS):
+#   mmvm-v2-blk1q, mmvm-v2-blk2q    mmvm-v2 with --disk ...,queues=1 / 2
+#   mmvm-msi-blk1q, mmvm-msi-blk2q  mmvm-msi (MSI + doorbells), queues=1 / 2
+#   qemu-pci-blk1q, qemu-pci-blk2q  qemu-pci, virtio-blk-pci num-queues=1 / 2
 # Needs: ip (iproute2) or busybox tunctl, mount, dd, and qemu-system-x86_64
 # for the QEMU configurations (the harness's outer VM sees the host's /).
 set -u
@@ -169,10 +179,28 @@ cmdline="$cmdline bench.host=$host_ip bench.ip=$guest_ip/24 bench.port=$port"
 mac=52:54:00:12:34:56
 boot_timeout=$((180 + 3 * secs))
 
+# The block multi-queue configurations: 2 vCPUs, no TCP_RR (the guest
+# still needs the network for its marks), 2 blkread jobs, each pinned to
+# its vCPU and keeping 16 reads in flight (fio's iodepth=16 numjobs=2).
+blk_mq_cpus=2
+blk_mq_cmdline="$cmdline bench.what=idle,blk bench.blkjobs=2 bench.blkdepth=16"
+
+# QEMU's options shared by every QEMU configuration: $1 vhost=off|on on
+# the tap (off by default: QEMU's userspace backend, like mmvm's), $2 the
+# vCPUs (1).
 qemu_common() {
-	echo -accel kvm -cpu host -m "$mem" -smp 1 -nodefaults -no-user-config \
-		-display none -serial stdio -kernel "$kernel" -initrd "$initrd" \
-		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off"
+	echo -accel kvm -cpu host -m "$mem" -smp "${2:-1}" -nodefaults \
+		-no-user-config -display none -serial stdio \
+		-kernel "$kernel" -initrd "$initrd" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=${1:-off}"
+}
+
+# /dev/vhost-net for the vhost configurations: the outer VM's kernel has
+# vhost_net as a module; "" when it is there, else why not.
+vhost_missing() {
+	[ -c /dev/vhost-net ] || modprobe vhost_net 2>/dev/null
+	[ -c /dev/vhost-net ] && return 1
+	echo "no /dev/vhost-net (modprobe vhost_net failed)"
 }
 
 # Runs one configuration once. The VM's argv is built in "$@".
@@ -215,6 +243,23 @@ run_config() {
 			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
 			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
 			-device virtio-blk-pci,drive=d0 ;;
+	qemu-pci-vhost)
+		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
+		why=$(vhost_missing) && { skip "$config" "$why"; return; }
+		run_one "$id" "$config" "$rep" $qemu $(qemu_common on) -M q35 \
+			-append "$cmdline" \
+			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
+			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
+			-device virtio-blk-pci,drive=d0 ;;
+	qemu-pci-blk[12]q)
+		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
+		nq=${config#qemu-pci-blk} nq=${nq%q}
+		run_one "$id" "$config" "$rep" $qemu \
+			$(qemu_common off "$blk_mq_cpus") -M q35 \
+			-append "$blk_mq_cmdline" \
+			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
+			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
+			-device "virtio-blk-pci,drive=d0,num-queues=$nq" ;;
 	qemu-mmio)
 		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
 		# acpi=off: QEMU appends virtio_mmio.device= to the command
@@ -229,7 +274,7 @@ run_config() {
 			-device virtio-blk-device,drive=d0 ;;
 	mmvm-*)
 		[ -x "$mmvm" ] || { skip "$config" "no $mmvm"; return; }
-		pin=
+		pin= cpus=1 netopt= diskopt= cl=$cmdline
 		case "$config" in
 		mmvm-v2) vflags="--virtio-version 2 --no-msi --no-doorbells" ;;
 		mmvm-msi) vflags="--virtio-version 2" ;;
@@ -238,12 +283,22 @@ run_config() {
 		mmvm-v3-nomsi) vflags="--virtio-version 3 --no-msi" ;;
 		mmvm-v3-msi) vflags="--virtio-version 3 --no-doorbells" ;;
 		mmvm-msi-pin) vflags="--virtio-version 2" pin=,pin ;;
+		mmvm-v3-vhost)
+			why=$(vhost_missing) && { skip "$config" "$why"; return; }
+			vflags="--virtio-version 3" netopt=,vhost=on ;;
+		mmvm-v2-blk[12]q|mmvm-msi-blk[12]q)
+			case "$config" in
+			mmvm-v2-*) vflags="--virtio-version 2 --no-msi --no-doorbells" ;;
+			*) vflags="--virtio-version 2" ;;
+			esac
+			nq=${config##*-blk} nq=${nq%q}
+			cpus=$blk_mq_cpus diskopt=,queues=$nq cl=$blk_mq_cmdline ;;
 		*) skip "$config" "unknown configuration"; return ;;
 		esac
 		run_one "$id" "$config" "$rep" "$mmvm" --kernel "$kernel" \
-			--initrd "$initrd" --mem "$mem" --cpus "1$pin" $vflags \
-			--net "tap=$tap,mac=$mac" --disk "$disk" \
-			--stats "$out/$id.mmvm-stats" --cmdline "$cmdline" ;;
+			--initrd "$initrd" --mem "$mem" --cpus "$cpus$pin" $vflags \
+			--net "tap=$tap,mac=$mac$netopt" --disk "$disk$diskopt" \
+			--stats "$out/$id.mmvm-stats" --cmdline "$cl" ;;
 	*) skip "$config" "unknown configuration" ;;
 	esac
 }

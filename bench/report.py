@@ -43,6 +43,14 @@ CONFIGS = [
     ("mmvm-v3-msi", "mmvm, v3 MSI only"),
     ("mmvm-v3-nomsi", "mmvm, v3 doorbells, legacy IRQ (--no-msi)"),
     ("mmvm-msi-pin", "mmvm, MSI + doorbells, pinned vCPU (--cpus 1,pin)"),
+    ("qemu-pci-vhost", "QEMU q35, virtio-pci, vhost=on"),
+    ("mmvm-v3-vhost", "mmvm, v3 MSI + doorbells, vhost=on"),
+    ("mmvm-v2-blk1q", "mmvm plain, 2 vCPUs, 1 blk queue"),
+    ("mmvm-v2-blk2q", "mmvm plain, 2 vCPUs, 2 blk queues"),
+    ("mmvm-msi-blk1q", "mmvm MSI + doorbells, 2 vCPUs, 1 blk queue"),
+    ("mmvm-msi-blk2q", "mmvm MSI + doorbells, 2 vCPUs, 2 blk queues"),
+    ("qemu-pci-blk1q", "QEMU q35 virtio-pci, 2 vCPUs, 1 blk queue"),
+    ("qemu-pci-blk2q", "QEMU q35 virtio-pci, 2 vCPUs, 2 blk queues"),
 ]
 LABEL = dict(CONFIGS)
 
