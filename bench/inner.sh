@@ -9,7 +9,8 @@
 #                  [--max-reps N] [--ci PERCENT] [--load-max SHARE]
 #
 # For each repetition, boots every configuration once, with the same
-# kernel, initramfs, 1 vCPU and 512M; the order rotates by one from one
+# kernel, initramfs, 1 vCPU (2 for the block multi-queue ones) and 512M;
+# the order rotates by one from one
 # repetition to the next (A B C, B C A, C A B, ...), so that a drift of
 # the machine's speed hits every configuration alike and none is always
 # first. After --reps repetitions it goes on, up to --max-reps, while the
