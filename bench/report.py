@@ -670,12 +670,23 @@ def blk_mq_section(w, wanted, rows, by, seed, why_missing):
         return
     w("## Block multi-queue: 4 KiB random reads from 2 vCPUs, 1 vs 2 queues")
     w("")
+    # How blkread kept the reads in flight (its engine= field): native
+    # AIO, or threads where the guest kernel has no CONFIG_AIO.
+    engines = sorted({r.log["blk"].get("engine", "?")
+                      for f in fams for c in f[1:] for r in by.get(c) or []
+                      if r.log["blk"]})
+    how = {"aio": "Linux native AIO",
+           "psync-threads": "16 threads per job on the job's vCPU, each "
+           "with one pread outstanding (the guest kernel has no "
+           "CONFIG_AIO; fio's psync engine)"}
     w("2 vCPUs, idle and 4 KiB random read workloads only (no TCP_RR); "
       "`blkread -j 2 -d 16`: two jobs, job j pinned to vCPU j, each "
-      "keeping 16 O_DIRECT reads in flight with Linux native AIO (fio's "
-      "randread with numjobs=2, iodepth=16: iodepth is per job, so up to "
-      "32 reads are outstanding). The device has 1 or 2 request queues "
-      "(mmvm `--disk ...,queues=N`, QEMU `virtio-blk-pci,num-queues=N`); "
+      "keeping 16 O_DIRECT reads in flight (fio's randread with "
+      "numjobs=2, iodepth=16: iodepth is per job, so up to 32 reads are "
+      "outstanding), in this run through %s. The device has 1 or 2 "
+      "request queues " % (" / ".join(how.get(e, e) for e in engines)
+                           or "n/a"))
+    w("(mmvm `--disk ...,queues=N`, QEMU `virtio-blk-pci,num-queues=N`); "
       "with 2, each vCPU submits through its own queue. Exits per read "
       "with the idle background (both vCPUs' ticks) removed; 2q/1q: "
       "geometric mean of the per-repetition ratios with a 95 % paired "

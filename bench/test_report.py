@@ -103,8 +103,9 @@ class Synth:
                        "secs=%d rate=%.1f lat_us=%.0f" % (
                            n, secs, rate, 1e6 / rate))
         log += ["[   42.000] BENCH-RESULT what=blk BLK reads=%d secs=%d "
-               "iops=%.1f lat_us=%.0f" % (reads, secs, 2 * rate,
-                                          1e6 / rate / 2),
+               "iops=%.1f lat_us=%.0f%s" % (
+                   reads, secs, 2 * rate, 1e6 / rate / 2,
+                   "" if net else " jobs=2 depth=16 engine=psync-threads"),
                "[   42.500] BENCH-DONE"]
         write(base + ".log", "\n".join(log) + "\n")
         clock = [100.0]
@@ -414,6 +415,7 @@ class TestReport(unittest.TestCase):
                   blk_exits={"mmvm-msi-blk1q": 3, "mmvm-msi-blk2q": 1.5})
             md = report_md(d)
             sec = md.split("## Block multi-queue")[1].split("\n## ")[0]
+            self.assertIn("in this run through 16 threads per job", sec)
             r = row(sec, "| mmvm MSI + doorbells |")
             # IOPS are twice the synthetic rate.
             self.assertTrue(r[1].startswith("1000 "), r)

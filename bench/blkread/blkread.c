@@ -11,11 +11,13 @@
  * flight (1): DEPTH is per job, as fio's iodepth is, so "-j 2 -d 16" has
  * up to 32 reads outstanding. Depth 1 reads with pread(2); deeper queues
  * use Linux native AIO through raw syscalls (the tool is linked
- * statically without libaio).
+ * statically without libaio), or, on a kernel without CONFIG_AIO, DEPTH
+ * threads per job each with one pread outstanding.
  *
- * Machine-readable result line (jobs= and depth= only when not 1):
+ * Machine-readable result line (jobs=, depth= and engine= only when not
+ * 1 and 1; engine=aio|psync-threads|psync):
  *   BLK reads=<n> secs=<s> iops=<reads/s> lat_us=<mean latency>
- *       [jobs=<j> depth=<d>]
+ *       [jobs=<j> depth=<d> engine=<e>]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,17 +37,22 @@
 #define BLOCK		4096
 #define MAX_JOBS	64
 #define MAX_DEPTH	256
+#define MAX_WORKERS	1024	/* threads of the psync fallback */
 
 static const char *device;
 static int fd;
 static uint64_t blocks;
 static unsigned long secs;
 static unsigned njobs = 1, depth = 1;
+static int use_aio;		/* else one thread per outstanding read */
 static pthread_barrier_t start;
 
+/* One thread: with native AIO a whole job (DEPTH reads in flight), in
+ * the psync fallback one of the job's DEPTH readers. */
 struct job {
 	pthread_t thread;
-	unsigned index;
+	unsigned index;			/* worker number: the random stream */
+	unsigned cpu;			/* the job's CPU */
 	uint64_t reads;
 	double elapsed, lat_sum;	/* seconds */
 	const char *error;		/* set when the job failed */
@@ -210,7 +217,7 @@ fail:
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
-	/* A different stream per job, so jobs do not read the same blocks. */
+	/* A different stream per worker, so none reads the same blocks. */
 	uint64_t state = 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL * j->index;
 	cpu_set_t cpus;
 	void *bufs;
@@ -220,7 +227,7 @@ static void *job_main(void *arg)
 		 * one virtqueue per vCPU, go through queue j. The default
 		 * single job stays unpinned, as the tool always ran. */
 		CPU_ZERO(&cpus);
-		CPU_SET(j->index, &cpus);
+		CPU_SET(j->cpu, &cpus);
 		if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0) {
 			job_fail(j, "sched_setaffinity", -errno);
 			pthread_barrier_wait(&start);
@@ -233,7 +240,7 @@ static void *job_main(void *arg)
 		return NULL;
 	}
 	pthread_barrier_wait(&start);
-	if (depth == 1)
+	if (!use_aio)
 		run_sync(j, &state, bufs);
 	else
 		run_aio(j, &state, bufs);
@@ -257,8 +264,9 @@ static unsigned long number(const char *s, const char *what,
 
 int main(int argc, char **argv)
 {
-	static struct job jobs[MAX_JOBS];
-	unsigned i;
+	static struct job jobs[MAX_WORKERS];
+	unsigned i, workers;
+	aio_context_t probe = 0;
 	uint64_t size, reads = 0;
 	double t = 0, lat = 0;
 	int opt, failed = 0;
@@ -296,20 +304,42 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* All jobs start reading together, after their setup. */
-	pthread_barrier_init(&start, NULL, njobs);
-	for (i = 0; i < njobs; i++) {
+	/* Deeper queues through native AIO where the kernel has it; a kernel
+	 * without CONFIG_AIO (the project's tinyconfig guest) gets the same
+	 * number of reads in flight from DEPTH threads per job, all on the
+	 * job's CPU, each with one pread outstanding (fio's psync engine). */
+	if (depth > 1) {
+		if (sys_io_setup(1, &probe) == 0) {
+			use_aio = 1;
+			sys_io_destroy(probe);
+		} else if (errno != ENOSYS) {
+			fprintf(stderr, "blkread: io_setup: %s\n",
+				strerror(errno));
+			return 1;
+		}
+	}
+	workers = use_aio ? njobs : njobs * depth;
+	if (workers > MAX_WORKERS) {
+		fprintf(stderr, "blkread: no native AIO here, and %u jobs x "
+			"depth %u is more than %d threads\n", njobs, depth,
+			MAX_WORKERS);
+		return 2;
+	}
+	/* All workers start reading together, after their setup. */
+	pthread_barrier_init(&start, NULL, workers);
+	for (i = 0; i < workers; i++) {
 		jobs[i].index = i;
+		jobs[i].cpu = use_aio ? i : i / depth;
 		if (pthread_create(&jobs[i].thread, NULL, job_main, &jobs[i])) {
 			fprintf(stderr, "blkread: cannot start job %u\n", i);
 			return 1;
 		}
 	}
-	for (i = 0; i < njobs; i++) {
+	for (i = 0; i < workers; i++) {
 		pthread_join(jobs[i].thread, NULL);
 		if (jobs[i].error) {
-			fprintf(stderr, "blkread: %s: job %u: %s\n", device, i,
-				jobs[i].error);
+			fprintf(stderr, "blkread: %s: job %u: %s\n", device,
+				jobs[i].cpu, jobs[i].error);
 			failed = 1;
 		}
 		reads += jobs[i].reads;
@@ -323,7 +353,8 @@ int main(int argc, char **argv)
 	printf("BLK reads=%llu secs=%.3f iops=%.1f lat_us=%.1f",
 	       (unsigned long long)reads, t, reads / t, lat * 1e6 / reads);
 	if (njobs > 1 || depth > 1)
-		printf(" jobs=%u depth=%u", njobs, depth);
+		printf(" jobs=%u depth=%u engine=%s", njobs, depth,
+		       use_aio ? "aio" : depth > 1 ? "psync-threads" : "psync");
 	printf("\n");
 	return 0;
 

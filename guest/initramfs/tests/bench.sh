@@ -57,7 +57,8 @@ done
 run_framed() {
 	name=$1; shift
 	# One second untimed first: page faults, ARP, device warm-up.
-	"$@" 1 >/dev/null || fail "$name warm-up failed"
+	"$@" 1 >/tmp/bench.$name 2>&1 ||
+		fail "$name warm-up failed: $(cat /tmp/bench.$name)"
 	rr mark "$host" "$port" "$name-begin" || fail "mark $name-begin"
 	"$@" "$secs" >/tmp/bench.$name 2>&1
 	rc=$?
