@@ -684,13 +684,12 @@ def blk_mq_section(w, wanted, rows, by, seed, why_missing):
       "keeping 16 O_DIRECT reads in flight (fio's randread with "
       "numjobs=2, iodepth=16: iodepth is per job, so up to 32 reads are "
       "outstanding), in this run through %s. The device has 1 or 2 "
-      "request queues " % (" / ".join(how.get(e, e) for e in engines)
-                           or "n/a"))
-    w("(mmvm `--disk ...,queues=N`, QEMU `virtio-blk-pci,num-queues=N`); "
-      "with 2, each vCPU submits through its own queue. Exits per read "
-      "with the idle background (both vCPUs' ticks) removed; 2q/1q: "
-      "geometric mean of the per-repetition ratios with a 95 % paired "
-      "bootstrap interval.")
+      "request queues (mmvm `--disk ...,queues=N`, QEMU "
+      "`virtio-blk-pci,num-queues=N`); with 2, each vCPU submits through "
+      "its own queue. Exits per read with the idle background (both "
+      "vCPUs' ticks) removed; 2q/1q: geometric mean of the per-repetition "
+      "ratios with a 95 %% paired bootstrap interval." % (
+          " / ".join(how.get(e, e) for e in engines) or "n/a"))
     w("")
     w("| device | IOPS, 1 queue | IOPS, 2 queues | IOPS 2q/1q [95 % "
       "interval] | significant | exits / read, 1 queue | exits / read, "
