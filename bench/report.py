@@ -43,6 +43,14 @@ CONFIGS = [
     ("mmvm-v3-msi", "mmvm, v3 MSI only"),
     ("mmvm-v3-nomsi", "mmvm, v3 doorbells, legacy IRQ (--no-msi)"),
     ("mmvm-msi-pin", "mmvm, MSI + doorbells, pinned vCPU (--cpus 1,pin)"),
+    ("qemu-pci-vhost", "QEMU q35, virtio-pci, vhost=on"),
+    ("mmvm-v3-vhost", "mmvm, v3 MSI + doorbells, vhost=on"),
+    ("mmvm-v2-blk1q", "mmvm plain, 2 vCPUs, 1 blk queue"),
+    ("mmvm-v2-blk2q", "mmvm plain, 2 vCPUs, 2 blk queues"),
+    ("mmvm-msi-blk1q", "mmvm MSI + doorbells, 2 vCPUs, 1 blk queue"),
+    ("mmvm-msi-blk2q", "mmvm MSI + doorbells, 2 vCPUs, 2 blk queues"),
+    ("qemu-pci-blk1q", "QEMU q35 virtio-pci, 2 vCPUs, 1 blk queue"),
+    ("qemu-pci-blk2q", "QEMU q35 virtio-pci, 2 vCPUs, 2 blk queues"),
 ]
 LABEL = dict(CONFIGS)
 
@@ -403,6 +411,18 @@ def select(runs):
     return chosen, aside
 
 
+# The optional vhost-net pair (issue 11): TCP_RR with the kernel's vhost-net
+# moving the packets, mmvm over QEMU; with the userspace-backend configs of
+# the same families beside them when they were run too.
+VHOST = ("mmvm-v3-vhost", "qemu-pci-vhost")
+VHOST_REF = ("mmvm-v3", "qemu-pci")
+# The block multi-queue configurations: 2 vCPUs, only the idle and blk
+# workloads (no TCP_RR), per family the 1-queue and the 2-queue device.
+BLK_MQ = [("mmvm plain (v2)", "mmvm-v2-blk1q", "mmvm-v2-blk2q"),
+          ("mmvm MSI + doorbells", "mmvm-msi-blk1q", "mmvm-msi-blk2q"),
+          ("QEMU q35 virtio-pci", "qemu-pci-blk1q", "qemu-pci-blk2q")]
+NO_NET = {c for _, c1, c2 in BLK_MQ for c in (c1, c2)}
+
 # Headline ratios: the default mmvm against the QEMU peer and against plain
 # virtio-mmio, in TCP_RR and 4 KiB reads (higher is better).
 HEADLINE = [("mmvm-msi", "qemu-pci"), ("mmvm-msi", "mmvm-v2")]
@@ -413,6 +433,13 @@ METRICS = {
         "net", "vmm"), False),
     "vmm_blk": ("VMM CPU per read", lambda r: r.cpu_per_op(
         "blk", "vmm"), False),
+    # Exits per operation with the idle background removed, as the tables
+    # give them (a repetition whose removal leaves nothing above zero
+    # drops out of the ratio).
+    "x_rr": ("exits / transaction", lambda r: r.per_op(
+        "net", "exits", True), False),
+    "x_blk": ("exits / read", lambda r: r.per_op(
+        "blk", "exits", True), False),
 }
 
 
@@ -577,6 +604,113 @@ def method_text(load_max="0.25", seed=None):
     ]
 
 
+def ratio_row(w, by, a_, b_, m, seed, label):
+    ci = ratio_ci(by, a_, b_, m, seed)
+    w("| %s | %s | %s | %s |" % (label, METRICS[m][0], fmt_ci(ci),
+                                 verdict_text(ci, METRICS[m][2])))
+
+
+def vhost_section(w, wanted, rows, by, seed, why_missing):
+    """TCP_RR with vhost=on: QEMU q35 virtio-pci against mmvm v3, only
+    when at least one of the two was run."""
+    if not any(c in wanted for c in VHOST):
+        return
+    w("## TCP_RR with vhost-net (vhost=on)")
+    w("")
+    w("The tap's packets moved by the host kernel's vhost-net instead of "
+      "the VMM's userspace backend: QEMU `-netdev tap,vhost=on` with "
+      "virtio-net-pci on q35, and mmvm `--virtio-version 3 --net "
+      "tap=...,vhost=on` (MSI + doorbells: KVM's ioeventfd kicks vhost "
+      "and vhost signals the MSI's irqfd, neither reaches the VMM). "
+      "1 vCPU, like the other TCP_RR figures; the userspace-backend "
+      "configurations of the same two families are listed when they ran "
+      "too.")
+    w("")
+    w("| configuration | TCP_RR trans/s | mean latency µs | exits / trans "
+      "| exits / trans, background removed | VMM µs / trans |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for c in VHOST + VHOST_REF:
+        if c not in wanted:
+            continue
+        r = rows[c]
+        if r["rr"] is None:
+            if c in VHOST:
+                w("| %s | n/a: %s | | | | |" % (LABEL.get(c, c),
+                                               why_missing(c)))
+            continue
+        w("| %s | %s | %s | %s | %s | %s |" % (
+            LABEL.get(c, c), fmt(r["rr"]), fmt(r["lat"], 0, False),
+            fmt(r["x_rr_raw"], 1), fmt(r["x_rr"], 1),
+            fmt(r["cpu"][("net", "vmm")])))
+    w("")
+    if all(c in wanted for c in VHOST):
+        w("| ratio | metric | this run [95 % interval] | significant |")
+        w("| --- | --- | ---: | --- |")
+        for m in ("rr", "x_rr"):
+            ratio_row(w, by, VHOST[0], VHOST[1], m, seed,
+                      "mmvm v3 vhost / QEMU virtio-pci vhost")
+        for c_v, c_u, name in (("mmvm-v3-vhost", "mmvm-v3", "mmvm v3"),
+                               ("qemu-pci-vhost", "qemu-pci",
+                                "QEMU virtio-pci")):
+            if c_u in wanted:
+                ratio_row(w, by, c_v, c_u, "rr", seed,
+                          "%s: vhost / userspace backend" % name)
+        w("")
+        w("Ratios as above: geometric mean of the per-repetition ratios, "
+          "95 % paired bootstrap interval; exits per transaction with the "
+          "idle background removed (lower is better).")
+        w("")
+
+
+def blk_mq_section(w, wanted, rows, by, seed, why_missing):
+    """4 KiB random reads from 2 vCPUs through 1 or 2 virtio-blk queues,
+    per family; only the families of which a configuration was run."""
+    fams = [f for f in BLK_MQ if f[1] in wanted or f[2] in wanted]
+    if not fams:
+        return
+    w("## Block multi-queue: 4 KiB random reads from 2 vCPUs, 1 vs 2 queues")
+    w("")
+    # How blkread kept the reads in flight (its engine= field): native
+    # AIO, or threads where the guest kernel has no CONFIG_AIO.
+    engines = sorted({r.log["blk"].get("engine", "?")
+                      for f in fams for c in f[1:] for r in by.get(c) or []
+                      if r.log["blk"]})
+    how = {"aio": "Linux native AIO",
+           "psync-threads": "16 threads per job on the job's vCPU, each "
+           "with one pread outstanding (the guest kernel has no "
+           "CONFIG_AIO; fio's psync engine)"}
+    w("2 vCPUs, idle and 4 KiB random read workloads only (no TCP_RR); "
+      "`blkread -j 2 -d 16`: two jobs, job j pinned to vCPU j, each "
+      "keeping 16 O_DIRECT reads in flight (fio's randread with "
+      "numjobs=2, iodepth=16: iodepth is per job, so up to 32 reads are "
+      "outstanding), in this run through %s. The device has 1 or 2 "
+      "request queues (mmvm `--disk ...,queues=N`, QEMU "
+      "`virtio-blk-pci,num-queues=N`); with 2, each vCPU submits through "
+      "its own queue. Exits per read with the idle background (both "
+      "vCPUs' ticks) removed; 2q/1q: geometric mean of the per-repetition "
+      "ratios with a 95 %% paired bootstrap interval." % (
+          " / ".join(how.get(e, e) for e in engines) or "n/a"))
+    w("")
+    w("| device | IOPS, 1 queue | IOPS, 2 queues | IOPS 2q/1q [95 % "
+      "interval] | significant | exits / read, 1 queue | exits / read, "
+      "2 queues | exits / read 2q/1q [95 % interval] |")
+    w("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    for name, c1, c2 in fams:
+        def cell(c, key, digits):
+            if c not in wanted:
+                return "not run"
+            if rows[c][key] is None:
+                return "n/a: %s" % why_missing(c)
+            return fmt(rows[c][key], digits)
+        ci = ratio_ci(by, c2, c1, "iops", seed)
+        cx = ratio_ci(by, c2, c1, "x_blk", seed)
+        w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, cell(c1, "iops", 0), cell(c2, "iops", 0), fmt_ci(ci),
+            verdict_text(ci, True), cell(c1, "x_blk", 2),
+            cell(c2, "x_blk", 2), fmt_ci(cx)))
+    w("")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -665,7 +799,7 @@ def main():
       (a.command, os.path.relpath(a.results), meta.get("date", "?")))
     w("")
     w("Machine: %s; KVM host kernel %s, %s CPU(s)%s. Every configuration "
-      "boots the same guest kernel and initramfs with 1 vCPU and %s, "
+      "boots the same guest kernel and initramfs with %s and %s, "
       "workloads %s s each, %s interleaved repetitions (A B C, B C A, "
       "C A B …: the order rotates); figures are medians with the min–max "
       "spread in brackets, ratios come with a 95 %% bootstrap interval "
@@ -673,7 +807,10 @@ def main():
       (meta.get("cpu_host", "?").strip(), meta.get("kernel_host", "?"),
        meta.get("nproc_host", "?"),
        ", nested: KVM runs inside a QEMU TCG (emulated CPU) virtual machine"
-       if meta.get("nested") == "yes" else "", meta.get("mem", "512M"),
+       if meta.get("nested") == "yes" else "",
+       "1 vCPU (2 for the block multi-queue configurations)"
+       if any(c in NO_NET for c in wanted) else "1 vCPU",
+       meta.get("mem", "512M"),
        meta.get("secs", "?"), nreps))
     w("")
     if meta.get("qemu"):
@@ -751,9 +888,12 @@ def main():
       "1024-byte response, one transaction outstanding, TCP_NODELAY; "
       "netperf is not in Debian) against `rr server` on the KVM host over "
       "a tap device (10.0.3.1 ↔ 10.0.3.15); QEMU uses its userspace tap "
-      "backend (vhost=off), like mmvm. Random reads: bench/blkread/blkread.c"
+      "backend (vhost=off), like mmvm, except in the vhost-net "
+      "configurations. Random reads: bench/blkread/blkread.c"
       " (4 KiB O_DIRECT preads at random offsets, iodepth 1: fio's "
-      "randread without its libraries) on a %s MiB raw image held in the "
+      "randread without its libraries; the block multi-queue "
+      "configurations: 2 jobs at iodepth 16 each, native AIO) on a %s MiB "
+      "raw image held in the "
       "host's RAM. Exits: the VM's KVM statistics (the counters "
       "KVM_GET_STATS_FD exposes, read from debugfs for every VMM alike) "
       "snapshotted by the host when the guest marks the start and end of "
@@ -764,7 +904,9 @@ def main():
       "every VMM." % meta.get("disk_mb", "?"))
     w("")
 
-    missing = [c for c in wanted if rows[c]["rr"] is None]
+    # The block multi-queue configurations do not run TCP_RR at all.
+    missing = [c for c in wanted if rows[c]["rr"] is None and
+               not (c in NO_NET and rows[c]["iops"] is not None)]
     if missing:
         w("Missing figures: " + "; ".join(
             "%s: %s" % (LABEL.get(c, c), why_missing(c)) for c in missing)
@@ -816,6 +958,9 @@ def main():
       (SEED["virtio-pci"], SEED["virtio-mmio legacy"],
        SEED["virtio-mmio MSI"]))
     w("")
+
+    vhost_section(w, wanted, rows, by, a.seed, why_missing)
+    blk_mq_section(w, wanted, rows, by, a.seed, why_missing)
 
     w("## CPU cost per operation")
     w("")

@@ -9,6 +9,9 @@
 #   bench.host=IP       host end of the tap, runs "rr server" (10.0.3.1)
 #   bench.ip=IP/LEN     this guest's address (10.0.3.15/24)
 #   bench.port=N        rr server port (5201)
+#   bench.blkjobs=N     blkread jobs (1): N threads, job j pinned to CPU j
+#   bench.blkdepth=N    reads each job keeps in flight (1; per job, as
+#                       fio's iodepth: jobs=2 depth=16 is 32 outstanding)
 #
 # Every workload is framed by "rr mark ... <what>-begin/-end": the host's
 # rr server snapshots the KVM counters while the guest waits, so the
@@ -18,6 +21,7 @@
 # Needs /bin/rr and /bin/blkread (bench/run adds them to the initramfs).
 
 secs=10 idle=4 what=idle,net,blk host=10.0.3.1 ip=10.0.3.15/24 port=5201
+blkjobs=1 blkdepth=1
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	bench.secs=*) secs=${arg#*=} ;;
@@ -26,6 +30,8 @@ for arg in $(cat /proc/cmdline); do
 	bench.host=*) host=${arg#*=} ;;
 	bench.ip=*) ip=${arg#*=} ;;
 	bench.port=*) port=${arg#*=} ;;
+	bench.blkjobs=*) blkjobs=${arg#*=} ;;
+	bench.blkdepth=*) blkdepth=${arg#*=} ;;
 	esac
 done
 
@@ -51,7 +57,8 @@ done
 run_framed() {
 	name=$1; shift
 	# One second untimed first: page faults, ARP, device warm-up.
-	"$@" 1 >/dev/null || fail "$name warm-up failed"
+	"$@" 1 >/tmp/bench.$name 2>&1 ||
+		fail "$name warm-up failed: $(cat /tmp/bench.$name)"
 	rr mark "$host" "$port" "$name-begin" || fail "mark $name-begin"
 	"$@" "$secs" >/tmp/bench.$name 2>&1
 	rc=$?
@@ -70,7 +77,7 @@ for w in $(echo "$what" | tr , ' '); do
 	net) run_framed net rr client "$host" "$port" ;;
 	blk)
 		[ -b /dev/vda ] || fail "no /dev/vda"
-		run_framed blk blkread /dev/vda ;;
+		run_framed blk blkread -j "$blkjobs" -d "$blkdepth" /dev/vda ;;
 	*) fail "unknown workload $w" ;;
 	esac
 done
