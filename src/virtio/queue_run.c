@@ -11,16 +11,21 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Takes every available chain. Returns how many, or -1 if the ring is
- * broken (what was served before stays pushed). */
-static int drain(struct virtqueue *vq, struct virtq_chain *chain,
-		 virtio_chain_fn handle, void *dev, unsigned int index)
+/* Takes every available chain; returns how many it served. *broken: the
+ * ring broke (what was served before it is pushed and still counted, so
+ * that its interrupt is not lost). */
+static unsigned int drain(struct virtqueue *vq, struct virtq_chain *chain,
+			  virtio_chain_fn handle, void *dev,
+			  unsigned int index, bool *broken)
 {
-	int n = 0, r;
+	unsigned int n = 0;
+	int r;
 
 	while ((r = virtq_pop(vq, chain)) != VIRTQ_POP_EMPTY) {
-		if (r == VIRTQ_POP_BROKEN)
-			return -1;
+		if (r == VIRTQ_POP_BROKEN) {
+			*broken = true;
+			break;
+		}
 		virtq_push(vq, chain->head, r == VIRTQ_POP_OK ?
 			   handle(dev, index, chain) : 0);
 		n++;
@@ -63,15 +68,13 @@ void virtio_queue_run_polled(struct virtio_queue *q,
 	/* Kicks are off while we drain (and poll); re-enabling them
 	 * re-checks the ring so a buffer added in between is not missed. */
 	for (;;) {
-		int n;
+		unsigned int n;
 
 		virtq_disable_notify(vq);
-		n = drain(vq, chain, handle, dev, q->index);
-		if (n < 0) {
-			broken = true;
-			break;
-		}
+		n = drain(vq, chain, handle, dev, q->index, &broken);
 		pushed |= n > 0;
+		if (broken)
+			break;
 		if (n > 0 && poll && poll->ns) {
 			/* Completions first: the poll must not delay them. */
 			if (virtq_should_notify(vq))
