@@ -59,6 +59,10 @@
 #   mmvm-v2-blk1q, mmvm-v2-blk2q    mmvm-v2 with --disk ...,queues=1 / 2
 #   mmvm-msi-blk1q, mmvm-msi-blk2q  mmvm-msi (MSI + doorbells), queues=1 / 2
 #   qemu-pci-blk1q, qemu-pci-blk2q  qemu-pci, virtio-blk-pci num-queues=1 / 2
+#   qemu-mmio-blk1q, qemu-mmio-blk2q  qemu-mmio (microvm, one legacy line per
+#                                   device), virtio-blk-device num-queues=1 / 2
+#   mmvm-msi-blk1q-poll, mmvm-msi-blk2q-poll  mmvm-msi-blk*q with
+#                                   --disk ...,poll=$blk_poll_us
 # Needs: ip (iproute2) or busybox tunctl, mount, dd, and qemu-system-x86_64
 # for the QEMU configurations (the harness's outer VM sees the host's /).
 set -u
@@ -137,8 +141,9 @@ trap 'exit 130' INT TERM
 
 # Histograms rr server reads at each mark (bench/rr/kvm_snapshot.c):
 # exit reasons, MSR accesses (x2APIC EOI, TSC deadline), MMIO addresses
-# (LAPIC, device registers, doorbells), port I/O, exits to userspace and
-# injected interrupt vectors.
+# (LAPIC, device registers, doorbells), port I/O, exits to userspace,
+# injected interrupt vectors, and EOIs by vector: every EOI (kvm_eoi) and
+# those the guest made through PV EOI without an exit (kvm_pv_eoi).
 : >"$state/hists"
 if [ -n "$tracing" ]; then
 	for h in "kvm_exit hist:keys=exit_reason" \
@@ -146,7 +151,9 @@ if [ -n "$tracing" ]; then
 		 "kvm_mmio hist:keys=type,gpa" \
 		 "kvm_pio hist:keys=rw,port" \
 		 "kvm_userspace_exit hist:keys=reason" \
-		 "kvm_inj_virq hist:keys=vector"; do
+		 "kvm_inj_virq hist:keys=vector" \
+		 "kvm_eoi hist:keys=vector" \
+		 "kvm_pv_eoi hist:keys=vector"; do
 		event=${h%% *} spec=${h#* }
 		[ -f "$tracing/events/kvm/$event/trigger" ] || continue
 		echo "$spec" >>"$tracing/events/kvm/$event/trigger" 2>/dev/null &&
@@ -187,6 +194,9 @@ boot_timeout=$((180 + 3 * secs))
 # its vCPU and keeping 16 reads in flight (fio's iodepth=16 numjobs=2).
 blk_mq_cpus=2
 blk_mq_cmdline="$cmdline bench.what=idle,blk bench.blkjobs=2 bench.blkdepth=16"
+# The polling rows' bound (--disk ...,poll=US): long enough to span the
+# guest's turn-around from a completion to its next request here.
+blk_poll_us=200
 
 # The vhost-net pair measures TCP_RR only (issue 11 asks for trans/s and
 # exits per transaction; the reads would be the configurations without
@@ -197,7 +207,7 @@ vhost_cmdline="$cmdline bench.what=idle,net"
 # the tap (off by default: QEMU's userspace backend, like mmvm's), $2 the
 # vCPUs (1).
 qemu_common() {
-	echo -accel kvm -cpu host -m "$mem" -smp "${2:-1}" -nodefaults \
+	echo -accel kvm -cpu host -m "$mem" -smp "${2:-1}" -nodefaults -no-reboot \
 		-no-user-config -display none -serial stdio \
 		-kernel "$kernel" -initrd "$initrd" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=${1:-off}"
@@ -268,6 +278,17 @@ run_config() {
 			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
 			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
 			-device "virtio-blk-pci,drive=d0,num-queues=$nq" ;;
+	qemu-mmio-blk[12]q)
+		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
+		nq=${config#qemu-mmio-blk} nq=${nq%q}
+		run_one "$id" "$config" "$rep" $qemu \
+			$(qemu_common off "$blk_mq_cpus") \
+			-M microvm,acpi=off,x-option-roms=off,rtc=off \
+			-global virtio-mmio.force-legacy=false \
+			-append "$blk_mq_cmdline" \
+			-device "virtio-net-device,netdev=n0,mac=$mac" \
+			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
+			-device "virtio-blk-device,drive=d0,num-queues=$nq" ;;
 	qemu-mmio)
 		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
 		# acpi=off: QEMU appends virtio_mmio.device= to the command
@@ -295,13 +316,17 @@ run_config() {
 			why=$(vhost_missing) && { skip "$config" "$why"; return; }
 			vflags="--virtio-version 3" netopt=,vhost=on \
 				cl=$vhost_cmdline ;;
-		mmvm-v2-blk[12]q|mmvm-msi-blk[12]q)
+		mmvm-v2-blk[12]q|mmvm-msi-blk[12]q|mmvm-msi-blk[12]q-poll)
 			case "$config" in
 			mmvm-v2-*) vflags="--virtio-version 2 --no-msi --no-doorbells" ;;
 			*) vflags="--virtio-version 2" ;;
 			esac
-			nq=${config##*-blk} nq=${nq%q}
-			cpus=$blk_mq_cpus diskopt=,queues=$nq cl=$blk_mq_cmdline ;;
+			nq=${config##*-blk} nq=${nq%%q*}
+			diskopt=,queues=$nq
+			case "$config" in
+			*-poll) diskopt=$diskopt,poll=$blk_poll_us ;;
+			esac
+			cpus=$blk_mq_cpus cl=$blk_mq_cmdline ;;
 		*) skip "$config" "unknown configuration"; return ;;
 		esac
 		run_one "$id" "$config" "$rep" "$mmvm" --kernel "$kernel" \

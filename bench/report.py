@@ -51,6 +51,12 @@ CONFIGS = [
     ("mmvm-msi-blk2q", "mmvm MSI + doorbells, 2 vCPUs, 2 blk queues"),
     ("qemu-pci-blk1q", "QEMU q35 virtio-pci, 2 vCPUs, 1 blk queue"),
     ("qemu-pci-blk2q", "QEMU q35 virtio-pci, 2 vCPUs, 2 blk queues"),
+    ("mmvm-msi-blk1q-poll",
+     "mmvm MSI + doorbells, poll, 2 vCPUs, 1 blk queue"),
+    ("mmvm-msi-blk2q-poll",
+     "mmvm MSI + doorbells, poll, 2 vCPUs, 2 blk queues"),
+    ("qemu-mmio-blk1q", "QEMU microvm virtio-mmio, 2 vCPUs, 1 blk queue"),
+    ("qemu-mmio-blk2q", "QEMU microvm virtio-mmio, 2 vCPUs, 2 blk queues"),
 ]
 LABEL = dict(CONFIGS)
 
@@ -420,7 +426,10 @@ VHOST_REF = ("mmvm-v3", "qemu-pci")
 # workloads (no TCP_RR), per family the 1-queue and the 2-queue device.
 BLK_MQ = [("mmvm plain (v2)", "mmvm-v2-blk1q", "mmvm-v2-blk2q"),
           ("mmvm MSI + doorbells", "mmvm-msi-blk1q", "mmvm-msi-blk2q"),
-          ("QEMU q35 virtio-pci", "qemu-pci-blk1q", "qemu-pci-blk2q")]
+          ("mmvm MSI + doorbells, --disk poll=US", "mmvm-msi-blk1q-poll",
+           "mmvm-msi-blk2q-poll"),
+          ("QEMU q35 virtio-pci", "qemu-pci-blk1q", "qemu-pci-blk2q"),
+          ("QEMU microvm virtio-mmio", "qemu-mmio-blk1q", "qemu-mmio-blk2q")]
 NO_NET = {c for _, c1, c2 in BLK_MQ for c in (c1, c2)}
 
 # Headline ratios: the default mmvm against the QEMU peer and against plain
