@@ -48,6 +48,9 @@
 #   mmvm-msi-pin the default with --cpus 1,pin: the vCPU thread on one host
 #                CPU and KVM_HINTS_REALTIME, so the guest polls before it
 #                halts (cpuidle-haltpoll; extra: it burns the CPU it idles on)
+#   qemu-pci-pin qemu-pci with the same knobs: -cpu host,kvm-hint-dedicated=on
+#                and its vCPU thread ("CPU 0/KVM") pinned with taskset to
+#                the first CPU this script may use, as mmvm's ,pin does
 # Optional, not in the default list (issue 11):
 #   qemu-pci-vhost  qemu-pci with vhost=on on the tap netdev (the kernel's
 #                vhost-net moves the packets); both vhost configurations
@@ -67,7 +70,7 @@
 # for the QEMU configurations (the harness's outer VM sees the host's /).
 set -u
 
-out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
+only_rep= out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
 configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-msi-nodb,mmvm-msi,mmvm-v3
 reps=7 max_reps= ci=10 load_max=0.25 secs=10 disk_mb=256
 tap=mmvmbench0 host_ip=10.0.3.1 guest_ip=10.0.3.15 port=5201
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
 	--load-max) load_max=$2 ;;
 	--secs) secs=$2 ;;
 	--disk-mb) disk_mb=$2 ;;
+	--rep) only_rep=$2 ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift 2
@@ -207,7 +211,8 @@ vhost_cmdline="$cmdline bench.what=idle,net"
 # the tap (off by default: QEMU's userspace backend, like mmvm's), $2 the
 # vCPUs (1).
 qemu_common() {
-	echo -accel kvm -cpu host -m "$mem" -smp "${2:-1}" -nodefaults -no-reboot \
+	echo -accel kvm -cpu "${qemu_cpu:-host}" -m "$mem" -smp "${2:-1}" \
+		-nodefaults -no-reboot -name bench,debug-threads=on \
 		-no-user-config -display none -serial stdio \
 		-kernel "$kernel" -initrd "$initrd" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=${1:-off}"
@@ -219,6 +224,34 @@ vhost_missing() {
 	[ -c /dev/vhost-net ] || modprobe vhost_net 2>/dev/null
 	[ -c /dev/vhost-net ] && return 1
 	echo "no /dev/vhost-net (modprobe vhost_net failed)"
+}
+
+# qemu-pci-pin: once QEMU runs (stamp writes its pid), pins each vCPU
+# thread i to the i-th CPU of our affinity, as mmvm's --cpus N,pin plans
+# it; says what it did in $1.pin.
+pin_qemu_vcpus() {
+	log=$1 pid= tid= i= cpu=
+	# Our affinity as a list of CPU numbers ("0-1,3" -> "0 1 3").
+	cpus=$(taskset -pc $$ | sed 's/.*: //' | tr , '\n' |
+		awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }')
+	ncpus=$(echo "$cpus" | wc -l)
+	for _ in $(seq 600); do
+		[ -s "$state/pid" ] && pid=$(cat "$state/pid") &&
+			grep -qs "^CPU 0/KVM" /proc/"$pid"/task/*/comm && break
+		pid=
+		sleep 0.1
+	done
+	[ -n "$pid" ] || { echo "no QEMU vCPU thread found" >"$log"; return; }
+	: >"$log"
+	for t in /proc/"$pid"/task/*; do
+		case "$(cat "$t/comm" 2>/dev/null)" in
+		"CPU "*"/KVM")
+			i=$(sed 's/CPU \([0-9]*\).*/\1/' "$t/comm")
+			cpu=$(echo "$cpus" | sed -n "$((i % ncpus + 1))p")
+			tid=${t##*/}
+			taskset -pc "$cpu" "$tid" >>"$log" 2>&1 ;;
+		esac
+	done
 }
 
 # Runs one configuration once. The VM's argv is built in "$@".
@@ -261,6 +294,17 @@ run_config() {
 			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
 			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
 			-device virtio-blk-pci,drive=d0 ;;
+	qemu-pci-pin)
+		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
+		rm -f "$state/pid"
+		pin_qemu_vcpus "$out/$id.pin" &
+		pinner=$!
+		run_one "$id" "$config" "$rep" $qemu $(qemu_cpu=host,kvm-hint-dedicated=on qemu_common) \
+			-M q35 -append "$cmdline" \
+			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
+			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
+			-device virtio-blk-pci,drive=d0
+		wait "$pinner" ;;
 	qemu-pci-vhost)
 		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
 		why=$(vhost_missing) && { skip "$config" "$why"; return; }
@@ -343,9 +387,16 @@ skip() {
 	log "skip $1: $2"
 }
 
-: >"$out/runs"
-: >"$out/skipped"
-{
+# --rep K: this call makes repetition K only (bench/run starts one outer
+# VM per repetition, so that an outer VM that stops responding costs one
+# repetition, not the run) and adds to what earlier calls recorded.
+if [ -z "$only_rep" ]; then
+	: >"$out/runs"
+	: >"$out/skipped"
+	: >"$out/load"
+fi
+touch "$out/runs" "$out/skipped" "$out/load"
+[ -n "$only_rep" ] && [ -s "$out/meta" ] || {
 	echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "kernel_host $(uname -r)"
 	echo "cpu_host $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
@@ -393,10 +444,10 @@ measure() {
 	echo "r$rep-$c-again $v" >>"$out/load"
 }
 
-: >"$out/load"
 set -- $(echo "$configs" | tr , ' ')
 nconf=$#
 rep=1
+[ -n "$only_rep" ] && rep=$only_rep max_reps=$only_rep reps=$only_rep
 while [ "$rep" -le "$max_reps" ]; do
 	# Rotate: repetition r starts with configuration (r - 1) mod n.
 	i=0
@@ -406,7 +457,8 @@ while [ "$rep" -le "$max_reps" ]; do
 		measure "$c" "$rep"
 		i=$((i + 1))
 	done
-	if [ "$rep" -ge "$reps" ] && [ "$rep" -lt "$max_reps" ]; then
+	if [ -z "$only_rep" ] && [ "$rep" -ge "$reps" ] &&
+	   [ "$rep" -lt "$max_reps" ]; then
 		if python3 "$bench_dir/report.py" "$out" --ci-check "$ci" >&2; then
 			break
 		fi
@@ -415,5 +467,6 @@ while [ "$rep" -le "$max_reps" ]; do
 	rep=$((rep + 1))
 done
 [ "$rep" -le "$max_reps" ] || rep=$max_reps
-echo "reps_done $rep" >>"$out/meta"
+[ -n "$only_rep" ] || echo "reps_done $rep" >>"$out/meta"
+echo "$rep" >"$out/rep-$rep.done"
 log "done: $(wc -l <"$out/runs") run(s) in $out"

@@ -43,6 +43,7 @@ CONFIGS = [
     ("mmvm-v3-msi", "mmvm, v3 MSI only"),
     ("mmvm-v3-nomsi", "mmvm, v3 doorbells, legacy IRQ (--no-msi)"),
     ("mmvm-msi-pin", "mmvm, MSI + doorbells, pinned vCPU (--cpus 1,pin)"),
+    ("qemu-pci-pin", "QEMU q35, virtio-pci, pinned vCPU, kvm-hint-dedicated=on"),
     ("qemu-pci-vhost", "QEMU q35, virtio-pci, vhost=on"),
     ("mmvm-v3-vhost", "mmvm, v3 MSI + doorbells, vhost=on"),
     ("mmvm-v2-blk1q", "mmvm plain, 2 vCPUs, 1 blk queue"),
@@ -1237,6 +1238,37 @@ def main():
                 "`%s`" % l for l in lines[:8])))
         w("")
 
+    def eoi_split(c, what="net"):
+        """Per vector: EOIs per operation, and how many went by PV EOI
+        (no exit), medians over the runs; "" without the histograms."""
+        per = {}
+        for r in by.get(c) or []:
+            al = r.hist_per_op(what, "kvm_eoi")
+            pv = r.hist_per_op(what, "kvm_pv_eoi")
+            if al is None or pv is None:
+                continue
+            pvv = {dict(k).get("vector"): n for k, n in pv.items()}
+            for k, n in al.items():
+                vec = dict(k).get("vector")
+                per.setdefault(vec, []).append((n, pvv.get(vec, 0.0)))
+        if not per:
+            return ""
+        parts = []
+        def mid(v):
+            return statistics.median(v)
+
+        for vec in sorted(per, key=lambda v: -mid([a for a, _ in per[v]])):
+            a = mid([x for x, _ in per[vec]])
+            p = mid([y for _, y in per[vec]])
+            if a < 0.05:
+                continue
+            name = "timer" if vec in TIMER_VECTORS else "device"
+            parts.append("vector %d (%s) %.2f EOIs, %.2f by PV EOI" %
+                         (vec, name, a, p))
+        return ("Per %s (kvm_eoi, kvm_pv_eoi): %s." %
+                ("transaction" if what == "net" else "read",
+                 "; ".join(parts))) if parts else ""
+
     w("## What still exits per transaction with MSI + doorbells")
     w("")
     io = io_path("mmvm-msi", "net") if have_hist else None
@@ -1259,11 +1291,12 @@ def main():
           "them: NAPI/interrupt coalescing or busy polling in the guest "
           "(`net.core.busy_poll`)." % g("dev_irq"))
         w("- **EOI writes, %s** (xAPIC EOI register, all vectors incl. "
-          "the timer's): an MMIO exit each. Would remove them: PV EOI "
-          "(KVM_FEATURE_PV_EOI in mmvm's CPUID: the guest skips the EOI "
-          "write for edge-triggered interrupts, which MSIs are), or "
-          "hardware APIC virtualization (AVIC/APICv, not available "
-          "nested here)." % g("eoi"))
+          "the timer's): an MMIO exit each. The guest has PV EOI "
+          "(KVM_FEATURE_PV_EOI), but KVM arms it for an interrupt only "
+          "when no other interrupt is pending at injection "
+          "(`apic_sync_pv_eoi_to_guest()`): of two interrupts pending "
+          "together the first costs an EOI exit and the second an "
+          "interrupt-window exit. %s" % (g("eoi"), eoi_split("mmvm-msi")))
         w("- **ISR reads %s, ISR ACKs %s, exits to mmvm %s**: the legacy "
           "path's exits (status read and acknowledge, both handled in "
           "mmvm's userspace) that MSI removed; compare mmvm plain (mmvm-v2) in "
@@ -1283,9 +1316,9 @@ def main():
             w("- **%s exits, %.2f** (exit reason, background removed): "
               "%s. Would remove it: %s." % (n, v, cause, fix))
         w("- **Timer ticks** (background, %s exits/s while idle): the "
-          "guest kernel ticks periodically (HZ_PERIODIC in the project's "
-          "tinyconfig); NO_HZ_IDLE would stop the tick while the vCPU "
-          "halts." % fmt(rows["mmvm-msi"]["idle"], 0, False))
+          "guest kernel is tickless while idle (NO_HZ_IDLE), so what "
+          "remains are the timers it arms itself." %
+          fmt(rows["mmvm-msi"]["idle"], 0, False))
     elif rows.get("mmvm-msi", {}).get("x_rr"):
         k = rows["mmvm-msi"]["kinds"]
         w("- %s exits per transaction: HLT %s, host interrupts %s, to "

@@ -63,6 +63,11 @@ _Static_assert(MMVM_MAX_NET_QUEUES <= VIRTIO_NET_MAX_PAIRS,
  * frame too large for us is seen as such and not silently cut. */
 #define NET_RX_BUF_LEN (VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME + 1)
 
+/* Frames up to this size, header included, are copied out of guest memory
+ * and completed before they are written to the tap (net_tx()): requests,
+ * ACKs. Larger frames go to the tap from guest memory. */
+#define NET_TX_COPY_MAX 512
+
 /* Device config space (virtio 1.2 5.1.4), the part we implement. */
 struct net_config_space {
 	uint8_t mac[6];
@@ -82,8 +87,11 @@ struct net_pair {
 	bool active;		/* DRIVER_OK and enabled, not broken */
 	struct virtio_queue *rxq, *txq;
 
-	/* tx: the frame being sent; kept while the tap says EAGAIN. */
+	/* tx: the frame being sent; kept while the tap says EAGAIN. A
+	 * copied frame (tx_pending_copy) is in tx_copy, its chain already used. */
 	bool tx_pending;
+	bool tx_pending_copy;
+	uint8_t tx_copy[NET_TX_COPY_MAX];
 	struct virtio_net_hdr_v1 tx_hdr;	/* our checked copy */
 	unsigned int tx_iovcnt;
 	struct iovec tx_iov[IOV_MAX];
@@ -251,6 +259,29 @@ static bool tx_prepare(struct net_pair *p)
 	return true;
 }
 
+/* A small prepared frame moves into p->tx_copy, and p->tx_iov to it.
+ * False (nothing changed) for a frame larger than NET_TX_COPY_MAX. */
+static bool tx_copy_out(struct net_pair *p)
+{
+	size_t len = 0;
+
+	for (unsigned int i = 0; i < p->tx_iovcnt; i++) {
+		len += p->tx_iov[i].iov_len;
+		if (len > sizeof(p->tx_copy))
+			return false;
+	}
+	len = 0;
+	for (unsigned int i = 0; i < p->tx_iovcnt; i++) {
+		memcpy(p->tx_copy + len, p->tx_iov[i].iov_base,
+		       p->tx_iov[i].iov_len);
+		len += p->tx_iov[i].iov_len;
+	}
+	p->tx_iov[0].iov_base = p->tx_copy;
+	p->tx_iov[0].iov_len = len;
+	p->tx_iovcnt = 1;
+	return true;
+}
+
 /* Writes the prepared frame: 0 when it is done with (sent or refused by the
  * tap), -EAGAIN when the tap is full. */
 static int tx_send(struct net_pair *p)
@@ -284,8 +315,10 @@ static void net_tx(struct net_pair *p, struct net_signals *s)
 		if (tx_send(p) == -EAGAIN)
 			return;
 		p->tx_pending = false;
-		virtq_push(vq, p->tx_chain.head, 0);
-		note_push(s, SIG_TX);
+		if (!p->tx_pending_copy) {
+			virtq_push(vq, p->tx_chain.head, 0);
+			note_push(s, SIG_TX);
+		}
 	}
 	for (;;) {
 		virtq_disable_notify(vq);
@@ -297,9 +330,28 @@ static void net_tx(struct net_pair *p, struct net_signals *s)
 			if (r == VIRTQ_POP_BAD_CHAIN || !tx_prepare(p)) {
 				p->stats.bad_chains += r == VIRTQ_POP_BAD_CHAIN;
 				p->stats.tx_dropped += r != VIRTQ_POP_BAD_CHAIN;
+			} else if (tx_copy_out(p)) {
+				/* Completed, and its interrupt sent, before the
+				 * host sees the frame: a reply the host turns
+				 * around while we are still in writev() would
+				 * otherwise reach the guest together with this
+				 * interrupt, and a second pending interrupt costs
+				 * the guest an EOI exit (no PV EOI while another
+				 * is pending) and an interrupt-window exit. */
+				virtq_push(vq, p->tx_chain.head, 0);
+				if (virtq_should_notify(vq))
+					virtio_interrupt_queue(p->n->env.irq,
+							       p->txq->index);
+				p->stats.tx_copied++;
+				if (tx_send(p) == -EAGAIN) {
+					p->tx_pending = p->tx_pending_copy = true;
+					return;
+				}
+				continue;
 			} else if (tx_send(p) == -EAGAIN) {
 				/* Resumed on EPOLLOUT; no kicks needed meanwhile. */
 				p->tx_pending = true;
+				p->tx_pending_copy = false;
 				return;
 			}
 			virtq_push(vq, p->tx_chain.head, 0);
@@ -917,6 +969,7 @@ static void stats_add(struct virtio_net_stats *sum,
 	sum->tx_bytes += s->tx_bytes;
 	sum->tx_dropped += s->tx_dropped;
 	sum->tx_eagain += s->tx_eagain;
+	sum->tx_copied += s->tx_copied;
 	sum->rx_packets += s->rx_packets;
 	sum->rx_bytes += s->rx_bytes;
 	sum->rx_dropped += s->rx_dropped;
@@ -934,6 +987,7 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 	const struct { const char *key; uint64_t v; } rows[] = {
 		{ "tx_packets", s->tx_packets }, { "tx_bytes", s->tx_bytes },
 		{ "tx_dropped", s->tx_dropped }, { "tx_eagain", s->tx_eagain },
+		{ "tx_copied", s->tx_copied },
 		{ "rx_packets", s->rx_packets }, { "rx_bytes", s->rx_bytes },
 		{ "rx_dropped", s->rx_dropped }, { "rx_stalls", s->rx_stalls },
 		{ "bad_chains", s->bad_chains },

@@ -37,6 +37,7 @@ struct virtio_net_stats {
 	uint64_t tx_packets, tx_bytes;	/* frames written to the tap */
 	uint64_t tx_dropped;	/* malformed by the guest or refused by tap */
 	uint64_t tx_eagain;	/* tap full: waited for EPOLLOUT */
+	uint64_t tx_copied;	/* small frames completed before the write */
 	uint64_t rx_packets, rx_bytes;	/* frames given to the guest */
 	uint64_t rx_dropped;	/* did not fit the guest's buffers, runts */
 	uint64_t rx_stalls;	/* waited for the guest to post buffers */

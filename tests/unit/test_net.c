@@ -313,6 +313,74 @@ static void test_tx_tso(void)
 	teardown();
 }
 
+/* Fills the fake tap until it takes no more: the next write is EAGAIN. */
+static unsigned int fill_tap(void)
+{
+	static const uint8_t junk[1000];
+	unsigned int n = 0;
+
+	while (write(devfd, junk, sizeof(junk)) == sizeof(junk))
+		n++;
+	return n;
+}
+
+static void drain_tap(unsigned int n)
+{
+	uint8_t out[1000];
+	unsigned int got = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		got += read(peer, out, sizeof(out)) == sizeof(out);
+	CHECK_EQ(got, n);
+}
+
+/* With the tap full, a small frame is copied out and completed (used entry
+ * and interrupt) at once and written when the tap has room, exactly once;
+ * a large frame stays in guest memory, its chain held until written. */
+static void test_tx_copy_when_full(void)
+{
+	uint64_t small = alloc_buf(112), large = alloc_buf(12 + 3000);
+	static uint8_t out[4000];
+	unsigned int filler;
+	uint32_t id, len;
+
+	setup(all_features);
+	memset(ram + small, 0, 12);
+	fill(ram + small + 12, 100, 3);
+	filler = fill_tap();
+	CHECK(filler > 0);
+	post(1, 0, &(struct fake_seg){ small, 112, false }, 1);
+	kick(1);
+	CHECK(used(1, &id, &len));
+	CHECK_EQ(id, 0);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_copied, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_eagain, 1);
+	/* The guest may reuse its buffer now: what is sent is the copy. */
+	memset(ram + small, 0xee, 112);
+	drain_tap(filler);
+	virtio_net_fd_ready(net, EPOLLOUT);
+	CHECK_EQ(read(peer, out, sizeof(out)), 112);
+	CHECK(out[12] == 3 && out[13] == 10);
+	CHECK(!used(1, &id, &len));	/* not pushed a second time */
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 1);
+
+	memset(ram + large, 0, 12);
+	fill(ram + large + 12, 3000, 5);
+	filler = fill_tap();
+	post(1, 1, &(struct fake_seg){ large, 12 + 3000, false }, 1);
+	kick(1);
+	CHECK(!used(1, &id, &len));	/* held while the tap is full */
+	drain_tap(filler);
+	virtio_net_fd_ready(net, EPOLLOUT);
+	CHECK_EQ(read(peer, out, sizeof(out)), 12 + 3000);
+	CHECK(used(1, &id, &len));
+	CHECK_EQ(id, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_copied, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 2);
+	teardown();
+}
+
 /* Mergeable rx buffers: one frame spread over three 100-byte buffers. */
 static void test_rx_mergeable(void)
 {
@@ -640,6 +708,7 @@ int main(void)
 	RUN(test_tx_split_csum);
 	RUN(test_tx_rejects);
 	RUN(test_tx_tso);
+	RUN(test_tx_copy_when_full);
 	RUN(test_rx_mergeable);
 	RUN(test_rx_stall_and_kick);
 	RUN(test_rx_single_buffer);
