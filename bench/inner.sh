@@ -48,6 +48,9 @@
 #   mmvm-msi-pin the default with --cpus 1,pin: the vCPU thread on one host
 #                CPU and KVM_HINTS_REALTIME, so the guest polls before it
 #                halts (cpuidle-haltpoll; extra: it burns the CPU it idles on)
+#   mmvm-msi-poll  the default with --disk ...,poll=1000: the block queue's
+#                worker watches its ring for 1 ms after serving it
+#   mmvm-msi-pin-poll  both: --cpus 1,pin and --disk ...,poll=1000
 #   qemu-pci-pin qemu-pci with the same knobs: -cpu host,kvm-hint-dedicated=on
 #                and its vCPU thread ("CPU 0/KVM") pinned with taskset to
 #                the first CPU this script may use, as mmvm's ,pin does
@@ -356,6 +359,9 @@ run_config() {
 		mmvm-v3-nomsi) vflags="--virtio-version 3 --no-msi" ;;
 		mmvm-v3-msi) vflags="--virtio-version 3 --no-doorbells" ;;
 		mmvm-msi-pin) vflags="--virtio-version 2" pin=,pin ;;
+		mmvm-msi-poll) vflags="--virtio-version 2" diskopt=,poll=1000 ;;
+		mmvm-msi-pin-poll)
+			vflags="--virtio-version 2" pin=,pin diskopt=,poll=1000 ;;
 		mmvm-v3-vhost)
 			why=$(vhost_missing) && { skip "$config" "$why"; return; }
 			vflags="--virtio-version 3" netopt=,vhost=on \
