@@ -5,17 +5,17 @@
 #
 #   bench/inner.sh --out DIR --kernel BZIMAGE --initrd INITRAMFS
 #                  [--mmvm BIN] [--qemu BIN] [--tools DIR]
-#                  [--configs LIST] [--reps N] [--secs N] [--disk-mb N]
-#                  [--max-reps N] [--ci PERCENT] [--load-max SHARE]
+#                  [--configs LIST] [--rep K] [--secs N] [--disk-mb N]
+#                  [--reps N] [--max-reps N] [--ci PERCENT] [--load-max SHARE]
 #
-# For each repetition, boots every configuration once, with the same
-# kernel, initramfs, 1 vCPU (2 for the block multi-queue ones) and 512M;
-# the order rotates by one from one
-# repetition to the next (A B C, B C A, C A B, ...), so that a drift of
-# the machine's speed hits every configuration alike and none is always
-# first. After --reps repetitions it goes on, up to --max-reps, while the
-# 95 % interval of a headline ratio (bench/report.py --ci-check) is wider
-# than ±PERCENT (10).
+# Makes repetition K (1): boots every configuration once, with the same
+# kernel, initramfs, 1 vCPU (2 for the block multi-queue ones) and 512M,
+# in an order rotated by K - 1 (A B C, B C A, C A B, ...), so that a
+# drift of the machine's speed hits every configuration alike and none is
+# always first, and adds what it measured to DIR. bench/run calls it once
+# per repetition, each in its own outer VM (one that stops responding
+# then costs one repetition, not the run), and decides how many are
+# enough; --reps, --max-reps and --ci are only recorded in DIR/meta.
 #
 # Host load: bench/run samples this machine's CPU use outside the nested
 # VM (bench/benchstats.py sample, into DIR/host-samples); after each run
@@ -73,7 +73,7 @@
 # for the QEMU configurations (the harness's outer VM sees the host's /).
 set -u
 
-only_rep= out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
+rep=1 out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
 configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-msi-nodb,mmvm-msi,mmvm-v3
 reps=7 max_reps= ci=10 load_max=0.25 secs=10 disk_mb=256
 tap=mmvmbench0 host_ip=10.0.3.1 guest_ip=10.0.3.15 port=5201
@@ -98,7 +98,7 @@ while [ $# -gt 0 ]; do
 	--load-max) load_max=$2 ;;
 	--secs) secs=$2 ;;
 	--disk-mb) disk_mb=$2 ;;
-	--rep) only_rep=$2 ;;
+	--rep) rep=$2 ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift 2
@@ -107,6 +107,7 @@ done
 	die "--out, --kernel and --initrd are required"
 [ -n "$max_reps" ] || max_reps=$reps
 [ "$max_reps" -ge "$reps" ] 2>/dev/null || die "--max-reps below --reps"
+[ "$rep" -ge 1 ] 2>/dev/null || die "--rep takes a repetition number (1, 2, ...)"
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 [ -r "$kernel" ] || die "$kernel not readable"
 [ -r "$initrd" ] || die "$initrd not readable"
@@ -290,24 +291,22 @@ run_one() {
 run_config() {
 	config=$1 rep=$2 id=${3:-r$2-$1}
 	case "$config" in
-	qemu-pci)
+	qemu-pci|qemu-pci-pin)
 		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
-		run_one "$id" "$config" "$rep" $qemu $(qemu_common) -M q35 \
+		qcpu=host pinner=
+		if [ "$config" = qemu-pci-pin ]; then
+			qcpu=host,kvm-hint-dedicated=on
+			rm -f "$state/pid"
+			pin_qemu_vcpus "$out/$id.pin" &
+			pinner=$!
+		fi
+		run_one "$id" "$config" "$rep" $qemu \
+			$(qemu_cpu=$qcpu qemu_common) -M q35 \
 			-append "$cmdline" \
 			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
 			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
-			-device virtio-blk-pci,drive=d0 ;;
-	qemu-pci-pin)
-		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
-		rm -f "$state/pid"
-		pin_qemu_vcpus "$out/$id.pin" &
-		pinner=$!
-		run_one "$id" "$config" "$rep" $qemu $(qemu_cpu=host,kvm-hint-dedicated=on qemu_common) \
-			-M q35 -append "$cmdline" \
-			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
-			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
 			-device virtio-blk-pci,drive=d0
-		wait "$pinner" ;;
+		[ -z "$pinner" ] || wait "$pinner" ;;
 	qemu-pci-vhost)
 		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
 		why=$(vhost_missing) && { skip "$config" "$why"; return; }
@@ -393,16 +392,9 @@ skip() {
 	log "skip $1: $2"
 }
 
-# --rep K: this call makes repetition K only (bench/run starts one outer
-# VM per repetition, so that an outer VM that stops responding costs one
-# repetition, not the run) and adds to what earlier calls recorded.
-if [ -z "$only_rep" ]; then
-	: >"$out/runs"
-	: >"$out/skipped"
-	: >"$out/load"
-fi
+# Earlier repetitions' records stay; meta is written by the first call.
 touch "$out/runs" "$out/skipped" "$out/load"
-[ -n "$only_rep" ] && [ -s "$out/meta" ] || {
+[ -s "$out/meta" ] || {
 	echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "kernel_host $(uname -r)"
 	echo "cpu_host $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
@@ -452,27 +444,13 @@ measure() {
 
 set -- $(echo "$configs" | tr , ' ')
 nconf=$#
-rep=1
-[ -n "$only_rep" ] && rep=$only_rep max_reps=$only_rep reps=$only_rep
-while [ "$rep" -le "$max_reps" ]; do
-	# Rotate: repetition r starts with configuration (r - 1) mod n.
-	i=0
-	while [ "$i" -lt "$nconf" ]; do
-		k=$(( (rep - 1 + i) % nconf + 1 ))
-		eval "c=\${$k}"
-		measure "$c" "$rep"
-		i=$((i + 1))
-	done
-	if [ -z "$only_rep" ] && [ "$rep" -ge "$reps" ] &&
-	   [ "$rep" -lt "$max_reps" ]; then
-		if python3 "$bench_dir/report.py" "$out" --ci-check "$ci" >&2; then
-			break
-		fi
-		log "after $rep repetitions a headline interval is wider than ±$ci %: one more"
-	fi
-	rep=$((rep + 1))
+# Rotate: repetition r starts with configuration (r - 1) mod n.
+i=0
+while [ "$i" -lt "$nconf" ]; do
+	k=$(( (rep - 1 + i) % nconf + 1 ))
+	eval "c=\${$k}"
+	measure "$c" "$rep"
+	i=$((i + 1))
 done
-[ "$rep" -le "$max_reps" ] || rep=$max_reps
-[ -n "$only_rep" ] || echo "reps_done $rep" >>"$out/meta"
 echo "$rep" >"$out/rep-$rep.done"
-log "done: $(wc -l <"$out/runs") run(s) in $out"
+log "done: repetition $rep, $(wc -l <"$out/runs") run(s) in $out"

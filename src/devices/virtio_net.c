@@ -259,23 +259,20 @@ static bool tx_prepare(struct net_pair *p)
 	return true;
 }
 
-/* A small prepared frame moves into p->tx_copy, and p->tx_iov to it.
- * False (nothing changed) for a frame larger than NET_TX_COPY_MAX. */
+/* A small prepared frame moves into p->tx_copy (our checked header, then
+ * the guest's frame bytes), and p->tx_iov to it. False (nothing changed)
+ * for a frame larger than NET_TX_COPY_MAX. */
 static bool tx_copy_out(struct net_pair *p)
 {
-	size_t len = 0;
+	const struct virtq_chain *c = &p->tx_chain;
+	uint64_t frame = c->out_len - VIRTIO_NET_HDR_LEN;	/* tx_prepare() */
+	size_t len = sizeof(p->tx_hdr) + frame;
 
-	for (unsigned int i = 0; i < p->tx_iovcnt; i++) {
-		len += p->tx_iov[i].iov_len;
-		if (len > sizeof(p->tx_copy))
-			return false;
-	}
-	len = 0;
-	for (unsigned int i = 0; i < p->tx_iovcnt; i++) {
-		memcpy(p->tx_copy + len, p->tx_iov[i].iov_base,
-		       p->tx_iov[i].iov_len);
-		len += p->tx_iov[i].iov_len;
-	}
+	if (len > sizeof(p->tx_copy))
+		return false;
+	memcpy(p->tx_copy, &p->tx_hdr, sizeof(p->tx_hdr));
+	virtq_chain_read(c, VIRTIO_NET_HDR_LEN,
+			 p->tx_copy + sizeof(p->tx_hdr), frame);
 	p->tx_iov[0].iov_base = p->tx_copy;
 	p->tx_iov[0].iov_len = len;
 	p->tx_iovcnt = 1;
