@@ -9,6 +9,10 @@
 #include "vmm/guest_mem.h"
 #include "vmm/vcpu.h"
 
+#define CR0_PG (1ull << 31)
+/* CR3 bits 51:12 hold the root; the low 12 are flags or the PCID. */
+#define CR3_ROOT_MASK 0x000ffffffffff000ull
+
 /* Highest vector set in a 256-bit LAPIC register (IRR/ISR), -1 if none.
  * The eight 32-bit words sit 16 bytes apart in the LAPIC page. */
 static int lapic_highest(const struct kvm_lapic_state *l, unsigned int reg)
@@ -65,5 +69,16 @@ void vcpu_dump_state(struct vcpu *v, FILE *f)
 		fprintf(f, "mmvm: vcpu %u: LAPIC highest IRR %d ISR %d\n",
 			v->id, lapic_highest(&lapic, 0x200),
 			lapic_highest(&lapic, 0x100));
+	if (sregs.cr0 & CR0_PG) {
+		uint64_t root = sregs.cr3 & CR3_ROOT_MASK;
+
+		/* Only the guest writes CR3, and it can only load a page-table
+		 * root it has: one outside guest memory means the vCPU state
+		 * itself was lost below us (docs/nested-kvm.md: the nested
+		 * harness has handed a guest its host's registers). */
+		if (!guest_mem_ptr(&v->vm->mem, root, 4096))
+			fprintf(f, "mmvm: vcpu %u: CR3 0x%llx is outside guest memory: this vCPU cannot run on\n",
+				v->id, (unsigned long long)root);
+	}
 	dump_code(v, regs.rip, f);
 }

@@ -167,8 +167,49 @@ watch_progress() {
 }
 
 # Exit status of a test whose guest stopped making progress under the
-# nested KVM: run-all.sh runs such a test once more (and says so).
+# nested KVM: run-all.sh runs such a test again (and says so).
 STALLED_RC=75
+
+# Under the nested harness a vCPU is now and then handed its host's own
+# registers (docs/nested-kvm.md, "A guest running its host's code"): it
+# never exits to mmvm again, while the KVM below emulates its instruction
+# and injects a page fault some 25,000 times a second. KVM's count of
+# page faults it injected (debugfs kvm/pf_guest, summed over the guests of
+# this outer VM, which runs one test) stays near zero with nested paging
+# otherwise, so it names the wedge within seconds instead of at the
+# guest's --timeout. wedge_watch runs in the background for the whole
+# test (one per test, shared by its child tests through
+# MMVM_WEDGE_MARK): on such a rise it says so, stops every mmvm (SIGTERM:
+# each prints its vCPU dump) and creates the file $MMVM_WEDGE_MARK, after
+# which finish() reports a failing test as stalled ($STALLED_RC).
+WEDGE_PF_PER_5S=${WEDGE_PF_PER_5S:-20000}
+wedge_watch() {
+	local owner=$1 f=/sys/kernel/debug/kvm/pf_guest last now most=0
+	last=$(cat "$f") || return 0
+	while kill -0 "$owner" 2>/dev/null; do
+		sleep 5
+		now=$(cat "$f" 2>/dev/null) || return 0
+		# The largest rise so far, for finish() to report: what a
+		# healthy guest does is the threshold's margin.
+		[ $((now - last)) -gt "$most" ] && most=$((now - last)) &&
+			echo "$most" >"$MMVM_WEDGE_MARK.most"
+		if [ $((now - last)) -gt "$WEDGE_PF_PER_5S" ]; then
+			echo "$lib_test: KVM injected $((now - last)) guest page faults in 5 s: a vCPU wedged under the nested KVM (docs/nested-kvm.md); stopping mmvm"
+			: >"$MMVM_WEDGE_MARK"
+			pkill -TERM -x mmvm 2>/dev/null
+		fi
+		last=$now
+	done
+}
+if [ "${MMVM_HOST_NESTED:-}" = 1 ] && [ -z "${MMVM_WEDGE_MARK:-}" ]; then
+	export MMVM_WEDGE_MARK=$MMVM_WORK/nested-wedge
+	[ -r /sys/kernel/debug/kvm/pf_guest ] ||
+		mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+	if [ -r /sys/kernel/debug/kvm/pf_guest ]; then
+		wedge_owner=1
+		wedge_watch $$ &
+	fi
+fi
 
 show_log() {
 	tail -n "${2:-30}" "$1" | sed 's/^/    | /'
@@ -176,6 +217,13 @@ show_log() {
 
 finish() {
 	echo "$lib_test: $lib_passed passed, $lib_failed failed"
+	[ "${wedge_owner:-0}" = 1 ] && [ -e "$MMVM_WEDGE_MARK.most" ] &&
+		say "most guest page faults KVM injected in 5 s: $(cat "$MMVM_WEDGE_MARK.most") (a wedge: over $WEDGE_PF_PER_5S)"
+	if [ "$lib_failed" != 0 ] && [ -n "${MMVM_WEDGE_MARK:-}" ] &&
+	   [ -e "$MMVM_WEDGE_MARK" ]; then
+		echo "$lib_test: a vCPU wedged under the nested KVM during this test"
+		exit "$STALLED_RC"
+	fi
 	[ "$lib_failed" = 0 ] && [ "$lib_passed" -gt 0 ]
 	exit $?
 }

@@ -29,6 +29,14 @@ trap cleanup EXIT
 require_files "$mmvm" "$kernel" "$initrd"
 require_kvm
 
+# send LINE: writes LINE to mmvm's stdin. mmvm may have exited already (the
+# guest died): then the write fails with EPIPE instead of killing this
+# script, so that what mmvm said is still shown below.
+trap '' PIPE
+send() {
+	printf '%s\n' "$1" >&3 2>/dev/null || say "  mmvm's stdin is closed (mmvm exited?)"
+}
+
 # wait_for LOG PATTERN SECONDS: true once LOG has a line matching PATTERN;
 # false at the deadline or when mmvm has exited without it.
 wait_for() {
@@ -61,7 +69,7 @@ for v in $versions; do
 
 	if wait_for "$log" "MMVM-CONSOLE ready" 240; then
 		t1=$(date +%s.%N)
-		echo 'echo MARKER-$((6*7))' >&3
+		send 'echo MARKER-$((6*7))'
 		if wait_for "$log" "MARKER-42" 60; then
 			say "  ok: MARKER-42 came back" \
 				"$(echo "$(date +%s.%N) - $t1" | bc) s after the command"
@@ -71,7 +79,7 @@ for v in $versions; do
 		# Numbered lines: every line of a longer answer arrives, in
 		# order. (Each is a guest write, a kick and an interrupt: under
 		# an emulated CPU, a few hundred already take seconds.)
-		echo "i=0; while [ \$i -lt $lines ]; do echo \"LINE-\$i\"; i=\$((i+1)); done; echo SEQ-DONE" >&3
+		send "i=0; while [ \$i -lt $lines ]; do echo \"LINE-\$i\"; i=\$((i+1)); done; echo SEQ-DONE"
 		if wait_for "$log" "^SEQ-DONE" 120 &&
 		   [ "$(grep -oE '^LINE-[0-9]+' "$log" | tr '\n' ' ')" = \
 		     "$(seq -f 'LINE-%g' 0 $((lines - 1)) | tr '\n' ' ')" ]; then
@@ -80,7 +88,7 @@ for v in $versions; do
 			fail "$v: long output: $(grep -cE '^LINE-[0-9]+' "$log") of $lines lines"
 			ok=0
 		fi
-		echo 'exit 0' >&3
+		send 'exit 0'
 	else
 		fail "$v: guest never said MMVM-CONSOLE ready"; ok=0
 	fi
