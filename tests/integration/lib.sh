@@ -186,6 +186,7 @@ WEDGE_PF_PER_5S=${WEDGE_PF_PER_5S:-20000}
 wedge_watch() {
 	local owner=$1 f=/sys/kernel/debug/kvm/pf_guest last now most=0
 	last=$(cat "$f") || return 0
+	echo 0 >"$MMVM_WEDGE_MARK.most"
 	while kill -0 "$owner" 2>/dev/null; do
 		sleep 5
 		now=$(cat "$f" 2>/dev/null) || return 0
