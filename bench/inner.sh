@@ -51,6 +51,9 @@
 #   mmvm-msi-poll  the default with --disk ...,poll=1000: the block queue's
 #                worker watches its ring for 1 ms after serving it
 #   mmvm-msi-pin-poll  both: --cpus 1,pin and --disk ...,poll=1000
+#   mmvm-msi-netpoll  mmvm-msi-poll with --net ...,poll=1000 too: each
+#                queue pair's worker watches its tx ring and tap queue for
+#                1 ms after moving frames (extra)
 #   qemu-pci-pin qemu-pci with the same knobs: -cpu host,kvm-hint-dedicated=on
 #                and its vCPU thread ("CPU 0/KVM") pinned with taskset to
 #                the first CPU this script may use, as mmvm's ,pin does
@@ -361,6 +364,9 @@ run_config() {
 		mmvm-msi-poll) vflags="--virtio-version 2" diskopt=,poll=1000 ;;
 		mmvm-msi-pin-poll)
 			vflags="--virtio-version 2" pin=,pin diskopt=,poll=1000 ;;
+		mmvm-msi-netpoll)
+			vflags="--virtio-version 2" diskopt=,poll=1000 \
+				netopt=,poll=1000 ;;
 		mmvm-v3-vhost)
 			why=$(vhost_missing) && { skip "$config" "$why"; return; }
 			vflags="--virtio-version 3" netopt=,vhost=on \

@@ -46,6 +46,8 @@ CONFIGS = [
     ("mmvm-msi-poll", "mmvm, MSI + doorbells, block polling (--disk ...,poll=1000)"),
     ("mmvm-msi-pin-poll",
      "mmvm, MSI + doorbells, pinned vCPU and block polling"),
+    ("mmvm-msi-netpoll",
+     "mmvm, MSI + doorbells, block and net polling (poll=1000 both)"),
     ("qemu-pci-pin", "QEMU q35, virtio-pci, pinned vCPU, kvm-hint-dedicated=on"),
     ("qemu-pci-vhost", "QEMU q35, virtio-pci, vhost=on"),
     ("mmvm-v3-vhost", "mmvm, v3 MSI + doorbells, vhost=on"),

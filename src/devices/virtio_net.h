@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "virtio/queue_run.h"
 #include "virtio/virtio_device.h"
 #include "vmm/config.h"
 
@@ -70,6 +71,11 @@ void virtio_net_pair_fd_ready(struct virtio_net *n, unsigned int pair,
 void virtio_net_fd_ready(void *opaque, uint32_t events);
 /* The pairs' counters summed (not while the workers run). */
 const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n);
+/* --net poll=US: each pair's bounded polling (0: off; see pair_poll()). */
+void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us);
+/* Pair i's polling counters (tests; not thread-safe while it runs). */
+const struct virtio_queue_poll *virtio_net_get_poll(const struct virtio_net *n,
+						    unsigned int pair);
 void virtio_net_free(struct virtio_net *n);
 
 #endif

@@ -3,7 +3,7 @@
 
 #include <time.h>
 
-static uint64_t now_ns(void)
+uint64_t virtio_poll_now_ns(void)
 {
 	struct timespec ts;
 
@@ -37,7 +37,7 @@ static unsigned int drain(struct virtqueue *vq, struct virtq_chain *chain,
  * True if the driver added a chain meanwhile. */
 static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 {
-	uint64_t start = now_ns(), t = start;
+	uint64_t start = virtio_poll_now_ns(), t = start;
 	bool found = false;
 
 	p->polls++;
@@ -47,7 +47,7 @@ static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 			break;
 		}
 		__builtin_ia32_pause();
-		t = now_ns();
+		t = virtio_poll_now_ns();
 	}
 	p->spin_ns += t - start;
 	if (found)

@@ -23,6 +23,9 @@ struct virtio_queue_poll {
 	uint64_t spin_ns;	/* time spent watching the ring */
 };
 
+/* The clock poll windows are measured on (CLOCK_MONOTONIC, ns). */
+uint64_t virtio_poll_now_ns(void);
+
 /* Call from the device's queue_notify (q's worker). Holds q's lock while
  * it touches the ring, so a reset from a vCPU cannot take the ring away in
  * the middle of a request, and still holds it while it sends the

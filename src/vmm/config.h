@@ -24,7 +24,7 @@ struct disk_config {
  * each plus the config vector). */
 #define MMVM_MAX_DISK_QUEUES	8
 
-/* Largest poll bound (--disk poll=US): a reset from a vCPU waits for a
+/* Largest poll bound (--disk, --net poll=US): a reset from a vCPU waits for a
  * poll window in progress (virtio/queue_run.h), so it stays short. */
 #define MMVM_MAX_POLL_US	1000
 
@@ -34,6 +34,9 @@ struct net_config {
 	bool mac_set;
 	unsigned int queues;	/* queue pairs, 1..MMVM_MAX_NET_QUEUES; 0: 1 */
 	bool vhost;		/* vhost=on: /dev/vhost-net moves the packets */
+	unsigned int poll_us;	/* bounded polling of each pair after it
+				 * was served (virtio_net.c pair_poll);
+				 * 0: none; never with vhost */
 };
 
 /* VIRTIO_NET_F_MQ: queue pairs per net device (2 per pair plus the

@@ -5,20 +5,28 @@
 #   guest -> host: N MiB (default 50) of random data over TCP (busybox nc
 #                  to tools/tcpxfer recv); the MD5 sums must match;
 #   host -> guest: N MiB over TCP (tcpxfer send to busybox nc); same check;
-#   host pings the guest (3 echo replies wanted).
+#   host pings the guest (3 echo replies wanted);
+#   then the guest idles 5 s (mmvm.net_idle), over which mmvm's CPU time
+#   (utime + stime, /proc/PID/stat at the guest's idle markers) is taken.
+# Mode 2poll is mode 2 with --net ...,poll=500 (bounded polling, issue
+# 13): the same transfers and checks, plus poll windows opened (--stats
+# net0.net_polls_0 > 0; hits and time spent printed) and, against mode 2
+# of the same run, at most 5 clock ticks more of mmvm CPU over the idle
+# window (a window opens only after work).
 # Plus: a tap that cannot be opened is refused with the exact one-line error.
 #
 # Runs where KVM works:  scripts/mmvm-host tests/integration/test_virtio_net.sh
 # Needs root (tap, addresses). Only addresses on the tap are used.
 # Env: MMVM_KERNEL (default build/guest/bzImage), MMVM_INITRD (default
-# build/guest/initramfs.cpio.gz), MMVM_VERSIONS (default "2plain 2 3": lib.sh transport_opts),
+# build/guest/initramfs.cpio.gz), MMVM_VERSIONS (default "2plain 2 3 2poll": lib.sh
+# transport_opts, and 2poll),
 # MMVM_NET_MIB (default 50).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mmvm=$MMVM kernel=$MMVM_KERNEL initrd=$MMVM_INITRD
-versions=${MMVM_VERSIONS:-2plain 2 3}
+versions=${MMVM_VERSIONS:-2plain 2 3 2poll}
 mib=${MMVM_NET_MIB:-50}
 tap=mmvmtap0
 host_ip=10.0.2.1
@@ -86,8 +94,8 @@ one_mode() {
 
 	t0=$(date +%s.%N)
 	"$mmvm" --kernel "$kernel" --initrd "$initrd" --mem 512M \
-		--cmdline "console=ttyS0 quiet mmvm.test=net mmvm.net_mib=$mib" \
-		--net "tap=$tap" --timeout 260 --stats "$work/$v.stats" \
+		--cmdline "console=ttyS0 quiet mmvm.test=net mmvm.net_mib=$mib mmvm.net_idle=5" \
+		--net "tap=$tap$netopt" --timeout 260 --stats "$work/$v.stats" \
 		"${vopt[@]}" >"$log" 2>&1 &
 	mmvm_pid=$!
 	pids+=("$mmvm_pid")
@@ -120,6 +128,17 @@ one_mode() {
 			{ fail "$v: guest did not take GO"; ok=0; }
 	fi
 
+	# mmvm's CPU time at the guest's idle markers.
+	local a= b=
+	while kill -0 "$mmvm_pid" 2>/dev/null; do
+		[ -z "$a" ] && grep -a -q "MMVM-NET idle-begin" "$log" &&
+			a=$(cpu_ticks "$mmvm_pid")
+		[ -z "$b" ] && grep -a -q "MMVM-NET idle-end" "$log" &&
+			b=$(cpu_ticks "$mmvm_pid")
+		sleep 0.1
+	done
+	idle_ticks=
+	[ -n "$a" ] && [ -n "$b" ] && idle_ticks=$((b - a))
 	rc=0
 	wait "$mmvm_pid" || rc=$?
 	pids=()
@@ -150,7 +169,7 @@ one_mode() {
 		fail "$v: host -> guest md5: host $host_tx_md5 guest $guest_rx_md5"
 		ok=0
 	fi
-	grep -E "^net0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|doorbells_kvm_[01]|notifies_[01]|isr_reads|irq_resamples|net_[a-z_]+) " \
+	grep -E "^net0\.(queue_notify_exits|irqs_legacy|irqs_msi_[0-9]+|doorbells_kvm_[01]|notifies_[01]|isr_reads|irq_resamples|net_[a-z_]+|net_poll[a-z_]*_[0-9]+) " \
 		"$work/$v.stats" 2>/dev/null | sed 's/^/    stats: /' || true
 	# The device's own byte counts cover the payload plus headers.
 	for k in net_tx_bytes net_rx_bytes; do
@@ -162,8 +181,40 @@ one_mode() {
 	done
 }
 
+# cpu_ticks PID: utime + stime of the process, in clock ticks.
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || true
+}
+stat_of() { awk -v k="net0.$2" '$1 == k { print $2 }' "$work/$1.stats" 2>/dev/null || true; }
+
+# check_poll: mode 2poll's polling counters, and its idle cost against
+# mode 2's (idle_2, when mode 2 ran before it).
+check_poll() {
+	local polls hits us
+	polls=$(stat_of "$v" net_polls_0) hits=$(stat_of "$v" net_poll_hits_0)
+	us=$(stat_of "$v" net_poll_us_0)
+	if [ "${polls:-0}" -gt 0 ]; then
+		say "  ok: $polls poll windows, $hits rounds found frames, $us us spent polling;" \
+			"tx doorbells $(stat_of "$v" doorbells_kvm_1) (mode 2: ${doorbells_2:-?})"
+	else
+		fail "$v: --stats net0.net_polls_0 '$polls', want > 0"; ok=0
+	fi
+	if [ -z "${idle_2:-}" ]; then
+		say "  (no mode 2 run before it: idle cost not compared)"
+	elif [ -n "$idle_ticks" ] && [ "$idle_ticks" -le $((idle_2 + 5)) ]; then
+		say "  ok: bounded: $idle_ticks ticks of mmvm CPU over the 5 s idle window (mode 2: $idle_2)"
+	else
+		fail "$v: '$idle_ticks' ticks of mmvm CPU over the idle window, mode 2 $idle_2 (want at most 5 more)"
+		ok=0
+	fi
+}
+
 for v in $versions; do
-	transport_opts "$v" || { fail "unknown mode $v"; continue; }
+	netopt=
+	case "$v" in
+	2poll) netopt=,poll=500; transport_opts 2 ;;
+	*) transport_opts "$v" ;;
+	esac || { fail "unknown mode $v"; continue; }
 	vopt=("${TRANSPORT_OPTS[@]}")
 	say "virtio-mmio $v"
 	log=$work/$v.log
@@ -181,6 +232,11 @@ for v in $versions; do
 		ok=1
 		one_mode
 	fi
+	if [ "$v" = 2 ]; then
+		idle_2=$idle_ticks doorbells_2=$(stat_of 2 doorbells_kvm_1)
+		say "  idle: $idle_ticks ticks of mmvm CPU over the 5 s window"
+	fi
+	[ "$v" = 2poll ] && check_poll
 	[ "$ok" = 1 ] && pass "virtio-mmio $v"
 done
 

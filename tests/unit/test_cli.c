@@ -198,6 +198,15 @@ static void test_errors(void)
 	CHECK_EQ(parse("--kernel bz --net tap=t,speed=10"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,queues=0"), CLI_ERROR);
 	CHECK(err_has("want queues=1..7"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll=1001"), CLI_ERROR);
+	CHECK(err_has("want poll=0..1000 (microseconds)"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll="), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll=200,vhost=on"), CLI_ERROR);
+	CHECK(err_has("not with vhost=on"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll=200,queues=2"), CLI_RUN);
+	CHECK(cfg.nets[0].poll_us == 200 && cfg.nets[0].queues == 2);
+	CHECK_EQ(parse("--kernel bz --net tap=t"), CLI_RUN);
+	CHECK_EQ(cfg.nets[0].poll_us, 0);
 	CHECK_EQ(parse("--kernel bz --net tap=t,queues=8"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,queues=2x"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,queues=2"), CLI_RUN);

@@ -2,6 +2,8 @@
  * SOCK_SEQPACKET socketpair in place of the tap (one frame per read/write,
  * like a tap) and a tiny driver written here that plays the guest. */
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <linux/virtio_net.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -701,6 +703,85 @@ static void test_mq(void)
 	teardown_mq();
 }
 
+/* The host's side of one request/response: waits for the guest's frame
+ * on the fake tap and answers it with the frame in arg. */
+static void *rr_host(void *arg)
+{
+	const uint8_t *reply = arg;
+	struct pollfd pfd = { .fd = peer, .events = POLLIN };
+	uint8_t req[2000];
+
+	if (poll(&pfd, 1, 10000) == 1 && read(peer, req, sizeof(req)) > 0)
+		(void)!write(peer, reply, 12 + 60);
+	return NULL;
+}
+
+/* --net poll=US: after the request goes out the worker stays on the pair,
+ * takes the host's reply from the tap without a wakeup (no fd_ready, no
+ * rx kick: this thread makes neither), and when the window has passed
+ * with nothing more, turns tx kicks back on. */
+static void test_poll_rr(void)
+{
+	uint8_t reply[12 + 60] = { 0 };
+	const struct virtio_queue_poll *pl;
+	uint32_t id, len;
+	uint64_t tb, rb;
+	pthread_t host;
+	uint16_t flags;
+
+	setup(all_features);
+	virtio_net_set_poll(net, 200000);	/* 200 ms: room for a slow host */
+	fill(reply + 12, 60, 5);
+	rb = alloc_buf(1526);
+	post(0, 0, &(struct fake_seg){ rb, 1526, true }, 1);
+	tb = alloc_buf(12 + 40);
+	memset(ram + tb, 0, 12);
+	fill(ram + tb + 12, 40, 3);
+	post(1, 0, &(struct fake_seg){ tb, 12 + 40, false }, 1);
+	CHECK_EQ(pthread_create(&host, NULL, rr_host, reply), 0);
+	kick(1);
+	pthread_join(host, NULL);
+	CHECK(used(1, &id, &len));
+	CHECK(used(0, &id, &len));
+	CHECK_EQ(len, sizeof(reply));
+	CHECK(memcmp(ram + rb + 12, reply + 12, 60) == 0);
+	CHECK_EQ(irqs, 2);
+	pl = virtio_net_get_poll(net, 0);
+	CHECK(pl != NULL);
+	CHECK_EQ(pl->polls, 1);
+	CHECK(pl->hits >= 1);
+	CHECK(pl->spin_ns >= 200000000ull);
+	memcpy(&flags, ram + fake_used_gpa(1), sizeof(flags));
+	CHECK_EQ(flags & 1, 0);		/* VIRTQ_USED_F_NO_NOTIFY cleared */
+	CHECK(virtio_net_get_poll(net, 1) == NULL);
+	teardown();
+}
+
+/* Without poll= nothing polls: the reply waits for the tap's wakeup. */
+static void test_no_poll(void)
+{
+	uint8_t reply[12 + 60] = { 0 };
+	uint32_t id, len;
+	uint64_t tb, rb;
+	pthread_t host;
+
+	setup(all_features);
+	rb = alloc_buf(1526);
+	post(0, 0, &(struct fake_seg){ rb, 1526, true }, 1);
+	tb = alloc_buf(12 + 40);
+	memset(ram + tb, 0, 12);
+	post(1, 0, &(struct fake_seg){ tb, 12 + 40, false }, 1);
+	CHECK_EQ(pthread_create(&host, NULL, rr_host, reply), 0);
+	kick(1);
+	pthread_join(host, NULL);
+	CHECK(used(1, &id, &len));
+	CHECK(!used(0, &id, &len));
+	CHECK_EQ(virtio_net_get_poll(net, 0)->polls, 0);
+	virtio_net_fd_ready(net, EPOLLIN);
+	CHECK(used(0, &id, &len));
+	teardown();
+}
+
 int main(void)
 {
 	RUN(test_config_and_features);
@@ -716,5 +797,7 @@ int main(void)
 	RUN(test_reset);
 	RUN(test_broken_ring);
 	RUN(test_mq);
+	RUN(test_poll_rr);
+	RUN(test_no_poll);
 	return unit_finish("test_net");
 }

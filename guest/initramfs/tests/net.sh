@@ -5,14 +5,18 @@
 #   then waits for the host's "GO" on port 5003 (the host pings us first).
 # N is mmvm.net_mib=N on the kernel command line (default 50). With
 # mmvm.net_par=1 both transfers run at once: two TCP streams, for the
-# multi-queue device to spread over its pairs.
+# multi-queue device to spread over its pairs. With mmvm.net_idle=S the
+# guest then sends nothing for S seconds between "MMVM-NET idle-begin"
+# and "idle-end" (the host measures what an idle device costs it).
 # Lines for the host: MMVM-NET key=value ...
 mib=50
 par=0
+idle=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	mmvm.net_mib=*) mib=${arg#mmvm.net_mib=} ;;
 	mmvm.net_par=1) par=1 ;;
+	mmvm.net_idle=*) idle=${arg#mmvm.net_idle=} ;;
 	esac
 done
 host=10.0.2.1
@@ -67,4 +71,9 @@ until nc $host 5003 </dev/null 2>/dev/null | grep -q GO; do
 	sleep 1
 done
 grep -E '^ *eth0:' /proc/net/dev | sed 's/^ */MMVM-NET dev /'
+if [ "$idle" -gt 0 ]; then
+	echo "MMVM-NET idle-begin"
+	sleep "$idle"
+	echo "MMVM-NET idle-end"
+fi
 echo "MMVM-NET done"
