@@ -101,15 +101,8 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 			b->q[i].be.stats.flushes);
 	/* Polling: windows opened, requests found without a doorbell, and
 	 * the CPU time it cost, per queue. */
-	for (unsigned int i = 0; b->q[0].poll.ns && i < b->nr_queues; i++) {
-		const struct virtio_queue_poll *p = &b->q[i].poll;
-
-		fprintf(f, "%s.blk_polls_%u %" PRIu64 "\n", name, i, p->polls);
-		fprintf(f, "%s.blk_poll_hits_%u %" PRIu64 "\n", name, i,
-			p->hits);
-		fprintf(f, "%s.blk_poll_us_%u %" PRIu64 "\n", name, i,
-			p->spin_ns / 1000);
-	}
+	for (unsigned int i = 0; b->q[0].poll.ns && i < b->nr_queues; i++)
+		virtio_queue_poll_print(&b->q[i].poll, name, "blk", i, f);
 }
 
 static const struct virtio_device_ops blk_ops_template = {

@@ -1077,15 +1077,8 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 			snprintf(pname, sizeof(pname), "%s.pair%u", name, i);
 		vhost_net_print_stats(n->pairs[i].vhost, pname, f);
 	}
-	for (unsigned int i = 0; n->pairs[0].poll.ns && i < n->nr_pairs; i++) {
-		const struct virtio_queue_poll *p = &n->pairs[i].poll;
-
-		fprintf(f, "%s.net_polls_%u %" PRIu64 "\n", name, i, p->polls);
-		fprintf(f, "%s.net_poll_hits_%u %" PRIu64 "\n", name, i,
-			p->hits);
-		fprintf(f, "%s.net_poll_us_%u %" PRIu64 "\n", name, i,
-			p->spin_ns / 1000);
-	}
+	for (unsigned int i = 0; n->pairs[0].poll.ns && i < n->nr_pairs; i++)
+		virtio_queue_poll_print(&n->pairs[i].poll, name, "net", i, f);
 	if (n->nr_pairs == 1)
 		return;
 	fprintf(f, "%s.net_pairs %u\n", name, n->nr_pairs);

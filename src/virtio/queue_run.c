@@ -1,6 +1,7 @@
 /* Draining a virtqueue on its worker; see queue_run.h. */
 #include "virtio/queue_run.h"
 
+#include <inttypes.h>
 #include <time.h>
 
 uint64_t virtio_poll_now_ns(void)
@@ -99,4 +100,14 @@ void virtio_queue_run(struct virtio_queue *q, struct virtio_interrupt *irq,
 		      void *dev)
 {
 	virtio_queue_run_polled(q, irq, chain, handle, dev, NULL);
+}
+
+void virtio_queue_poll_print(const struct virtio_queue_poll *p,
+			     const char *name, const char *kind,
+			     unsigned int i, FILE *f)
+{
+	fprintf(f, "%s.%s_polls_%u %" PRIu64 "\n", name, kind, i, p->polls);
+	fprintf(f, "%s.%s_poll_hits_%u %" PRIu64 "\n", name, kind, i, p->hits);
+	fprintf(f, "%s.%s_poll_us_%u %" PRIu64 "\n", name, kind, i,
+		p->spin_ns / 1000);
 }

@@ -3,6 +3,8 @@
 #ifndef MMVM_VIRTIO_QUEUE_RUN_H
 #define MMVM_VIRTIO_QUEUE_RUN_H
 
+#include <stdio.h>
+
 #include "virtio/virtio_device.h"
 
 /* Handles one well-formed chain; returns the used length (bytes written
@@ -25,6 +27,12 @@ struct virtio_queue_poll {
 
 /* The clock poll windows are measured on (CLOCK_MONOTONIC, ns). */
 uint64_t virtio_poll_now_ns(void);
+
+/* --stats lines of one poll's counters: "<name>.<kind>_polls_<i>",
+ * "_poll_hits_<i>", "_poll_us_<i>" (kind: "blk", "net"). */
+void virtio_queue_poll_print(const struct virtio_queue_poll *p,
+			     const char *name, const char *kind,
+			     unsigned int i, FILE *f);
 
 /* Call from the device's queue_notify (q's worker). Holds q's lock while
  * it touches the ring, so a reset from a vCPU cannot take the ring away in

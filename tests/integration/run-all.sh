@@ -109,7 +109,7 @@ for t in "${tests[@]}"; do
 	if [ ! -f "$t" ]; then
 		echo "run-all: no such test $t"; rc=127
 	else
-		rc=0 runs=1
+		rc=0
 		run_test "$t" || rc=$?
 		while [ "$runs" -le "$max_reruns" ] && why=$(harness_failure "$rc"); do
 			echo "=== $name: $why; running it again"
