@@ -216,6 +216,12 @@ static int build_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
 	if (platform_write_acpi(vm, &rsdp, err, ERRLEN) ||
 	    loader_write_boot_data(vm, rsdp, err, ERRLEN))
 		return -1;
+	/* The guest has its copy: a reboot ends mmvm, so nothing reads the
+	 * bzImage again, and keeping it would cost its size (~2.5 MiB for
+	 * the project's kernel, more for a distro's) of resident memory for
+	 * the VM's whole life. */
+	free((void *)vm->boot.image);
+	vm->boot.image = NULL;
 	for (unsigned int i = 0; i < cfg->cpus; i++) {
 		vm->vcpus[i] = vcpu_create(vm, i, loader_entry_point(),
 					   BOOT_ZERO_PAGE_ADDR, err,

@@ -39,7 +39,7 @@ struct vm_exit {
 
 /* The kernel and initrd as they will be loaded. */
 struct vm_boot {
-	const uint8_t *image;		/* whole bzImage file */
+	const uint8_t *image;		/* whole bzImage file; NULL once loaded */
 	size_t image_len;
 	struct bzimage_info info;
 	uint64_t initrd_addr, initrd_size;

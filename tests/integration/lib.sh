@@ -184,22 +184,22 @@ STALLED_RC=75
 # which finish() reports a failing test as stalled ($STALLED_RC).
 WEDGE_PF_PER_5S=${WEDGE_PF_PER_5S:-20000}
 wedge_watch() {
-	local owner=$1 f=/sys/kernel/debug/kvm/pf_guest last now most=0
+	local owner=$1 f=/sys/kernel/debug/kvm/pf_guest last now rise most=0
 	last=$(cat "$f") || return 0
 	echo 0 >"$MMVM_WEDGE_MARK.most"
 	while kill -0 "$owner" 2>/dev/null; do
 		sleep 5
 		now=$(cat "$f" 2>/dev/null) || return 0
+		rise=$((now - last)) last=$now
 		# The largest rise so far, for finish() to report: what a
 		# healthy guest does is the threshold's margin.
-		[ $((now - last)) -gt "$most" ] && most=$((now - last)) &&
+		[ "$rise" -gt "$most" ] && most=$rise &&
 			echo "$most" >"$MMVM_WEDGE_MARK.most"
-		if [ $((now - last)) -gt "$WEDGE_PF_PER_5S" ]; then
-			echo "$lib_test: KVM injected $((now - last)) guest page faults in 5 s: a vCPU wedged under the nested KVM (docs/nested-kvm.md); stopping mmvm"
+		if [ "$rise" -gt "$WEDGE_PF_PER_5S" ]; then
+			echo "$lib_test: KVM injected $rise guest page faults in 5 s: a vCPU wedged under the nested KVM (docs/nested-kvm.md); stopping mmvm"
 			: >"$MMVM_WEDGE_MARK"
 			pkill -TERM -x mmvm 2>/dev/null
 		fi
-		last=$now
 	done
 }
 if [ "${MMVM_HOST_NESTED:-}" = 1 ] && [ -z "${MMVM_WEDGE_MARK:-}" ]; then
@@ -211,6 +211,12 @@ if [ "${MMVM_HOST_NESTED:-}" = 1 ] && [ -z "${MMVM_WEDGE_MARK:-}" ]; then
 		wedge_watch $$ &
 	fi
 fi
+
+# cpu_ticks PID: utime + stime of the process, in clock ticks ("" once
+# it is gone).
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || true
+}
 
 show_log() {
 	tail -n "${2:-30}" "$1" | sed 's/^/    | /'

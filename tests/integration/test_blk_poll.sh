@@ -23,11 +23,6 @@ img=$MMVM_WORK/disk.img
 dd if=/dev/urandom of="$img" bs=1M count=16 2>/dev/null
 want=$(dd if="$img" bs=1M count=4 2>/dev/null | md5sum | cut -d' ' -f1)
 
-# cpu_ticks PID: utime + stime of the process, in clock ticks.
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null
-}
-
 # boot NAME DISKOPTS: runs the guest in the background and samples mmvm's
 # CPU time at the idle markers. Sets IDLE_TICKS, BOOT_RC.
 boot() {

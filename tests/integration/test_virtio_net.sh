@@ -181,10 +181,6 @@ one_mode() {
 	done
 }
 
-# cpu_ticks PID: utime + stime of the process, in clock ticks.
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || true
-}
 stat_of() { awk -v k="net0.$2" '$1 == k { print $2 }' "$work/$1.stats" 2>/dev/null || true; }
 
 # check_poll: mode 2poll's polling counters, and its idle cost against
