@@ -724,13 +724,14 @@ def blk_mq_section(w, wanted, rows, by, seed, why_missing, slow_ms="?"):
     w("")
     if any("slow" in f[0] for f in fams):
         w("*Slow disk*: the same image behind a device-mapper `delay` "
-          "target (each read waits %s ms in the host kernel, as on a "
-          "disk, not a page cache), read with O_DIRECT by both VMMs "
-          "(mmvm `--disk ...,direct`, QEMU `cache=none`, its thread "
-          "pool). Here the backend's latency, not the VM exits, bounds "
-          "the IOPS: a device that has one read outstanding per queue "
-          "worker does at most (workers / delay) reads a second." %
-          slow_ms)
+          "target (each read waits at least %s ms in the host kernel, "
+          "as on a disk rather than a page cache; the target's timer "
+          "counts in jiffies, so a read alone takes longer), read with "
+          "O_DIRECT by both VMMs (mmvm `--disk ...,direct`, QEMU "
+          "`cache=none` with its thread pool). Here the backend's "
+          "latency, not the VM exits, bounds the IOPS: a device with R "
+          "reads outstanding at its backend does at most R / latency "
+          "reads a second." % slow_ms)
         w("")
     w("| device | IOPS, 1 queue | IOPS, 2 queues | IOPS 2q/1q [95 % "
       "interval] | significant | exits / read, 1 queue | exits / read, "
