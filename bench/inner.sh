@@ -243,6 +243,13 @@ slow_disk_setup() {
 		{ slow_disk_remove; echo "no /dev/mapper/$slow_dm"; return 1; }
 	slow_disk=/dev/mapper/$slow_dm
 }
+# For a *-slow configuration: the slow disk, set up in this shell, or the
+# configuration skipped with the reason (then fails: the caller returns).
+slow_disk_or_skip() {
+	slow_disk_setup >"$state/slow-why" && return 0
+	skip "$1" "$(cat "$state/slow-why")"
+	return 1
+}
 slow_disk_remove() {
 	[ -n "$slow_loop" ] || return 0
 	dmsetup remove "$slow_dm" 2>/dev/null
@@ -392,8 +399,7 @@ run_config() {
 		nq=${config#qemu-pci-blk} nq=${nq%%q*} drive=$disk,cache=writeback
 		case "$config" in
 		*-slow)
-			slow_disk_setup >"$state/slow-why" ||
-				{ skip "$config" "$(cat "$state/slow-why")"; return; }
+			slow_disk_or_skip "$config" || return
 			drive=$slow_disk,cache=none ;;
 		esac
 		run_one "$id" "$config" "$rep" $qemu \
@@ -427,7 +433,7 @@ run_config() {
 			-device virtio-blk-device,drive=d0 ;;
 	mmvm-*)
 		[ -x "$mmvm" ] || { skip "$config" "no $mmvm"; return; }
-		pin= cpus=1 netopt= diskopt= cl=$cmdline
+		pin= cpus=1 netopt= diskopt= cl=$cmdline d=$disk
 		case "$config" in
 		mmvm-v2) vflags="--virtio-version 2 --no-msi --no-doorbells" ;;
 		mmvm-msi) vflags="--virtio-version 2" ;;
@@ -457,18 +463,11 @@ run_config() {
 			case "$config" in
 			*-poll) diskopt=$diskopt,poll=$blk_poll_us ;;
 			*-slow)
-				slow_disk_setup >"$state/slow-why" || {
-					skip "$config" "$(cat "$state/slow-why")"
-					return
-				}
-				diskopt=$diskopt,direct ;;
+				slow_disk_or_skip "$config" || return
+				d=$slow_disk diskopt=$diskopt,direct ;;
 			esac
 			cpus=$blk_mq_cpus cl=$blk_mq_cmdline ;;
 		*) skip "$config" "unknown configuration"; return ;;
-		esac
-		case "$config" in
-		*-slow) d=$slow_disk ;;
-		*) d=$disk ;;
 		esac
 		run_one "$id" "$config" "$rep" "$mmvm" --kernel "$kernel" \
 			--initrd "$initrd" --mem "$mem" --cpus "$cpus$pin" $vflags \
