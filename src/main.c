@@ -201,7 +201,7 @@ static int build_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
 	    loader_load_images(vm, err, ERRLEN))
 		return -1;
 	vm->serial = serial_create(STDOUT_FILENO, &serial_ops, vm);
-	vm->io = event_loop_create();
+	vm->io = event_loop_create("io");
 	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->serial || !vm->io || !vm->vcpus) {
 		snprintf(err, ERRLEN, "out of memory");

@@ -56,7 +56,10 @@ static int make_workers(struct virtio_attached *a,
 	if (n > VIRTIO_MAX_WORKERS)
 		n = VIRTIO_MAX_WORKERS;
 	for (unsigned int i = 0; i < n; i++) {
-		a->env.workers[i] = event_loop_create();
+		char name[32];	/* event_loop keeps 15 */
+
+		snprintf(name, sizeof(name), "%s-w%u", a->name, i);
+		a->env.workers[i] = event_loop_create(name);
 		if (!a->env.workers[i]) {
 			fprintf(stderr, "mmvm: %s: cannot create worker %u\n",
 				a->name, i);

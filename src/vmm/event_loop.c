@@ -4,8 +4,10 @@
  * removal into a use-after-free. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -28,15 +30,17 @@ struct event_loop {
 	volatile bool stopping;
 	pthread_mutex_t lock;	/* protects the watch list */
 	struct watch *watches;
+	char name[16];		/* the thread's comm: TASK_COMM_LEN */
 };
 
-struct event_loop *event_loop_create(void)
+struct event_loop *event_loop_create(const char *name)
 {
 	struct event_loop *loop = calloc(1, sizeof(*loop));
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (!loop)
 		return NULL;
+	snprintf(loop->name, sizeof(loop->name), "%s", name ? name : "");
 	pthread_mutex_init(&loop->lock, NULL);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -95,6 +99,10 @@ static void *loop_thread(void *arg)
 	struct event_loop *loop = arg;
 	struct epoll_event evs[32];
 
+	/* Named so that top -H, /proc/PID/task/TID/comm and the tests can
+	 * tell a device's workers from the vCPUs (prctl: before seccomp). */
+	if (loop->name[0])
+		prctl(PR_SET_NAME, loop->name, 0, 0, 0);
 	sandbox_enter(SANDBOX_IO);	/* seccomp: before the first event */
 	while (!loop->stopping) {
 		int n = epoll_wait(loop->epfd, evs, 32, -1);

@@ -12,7 +12,9 @@ typedef void (*event_fn)(void *opaque, uint32_t epoll_events);
 
 struct event_loop;
 
-struct event_loop *event_loop_create(void);
+/* name: the thread's name (at most 15 characters are kept), e.g.
+ * "blk0-w1"; NULL or "" leaves the process's. */
+struct event_loop *event_loop_create(const char *name);
 /* Watch fd for epoll events (EPOLLIN, ...); fn runs on the loop thread. */
 int event_loop_add(struct event_loop *loop, int fd, uint32_t events,
 		   event_fn fn, void *opaque);

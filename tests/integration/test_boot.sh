@@ -2,7 +2,8 @@
 # The guest boots under mmvm with 1 and 2 vCPUs and 256 and 512 MiB, its
 # /init runs and reports what it sees (MMVM-GUEST line), the default "demo"
 # guest test passes, and mmvm exits 0 after the guest powers off. mmvm's
-# own memory with 1 vCPU and 128 MiB stays under 5 MiB.
+# own memory with 1 vCPU and 128 MiB stays under 5 MiB, and its threads
+# carry the names docs/design.md gives them.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -53,6 +54,7 @@ check_boot() {
 OWN_RSS_MAX_KB=5120
 check_own_rss() {
 	local log=$MMVM_WORK/rss.log disk=$MMVM_WORK/rss.img pid mpid= i own rc
+	local names
 	dd if=/dev/zero of="$disk" bs=1M count=16 2>/dev/null
 	timeout -k 5 "$RUN_GUEST_TIMEOUT" "$MMVM" --kernel "$MMVM_KERNEL" \
 		--initrd "$MMVM_INITRD" --cpus 1 --mem 128M --disk "$disk" --rng \
@@ -68,8 +70,17 @@ check_own_rss() {
 	# Rss lines of every mapping: their sum less the largest.
 	own=$(awk '$1 == "Rss:" { t += $2; if ($2 > m) m = $2 }
 		END { if (NR) print t - m }' "/proc/${mpid:-0}/smaps" 2>/dev/null)
+	# Its threads by name (docs/design.md, Threads), sorted.
+	names=$(cat /proc/"${mpid:-0}"/task/*/comm 2>/dev/null | sort | tr '\n' ' ')
 	wait "$pid"
 	rc=$?
+	# The main thread, the I/O thread, the vCPU, the disk's one queue
+	# worker and the rng's: each named for what it serves.
+	if [ "$names" = "blk0-w0 io mmvm rng0-w0 vcpu0 " ]; then
+		pass "mmvm's threads are named: $names"
+	else
+		fail "mmvm's threads: '$names', want 'blk0-w0 io mmvm rng0-w0 vcpu0 '"
+	fi
 	if ! grep -q 'MMVM-IDLE start' "$log" || [ -z "$own" ]; then
 		fail "1 vCPU, 128 MiB: the idle guest did not come up (mmvm exit $rc)"
 		show_log "$log"

@@ -30,7 +30,7 @@ static void wait_hits(struct counter *c, int want)
 
 static void test_loop(void)
 {
-	struct event_loop *loop = event_loop_create();
+	struct event_loop *loop = event_loop_create("test-loop");
 	struct counter a = { .fd = eventfd(0, EFD_NONBLOCK) };
 	struct counter b = { .fd = eventfd(0, EFD_NONBLOCK) };
 	uint64_t one = 1;
@@ -69,7 +69,7 @@ static void test_loop(void)
 
 static void test_stop_unstarted(void)
 {
-	struct event_loop *loop = event_loop_create();
+	struct event_loop *loop = event_loop_create("test-loop");
 
 	event_loop_stop(loop);
 	event_loop_destroy(loop);
