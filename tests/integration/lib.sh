@@ -218,6 +218,22 @@ cpu_ticks() {
 	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || true
 }
 
+# device_ticks PID: utime + stime of mmvm's threads other than its vCPUs
+# (the main thread, "io", the device workers "blk0-w0", ...), in clock
+# ticks ("" once it is gone). What a device's polling costs lands here;
+# the guest's own execution (its timer ticks while it idles, which vary
+# a lot under the nested harness) is in the "vcpuN" threads. Only live
+# threads count: take it while mmvm runs (the guest scripts wait 2 s
+# after their last marker), not while it exits.
+device_ticks() {
+	[ -d "/proc/$1/task" ] || return 0
+	cat /proc/"$1"/task/*/stat 2>/dev/null | awk '
+		{ c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c)
+		  s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
+		  if (c !~ /^vcpu[0-9]+$/) t += f[12] + f[13] }
+		END { print t + 0 }'
+}
+
 show_log() {
 	tail -n "${2:-30}" "$1" | sed 's/^/    | /'
 }

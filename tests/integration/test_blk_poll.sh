@@ -6,10 +6,15 @@
 #   - with polling, windows were opened (--stats blk0.blk_polls_0 > 0;
 #     the requests they found without a doorbell, blk_poll_hits_0, and
 #     the time spent, blk_poll_us_0, are printed);
-#   - bounded: over the idle window mmvm's CPU time (utime + stime of the
-#     process, /proc/PID/stat, read when the guest prints idle-begin and
-#     idle-end) with polling is at most that without it plus 5 ticks
-#     (50 ms over 6 s of idle): a window opens only after work;
+#   - bounded: over the idle window the CPU time of mmvm's device-side
+#     threads (utime + stime of every thread but the vCPUs, which is where
+#     a worker polls; /proc/PID/task/*/stat, read when the guest prints
+#     idle-begin and idle-end) with polling is at most that without it
+#     plus 5 ticks (50 ms over 6 s of idle): a window opens only after
+#     work. The whole process's ticks are printed beside it; they also
+#     hold the idle guest's own timer work in its vCPU thread, which
+#     under the nested harness varied from 10 to 24 ticks between two
+#     runs of the same configuration;
 #   - without poll= no polling counters appear.
 #
 # Needs KVM: tests/integration/run-all.sh test_blk_poll.sh
@@ -24,9 +29,10 @@ dd if=/dev/urandom of="$img" bs=1M count=16 2>/dev/null
 want=$(dd if="$img" bs=1M count=4 2>/dev/null | md5sum | cut -d' ' -f1)
 
 # boot NAME DISKOPTS: runs the guest in the background and samples mmvm's
-# CPU time at the idle markers. Sets IDLE_TICKS, BOOT_RC.
+# CPU time at the idle markers. Sets IDLE_TICKS (device-side threads),
+# IDLE_ALL (the whole process), BOOT_RC.
 boot() {
-	local name=$1 opts=$2 log=$MMVM_WORK/$1.log pid a= b= t=0
+	local name=$1 opts=$2 log=$MMVM_WORK/$1.log pid a= b= a2= b2= m t=0
 	timeout -k 5 "$RUN_GUEST_TIMEOUT" "$MMVM" --kernel "$MMVM_KERNEL" \
 		--initrd "$MMVM_INITRD" --cpus 1 \
 		--cmdline "console=ttyS0 mmvm.test=blk_poll" \
@@ -36,26 +42,29 @@ boot() {
 	# timeout's child is mmvm.
 	while [ $t -lt $((RUN_GUEST_TIMEOUT * 10)) ] && kill -0 "$pid" 2>/dev/null; do
 		if [ -z "$a" ] && grep -a -q "MMVM-POLL idle-begin" "$log"; then
-			a=$(cpu_ticks "$(pgrep -P "$pid" | head -n 1)")
+			m=$(pgrep -P "$pid" | head -n 1)
+			a=$(device_ticks "$m") a2=$(cpu_ticks "$m")
 		fi
 		if [ -z "$b" ] && grep -a -q "MMVM-POLL idle-end" "$log"; then
-			b=$(cpu_ticks "$(pgrep -P "$pid" | head -n 1)")
+			m=$(pgrep -P "$pid" | head -n 1)
+			b=$(device_ticks "$m") b2=$(cpu_ticks "$m")
 		fi
 		sleep 0.1
 		t=$((t + 1))
 	done
 	wait "$pid"
 	BOOT_RC=$?
-	IDLE_TICKS=
+	IDLE_TICKS= IDLE_ALL=
 	[ -n "$a" ] && [ -n "$b" ] && IDLE_TICKS=$((b - a))
+	[ -n "$a2" ] && [ -n "$b2" ] && IDLE_ALL=$((b2 - a2))
 	tr -d '\r' <"$log" >"$MMVM_WORK/$name.txt"
 }
 stat_of() { awk -v k="blk0.$2" '$1 == k { print $2 }' "$MMVM_WORK/$1.stats"; }
 
 boot nopoll ""
-nopoll_ticks=$IDLE_TICKS
+nopoll_ticks=$IDLE_TICKS nopoll_all=$IDLE_ALL
 [ "$BOOT_RC" = 0 ] && [ -n "$nopoll_ticks" ] &&
-	pass "without polling: exit 0, $nopoll_ticks ticks of mmvm CPU over the idle window" ||
+	pass "without polling: exit 0, $nopoll_ticks ticks of mmvm's device-side CPU over the idle window ($nopoll_all with the vCPU)" ||
 	{ fail "without polling: exit $BOOT_RC, idle ticks '$nopoll_ticks'"; show_log "$MMVM_WORK/nopoll.txt"; }
 [ -z "$(stat_of nopoll blk_polls_0)" ] &&
 	pass "without polling: no polling counters" ||
@@ -73,6 +82,6 @@ us=$(stat_of poll blk_poll_us_0) reqs=$(stat_of poll blk_reads)
 	fail "poll=1000: blk_polls_0 '$polls', want > 0"
 [ -n "$IDLE_TICKS" ] && [ -n "$nopoll_ticks" ] &&
 	[ "$IDLE_TICKS" -le $((nopoll_ticks + 5)) ] &&
-	pass "poll=1000 is bounded: $IDLE_TICKS ticks of mmvm CPU over the idle window (without polling: $nopoll_ticks)" ||
-	fail "poll=1000: $IDLE_TICKS ticks over the idle window, without polling $nopoll_ticks (want at most 5 more)"
+	pass "poll=1000 is bounded: $IDLE_TICKS ticks of mmvm's device-side CPU over the idle window, without polling $nopoll_ticks (with the vCPU: $IDLE_ALL and $nopoll_all)" ||
+	fail "poll=1000: $IDLE_TICKS ticks of mmvm's device-side CPU over the idle window, without polling $nopoll_ticks (want at most 5 more; with the vCPU: $IDLE_ALL and $nopoll_all)"
 finish

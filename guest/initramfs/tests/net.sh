@@ -75,5 +75,8 @@ if [ "$idle" -gt 0 ]; then
 	echo "MMVM-NET idle-begin"
 	sleep "$idle"
 	echo "MMVM-NET idle-end"
+	# Time for the host to read mmvm's CPU time before the VM goes away
+	# (its threads end one by one as it exits).
+	sleep 2
 fi
 echo "MMVM-NET done"
