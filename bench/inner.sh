@@ -54,6 +54,11 @@
 #   mmvm-msi-netpoll  mmvm-msi-poll with --net ...,poll=1000 too: each
 #                queue pair's worker watches its tx ring and tap queue for
 #                1 ms after moving frames (extra)
+#   mmvm-msi-txirq  the default with --net ...,tx-irq-delay=5000: a sent
+#                frame's interrupt check waits 5 ms (a TCP_RR transaction
+#                takes 2-3 ms under the nested harness), and is not sent
+#                when the guest's receive poll has reclaimed the frame
+#                (extra)
 #   qemu-pci-pin qemu-pci with the same knobs: -cpu host,kvm-hint-dedicated=on
 #                and its vCPU thread ("CPU 0/KVM") pinned with taskset to
 #                the first CPU this script may use, as mmvm's ,pin does
@@ -445,6 +450,8 @@ run_config() {
 		mmvm-msi-poll) vflags="--virtio-version 2" diskopt=,poll=1000 ;;
 		mmvm-msi-pin-poll)
 			vflags="--virtio-version 2" pin=,pin diskopt=,poll=1000 ;;
+		mmvm-msi-txirq)
+			vflags="--virtio-version 2" netopt=,tx-irq-delay=5000 ;;
 		mmvm-msi-netpoll)
 			vflags="--virtio-version 2" diskopt=,poll=1000 \
 				netopt=,poll=1000 ;;

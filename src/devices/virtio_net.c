@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -108,6 +109,13 @@ struct net_pair {
 	uint8_t rx_buf[NET_RX_BUF_LEN];
 
 	struct virtio_queue_poll poll;	/* --net poll=US */
+
+	/* --net tx-irq-delay=US: the tx interrupt's check waits this long
+	 * on a one-shot timerfd (tx_irq_due()); -1: no timer. */
+	uint64_t tx_irq_delay_ns;
+	int tx_irq_fd;
+	bool tx_irq_armed;
+
 	struct virtio_net_stats stats;
 };
 
@@ -154,12 +162,40 @@ static void note_push(struct net_signals *s, unsigned int which)
 	s->pushed[which]++;
 }
 
+/* Is a tx interrupt due now? With --net tx-irq-delay=US the question is
+ * put off: a one-shot timer asks it US microseconds later
+ * (pair_tx_irq_timer()), against the driver's used_event as it is then.
+ * Linux's virtio-net reclaims sent buffers in its receive poll as well
+ * (virtnet_poll_cleantx()) and moves used_event past them there, so when
+ * the reply to a request arrives within the delay, the request's tx
+ * interrupt is not needed any more and is never sent: one interrupt per
+ * request/response instead of two, with the exits it costs a running
+ * vCPU (a kick, often an interrupt window, an EOI). Otherwise it goes
+ * out at most US late: used entries are never held back, only the
+ * interrupt that reports them: virtio puts no time limit on it. */
+static bool tx_irq_due(struct net_pair *p)
+{
+	struct itimerspec its = { 0 };
+
+	if (!p->tx_irq_delay_ns || p->tx_irq_fd < 0)
+		return virtq_should_notify(&p->txq->vq);
+	if (p->tx_irq_armed)
+		return false;
+	its.it_value.tv_sec = (time_t)(p->tx_irq_delay_ns / 1000000000u);
+	its.it_value.tv_nsec = (long)(p->tx_irq_delay_ns % 1000000000u);
+	if (timerfd_settime(p->tx_irq_fd, 0, &its, NULL) < 0)
+		return virtq_should_notify(&p->txq->vq);
+	p->tx_irq_armed = true;
+	p->stats.tx_irq_deferred++;
+	return false;
+}
+
 /* One interrupt check per batch, once its ring work is done. */
 static void flush_signals(struct net_pair *p, struct net_signals *s)
 {
 	if (s->pushed[SIG_RX] && virtq_should_notify(&p->rxq->vq))
 		s->queue[SIG_RX] = true;
-	if (s->pushed[SIG_TX] && virtq_should_notify(&p->txq->vq))
+	if (s->pushed[SIG_TX] && tx_irq_due(p))
 		s->queue[SIG_TX] = true;
 }
 
@@ -335,9 +371,11 @@ static void net_tx(struct net_pair *p, struct net_signals *s)
 				 * otherwise reach the guest together with this
 				 * interrupt, and a second pending interrupt costs
 				 * the guest an EOI exit (no PV EOI while another
-				 * is pending) and an interrupt-window exit. */
+				 * is pending) and an interrupt-window exit
+				 * (with tx-irq-delay= the check is put off
+				 * instead: tx_irq_due()). */
 				virtq_push(vq, p->tx_chain.head, 0);
-				if (virtq_should_notify(vq))
+				if (tx_irq_due(p))
 					virtio_interrupt_queue(p->n->env.irq,
 							       p->txq->index);
 				p->stats.tx_copied++;
@@ -780,6 +818,36 @@ static void pair_fd_ready(void *opaque, uint32_t events)
 	unlock_pair(p);
 }
 
+/* The tx-irq-delay timer of a pair expired: the interrupt check that
+ * tx_irq_due() put off, against the driver's used_event now. */
+static void pair_tx_irq_timer(void *opaque, uint32_t events)
+{
+	struct net_pair *p = opaque;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(p->tx_irq_fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		return;
+	lock_pair(p);
+	if (p->tx_irq_armed) {
+		p->tx_irq_armed = false;
+		if (pair_usable(p) && virtq_should_notify(&p->txq->vq)) {
+			virtio_interrupt_queue(p->n->env.irq, p->txq->index);
+			p->stats.tx_irq_late++;
+		} else {
+			p->stats.tx_irq_saved++;
+		}
+	}
+	unlock_pair(p);
+}
+
+void virtio_net_tx_irq_timer(struct virtio_net *n, unsigned int pair)
+{
+	if (pair < n->nr_pairs)
+		pair_tx_irq_timer(&n->pairs[pair], EPOLLIN);
+}
+
 void virtio_net_pair_fd_ready(struct virtio_net *n, unsigned int pair,
 			      uint32_t events)
 {
@@ -949,11 +1017,26 @@ static int net_bind(void *dev, const struct virtio_device_env *env)
 				return -1;
 			continue;
 		}
+		if (p->tx_irq_delay_ns && p->tx_irq_fd < 0) {
+			p->tx_irq_fd = timerfd_create(CLOCK_MONOTONIC,
+						      TFD_NONBLOCK |
+						      TFD_CLOEXEC);
+			if (p->tx_irq_fd < 0) {
+				fprintf(stderr, "mmvm: --net tap=%s: "
+					"timerfd_create: %s\n", n->name,
+					strerror(errno));
+				return -1;
+			}
+		}
 		if (!env->nr_workers)
 			continue;
 		if (event_loop_add(env->workers[i % env->nr_workers], p->fd,
 				   EPOLLIN | EPOLLOUT | EPOLLET, pair_fd_ready,
-				   p) < 0) {
+				   p) < 0 ||
+		    (p->tx_irq_fd >= 0 &&
+		     event_loop_add(env->workers[i % env->nr_workers],
+				    p->tx_irq_fd, EPOLLIN, pair_tx_irq_timer,
+				    p) < 0)) {
 			fprintf(stderr, "mmvm: --net tap=%s: cannot watch tap "
 				"queue %u\n", n->name, i);
 			return -1;
@@ -1003,6 +1086,7 @@ struct virtio_net *virtio_net_new_mq(const int *fds, unsigned int nr_pairs,
 		n->pairs[i].index = i;
 		n->pairs[i].fd = fds[i];
 		n->pairs[i].attached = true;
+		n->pairs[i].tx_irq_fd = -1;
 	}
 	memcpy(n->config.mac, mac, 6);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
@@ -1039,6 +1123,9 @@ static void stats_add(struct virtio_net_stats *sum,
 	sum->tx_dropped += s->tx_dropped;
 	sum->tx_eagain += s->tx_eagain;
 	sum->tx_copied += s->tx_copied;
+	sum->tx_irq_deferred += s->tx_irq_deferred;
+	sum->tx_irq_late += s->tx_irq_late;
+	sum->tx_irq_saved += s->tx_irq_saved;
 	sum->rx_packets += s->rx_packets;
 	sum->rx_bytes += s->rx_bytes;
 	sum->rx_dropped += s->rx_dropped;
@@ -1057,6 +1144,9 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 		{ "tx_packets", s->tx_packets }, { "tx_bytes", s->tx_bytes },
 		{ "tx_dropped", s->tx_dropped }, { "tx_eagain", s->tx_eagain },
 		{ "tx_copied", s->tx_copied },
+		{ "tx_irq_deferred", s->tx_irq_deferred },
+		{ "tx_irq_late", s->tx_irq_late },
+		{ "tx_irq_saved", s->tx_irq_saved },
 		{ "rx_packets", s->rx_packets }, { "rx_bytes", s->rx_bytes },
 		{ "rx_dropped", s->rx_dropped }, { "rx_stalls", s->rx_stalls },
 		{ "bad_chains", s->bad_chains },
@@ -1103,6 +1193,12 @@ void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us)
 		n->pairs[i].poll.ns = (uint64_t)poll_us * 1000;
 }
 
+void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us)
+{
+	for (unsigned int i = 0; i < n->nr_pairs; i++)
+		n->pairs[i].tx_irq_delay_ns = (uint64_t)delay_us * 1000;
+}
+
 const struct virtio_queue_poll *virtio_net_get_poll(const struct virtio_net *n,
 						    unsigned int pair)
 {
@@ -1123,9 +1219,12 @@ void virtio_net_free(struct virtio_net *n)
 {
 	if (!n)
 		return;
-	for (unsigned int i = 0; i < n->nr_pairs; i++)
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
 		if (n->pairs[i].vhost)
 			vhost_net_close(n->pairs[i].vhost);
+		if (n->pairs[i].tx_irq_fd >= 0)
+			close(n->pairs[i].tx_irq_fd);
+	}
 	free(n);
 }
 
@@ -1213,6 +1312,7 @@ int virtio_net_make(const struct net_config *nc, unsigned int index,
 		n->pairs[i].attached = false;
 	snprintf(n->name, sizeof(n->name), "%s", nc->tap);
 	virtio_net_set_poll(n, nc->poll_us);
+	virtio_net_set_tx_irq_delay(n, nc->tx_irq_delay_us);
 	if (nc->vhost && vhost_attach(n, nc) < 0) {
 		for (unsigned int i = 0; i < nr; i++)
 			close(fds[i]);

@@ -49,6 +49,7 @@ void cli_usage(FILE *f)
 "                          it burns that CPU time after each burst, never\n"
 "                          while the disk is idle\n"
 "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,queues=N][,vhost=on][,poll=US]\n"
+"        [,tx-irq-delay=US]\n"
 "                          virtio-net on a tap (up to 4); queues=N: N queue\n"
 "                          pairs on a multi-queue tap (VIRTIO_NET_F_MQ, 1..7,\n"
 "                          default 1), each pair with its own worker thread\n"
@@ -59,7 +60,14 @@ void cli_usage(FILE *f)
 "                          tx ring and its tap queue for up to US\n"
 "                          microseconds (0..1000, default 0: off), tx kicks\n"
 "                          off, so a frame the guest sends within the bound\n"
-"                          needs no doorbell; not with vhost=on\n"
+"                          needs no doorbell; tx-irq-delay=US: a sent\n"
+"                          frame's interrupt waits up to US microseconds\n"
+"                          (0..10000, default 0: off) and is dropped if the\n"
+"                          driver has reclaimed the frame meanwhile (Linux\n"
+"                          does in its receive poll), so a request whose\n"
+"                          reply comes within the bound costs one interrupt,\n"
+"                          not two; poll= and tx-irq-delay= not with\n"
+"                          vhost=on\n"
 "  --console virtio        add a virtio console (hvc0)\n"
 "  --rng                   add a virtio entropy device\n"
 "  --virtio-version 2|3    virtio-mmio layout (default 2):\n"
@@ -282,8 +290,15 @@ static int parse_net(char *val, struct net_config *n, char *err,
 					 tok, MMVM_MAX_POLL_US);
 				return -1;
 			}
+		} else if (!strncmp(tok, "tx-irq-delay=", 13)) {
+			if (parse_uint(tok + 13, MMVM_MAX_TX_IRQ_DELAY_US,
+				       &n->tx_irq_delay_us)) {
+				snprintf(err, errlen, "--net: '%s': want tx-irq-delay=0..%d (microseconds)",
+					 tok, MMVM_MAX_TX_IRQ_DELAY_US);
+				return -1;
+			}
 		} else {
-			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N][,vhost=on][,poll=US])",
+			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N][,vhost=on][,poll=US][,tx-irq-delay=US])",
 				 tok);
 			return -1;
 		}
@@ -294,6 +309,10 @@ static int parse_net(char *val, struct net_config *n, char *err,
 	}
 	if (n->vhost && n->poll_us) {
 		snprintf(err, errlen, "--net: poll= is for packets mmvm moves itself, not with vhost=on");
+		return -1;
+	}
+	if (n->vhost && n->tx_irq_delay_us) {
+		snprintf(err, errlen, "--net: tx-irq-delay= is for packets mmvm moves itself, not with vhost=on");
 		return -1;
 	}
 	return 0;

@@ -28,6 +28,12 @@ struct disk_config {
  * poll window in progress (virtio/queue_run.h), so it stays short. */
 #define MMVM_MAX_POLL_US	1000
 
+/* Largest --net tx-irq-delay=US: a timer, not a spin, so it costs no CPU
+ * and holds no lock while it runs; what it bounds is how late a sent
+ * frame's interrupt may come when the driver has not reclaimed the frame
+ * itself (its transmit queue may be waiting for room). */
+#define MMVM_MAX_TX_IRQ_DELAY_US	10000
+
 struct net_config {
 	const char *tap;	/* tap interface name */
 	uint8_t mac[6];
@@ -37,6 +43,9 @@ struct net_config {
 	unsigned int poll_us;	/* bounded polling of each pair after it
 				 * was served (virtio_net.c pair_poll);
 				 * 0: none; never with vhost */
+	unsigned int tx_irq_delay_us;	/* tx interrupt check put off
+					 * (virtio_net.c tx_irq_due); 0:
+					 * none; never with vhost */
 };
 
 /* VIRTIO_NET_F_MQ: queue pairs per net device (2 per pair plus the

@@ -207,6 +207,17 @@ static void test_errors(void)
 	CHECK(cfg.nets[0].poll_us == 200 && cfg.nets[0].queues == 2);
 	CHECK_EQ(parse("--kernel bz --net tap=t"), CLI_RUN);
 	CHECK_EQ(cfg.nets[0].poll_us, 0);
+	CHECK_EQ(cfg.nets[0].tx_irq_delay_us, 0);
+	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=10001"), CLI_ERROR);
+	CHECK(err_has("'tx-irq-delay=10001': want tx-irq-delay=0..10000 (microseconds)"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=10000"), CLI_RUN);
+	CHECK_EQ(cfg.nets[0].tx_irq_delay_us, 10000);
+	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay="), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=5us"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=100,vhost=on"), CLI_ERROR);
+	CHECK(err_has("tx-irq-delay= is for packets mmvm moves itself, not with vhost=on"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=300,poll=100"), CLI_RUN);
+	CHECK(cfg.nets[0].tx_irq_delay_us == 300 && cfg.nets[0].poll_us == 100);
 	CHECK_EQ(parse("--kernel bz --net tap=t,queues=8"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,queues=2x"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,queues=2"), CLI_RUN);

@@ -28,6 +28,7 @@ static int devfd;		/* the device's end */
 static unsigned int irqs, kicks;
 static uint64_t next_buf = BUF_BASE;	/* guest buffers, bump allocated */
 static struct fake_driver drv;
+static unsigned int setup_tx_irq_delay_us;	/* set before setup() binds */
 
 static void mock_raise(void *host)
 {
@@ -105,6 +106,7 @@ static void setup(uint64_t features)
 	net = virtio_net_new(sv[0], mac);
 	virtio_mmio_init(&t, &cfg, &virtio_net_ops, net, &host_ops, NULL, &mem);
 	virtio_mmio_set_config(&t, virtio_net_config(net));
+	virtio_net_set_tx_irq_delay(net, setup_tx_irq_delay_us);
 	virtio_net_bind(net, test_device_env(&t));
 	irqs = kicks = 0;
 	fake_driver_init(&drv, &t, ram, QSIZE);
@@ -782,6 +784,96 @@ static void test_no_poll(void)
 	teardown();
 }
 
+/* The driver's used_event of queue q (EVENT_IDX), after the avail ring. */
+static void set_used_event(unsigned int q, uint16_t v)
+{
+	memcpy(ram + fake_avail_gpa(q) + 4 + 2 * QSIZE, &v, sizeof(v));
+}
+
+/* One small frame out: completed and on the tap at once, its interrupt
+ * check put off (tx-irq-delay). */
+static void send_one(uint16_t slot)
+{
+	uint64_t tb = alloc_buf(12 + 40);
+	uint8_t out[2000];
+	uint32_t id, len;
+
+	memset(ram + tb, 0, 12);
+	fill(ram + tb + 12, 40, (uint8_t)slot);
+	post(1, slot, &(struct fake_seg){ tb, 12 + 40, false }, 1);
+	kick(1);
+	CHECK_EQ(read(peer, out, sizeof(out)), 12 + 40);
+	CHECK(used(1, &id, &len));
+	CHECK_EQ(id, slot);
+}
+
+/* --net tx-irq-delay=US: a sent frame's interrupt is not sent with its
+ * completion; the timer asks later, against the driver's used_event then:
+ * due when the driver still waits for that entry (late), not sent when
+ * the driver has reclaimed it and moved used_event past it meanwhile
+ * (saved), as Linux's receive poll does. */
+static void test_tx_irq_delay(void)
+{
+	const struct virtio_net_stats *st;
+
+	/* Without the option the check is made with the completion. */
+	setup(all_features | (1ULL << VIRTIO_F_EVENT_IDX));
+	send_one(0);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_deferred, 0);
+	teardown();
+
+	setup_tx_irq_delay_us = 1000;
+	setup(all_features | (1ULL << VIRTIO_F_EVENT_IDX));
+	setup_tx_irq_delay_us = 0;
+
+	/* First frame: the driver wants entry 0's interrupt (used_event 0). */
+	send_one(0);
+	CHECK_EQ(irqs, 0);
+	st = virtio_net_get_stats(net);
+	CHECK_EQ(st->tx_irq_deferred, 1);
+	virtio_net_tx_irq_timer(net, 0);
+	CHECK_EQ(irqs, 1);
+	st = virtio_net_get_stats(net);
+	CHECK_EQ(st->tx_irq_late, 1);
+
+	/* Second frame, used_event 1: due; but the driver reclaims it before
+	 * the timer and asks for the next one (used_event 2): none sent. */
+	set_used_event(1, 1);
+	send_one(1);
+	CHECK_EQ(irqs, 1);
+	set_used_event(1, 2);
+	virtio_net_tx_irq_timer(net, 0);
+	CHECK_EQ(irqs, 1);
+	st = virtio_net_get_stats(net);
+	CHECK_EQ(st->tx_irq_deferred, 2);
+	CHECK_EQ(st->tx_irq_saved, 1);
+	CHECK_EQ(st->tx_irq_late, 1);
+
+	/* A timer with nothing armed (a stale expiry) sends nothing. */
+	virtio_net_tx_irq_timer(net, 0);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_saved, 1);
+
+	/* Third frame while the driver waits for it: sent when the timer
+	 * runs, once. */
+	send_one(2);
+	CHECK_EQ(irqs, 1);
+	virtio_net_tx_irq_timer(net, 0);
+	virtio_net_tx_irq_timer(net, 0);
+	CHECK_EQ(irqs, 2);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_late, 2);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_deferred, 3);
+
+	/* A reset while a check is armed: the timer finds the queue gone. */
+	set_used_event(1, 3);
+	send_one(3);
+	wr32(VIRTIO_MMIO_STATUS, 0);
+	virtio_net_tx_irq_timer(net, 0);
+	CHECK_EQ(irqs, 2);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(test_config_and_features);
@@ -799,5 +891,6 @@ int main(void)
 	RUN(test_mq);
 	RUN(test_poll_rr);
 	RUN(test_no_poll);
+	RUN(test_tx_irq_delay);
 	return unit_finish("test_net");
 }
