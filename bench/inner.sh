@@ -87,6 +87,10 @@
 # Needs: ip (iproute2) or busybox tunctl, mount, dd, and qemu-system-x86_64
 # for the QEMU configurations (the harness's outer VM sees the host's /).
 set -u
+# One compound command, read whole before it runs: editing this file
+# while it runs (a benchmark takes tens of minutes) cannot change what the
+# running copy does, nor make it read a half-written line.
+{
 
 rep=1 out= kernel= initrd= mmvm=build/mmvm qemu=qemu-system-x86_64 tools=build/bench
 configs=qemu-pci,qemu-mmio,mmvm-v2,mmvm-msi-nodb,mmvm-msi,mmvm-v3
@@ -559,3 +563,5 @@ while [ "$i" -lt "$nconf" ]; do
 done
 echo "$rep" >"$out/rep-$rep.done"
 log "done: repetition $rep, $(wc -l <"$out/runs") run(s) in $out"
+exit 0
+}
