@@ -640,6 +640,56 @@ def method_text(load_max="0.25", seed=None):
     ]
 
 
+# boot-pairs (inner.sh): short boots of mmvm's default and QEMU microvm,
+# one right after the other, run ids r<rep>-boot<k>-<vmm>.
+BOOT_PAIR = ("mmvm-msi-boot", "qemu-mmio-boot")
+
+
+def boot_pairs(runs):
+    """[(mmvm ms, microvm ms), ...] of the boot pairs whose two boots both
+    finished, in run order."""
+    got = {}
+    for r in runs:
+        m = re.match(r"r(\d+)-boot(\d+)-", r.id)
+        if m and r.status == 0 and r.log["boot_ms"]:
+            got.setdefault((int(m.group(1)), int(m.group(2))),
+                           {})[r.config] = r.log["boot_ms"]
+    return [(v[BOOT_PAIR[0]], v[BOOT_PAIR[1]]) for _, v in sorted(got.items())
+            if len(v) == 2]
+
+
+def boot_pairs_section(w, runs, seed, per_rep):
+    if not runs:
+        return
+    pairs = boot_pairs(runs)
+    w("## Boot to /init, paired short boots")
+    w("")
+    w("`boot-pairs`: per repetition %s pairs of boots in which the guest "
+      "does no workload (`bench.what=` empty) and powers off once it is up, "
+      "mmvm's default (MSI + doorbells) and QEMU microvm one right after "
+      "the other, which of them first alternating from pair to pair; the "
+      "same kernel, initramfs, devices and command line as every run, "
+      "boot to /init from the VMM's start to the guest /init's first line. "
+      "The ratio is the geometric mean of the per-pair ratios with a 95 %% "
+      "bootstrap interval over the pairs (seed %s). Pairs in which either "
+      "boot failed are left out: %d of %d boots failed." % (
+          per_rep, seed, sum(1 for r in runs if r.status != 0), len(runs)))
+    w("")
+    if not pairs:
+        w("No pair with both boots finished.")
+        w("")
+        return
+    ci = benchstats.paired_ratio(pairs, seed=seed)
+    w("| pairs | mmvm boot to /init ms | QEMU microvm ms | mmvm / microvm "
+      "[95 % interval] | significant |")
+    w("| ---: | ---: | ---: | ---: | --- |")
+    w("| %d | %s | %s | %s | %s |" % (
+        len(pairs), fmt(med([a for a, _ in pairs])),
+        fmt(med([b for _, b in pairs])),
+        fmt_ci(ci), verdict_text(ci, False)))
+    w("")
+
+
 def ratio_row(w, by, a_, b_, m, seed, label):
     ci = ratio_ci(by, a_, b_, m, seed)
     w("| %s | %s | %s | %s |" % (label, METRICS[m][0], fmt_ci(ci),
@@ -776,6 +826,10 @@ def main():
 
     meta, all_runs, samples = load_results(a.results)
     vendor = meta.get("vendor", "AuthenticAMD")
+    # The boot-pairs runs are many per repetition and have a section of
+    # their own; every other table takes one run per configuration.
+    boot_runs = [r for r in all_runs if r.config in BOOT_PAIR]
+    all_runs = [r for r in all_runs if r.config not in BOOT_PAIR]
     runs, aside = select(all_runs)
     skipped = {}
     try:
@@ -786,7 +840,8 @@ def main():
     except FileNotFoundError:
         pass
 
-    wanted = meta.get("configs", ",".join(c for c, _ in CONFIGS)).split(",")
+    wanted = [c for c in meta.get("configs", ",".join(
+        c for c, _ in CONFIGS)).split(",") if c != "boot-pairs"]
     by = {c: [r for r in runs if r.config == c] for c in wanted}
     all_by = {c: [r for r in all_runs if r.config == c] for c in wanted}
 
@@ -1009,6 +1064,7 @@ def main():
        SEED["virtio-mmio MSI"]))
     w("")
 
+    boot_pairs_section(w, boot_runs, a.seed, meta.get("boot_pairs", "?"))
     vhost_section(w, wanted, rows, by, a.seed, why_missing)
     blk_mq_section(w, wanted, rows, by, a.seed, why_missing,
                    meta.get("blk_slow_ms", "?"))

@@ -436,6 +436,45 @@ class TestReport(unittest.TestCase):
             self.assertNotIn("Missing figures", md)
             self.assertNotIn("## TCP_RR with vhost-net", md)
 
+    def test_boot_pairs(self):
+        with tempfile.TemporaryDirectory() as d:
+            Synth(d, {"qemu-mmio": 300.0, "mmvm-msi": 500.0}, 3,
+                  noise=0.0, drift=0.0)
+            with open(os.path.join(d, "meta")) as f:
+                meta = f.read().replace("configs qemu-mmio,mmvm-msi",
+                                        "configs qemu-mmio,mmvm-msi,"
+                                        "boot-pairs")
+            write(os.path.join(d, "meta"), meta + "boot_pairs 2\n")
+            runs = []
+            for rep in (1, 2, 3):
+                for k in (1, 2):
+                    # mmvm 2 s, microvm 4 s, the machine's speed drifting
+                    # from pair to pair; pair r3 k2's microvm boot fails.
+                    f = 1.0 + 0.2 * (2 * rep + k)
+                    for c, ms in (("mmvm-msi-boot", 2000),
+                                  ("qemu-mmio-boot", 4000)):
+                        rid = "r%d-boot%d-%s" % (rep, k, c[:-5])
+                        bad = rep == 3 and k == 2 and c == "qemu-mmio-boot"
+                        write(os.path.join(d, rid + ".log"),
+                              "[ %8.3f] MMVM-GUEST init\n"
+                              "[ %8.3f] BENCH-DONE\n" % (
+                                  ms * f / 1000, ms * f / 1000 + 1))
+                        runs.append("%s %s %d %d" % (rid, c, rep,
+                                                     1 if bad else 0))
+            with open(os.path.join(d, "runs"), "a") as f:
+                f.write("\n".join(runs) + "\n")
+            md = report_md(d)
+            sec = md.split("## Boot to /init, paired short boots")[1]
+            sec = sec.split("\n## ")[0]
+            self.assertIn("per repetition 2 pairs", sec)
+            self.assertIn("1 of 12 boots failed", sec)
+            r = row(sec, "| 5 |")
+            self.assertEqual(r[3], "0.50 [0.50–0.50]", r)
+            self.assertTrue(r[4].startswith("yes, lower (better)"), r)
+            # The boot runs stay out of every other table.
+            self.assertNotIn("boot1", md.split("## Boot to /init")[0])
+            self.assertNotIn("Missing figures", md)
+
     def test_select(self):
         class R:
             def __init__(self, rid, rep, ok, verdict, others):
