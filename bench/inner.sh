@@ -452,24 +452,17 @@ run_config() {
 			done
 			k=$((k + 1))
 		done ;;
-	qemu-mmio-boot)
+	qemu-mmio|qemu-mmio-boot)
 		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
-		run_one "$id" "$config" "$rep" $qemu $(qemu_common) \
-			-M microvm,acpi=off,x-option-roms=off,rtc=off \
-			-global virtio-mmio.force-legacy=false \
-			-append "$boot_cmdline" \
-			-device "virtio-net-device,netdev=n0,mac=$mac" \
-			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
-			-device virtio-blk-device,drive=d0 ;;
-	qemu-mmio)
-		[ -n "$qemu" ] || { skip "$config" "no QEMU"; return; }
+		cl=$cmdline
+		[ "$config" = qemu-mmio-boot ] && cl=$boot_cmdline
 		# acpi=off: QEMU appends virtio_mmio.device= to the command
 		# line itself. force-legacy=false: virtio-mmio version 2,
 		# like mmvm's v2.
 		run_one "$id" "$config" "$rep" $qemu $(qemu_common) \
 			-M microvm,acpi=off,x-option-roms=off,rtc=off \
 			-global virtio-mmio.force-legacy=false \
-			-append "$cmdline" \
+			-append "$cl" \
 			-device "virtio-net-device,netdev=n0,mac=$mac" \
 			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
 			-device virtio-blk-device,drive=d0 ;;
