@@ -39,7 +39,11 @@
 #   mmvm-v2      mmvm plain virtio 1.2 (--virtio-version 2 --no-msi
 #                --no-doorbells: legacy interrupt, QueueNotify)
 #   mmvm-msi     mmvm's default: version 2 with the MSI and doorbell feature
-#                bits (docs/virtio-mmio-msi.md), MSI + per-queue doorbells
+#                bits (docs/virtio-mmio-msi.md), MSI + per-queue doorbells,
+#                and adaptive block polling (--disk ...,poll=auto; every
+#                mmvm configuration without its own poll= has it)
+#   mmvm-msi-nopoll  the default with --disk ...,poll=0: no block polling
+#                (the default before poll=auto)
 #   mmvm-msi-nodb  the default with --no-doorbells: MSI, QueueNotify
 #   mmvm-v3-msi  mmvm v3 --no-doorbells: MSI, notifications through
 #                QueueNotify (the device offers no doorbell page)
@@ -479,6 +483,7 @@ run_config() {
 		mmvm-v3-msi) vflags="--virtio-version 3 --no-doorbells" ;;
 		mmvm-msi-pin) vflags="--virtio-version 2" pin=,pin ;;
 		mmvm-msi-poll) vflags="--virtio-version 2" diskopt=,poll=1000 ;;
+		mmvm-msi-nopoll) vflags="--virtio-version 2" diskopt=,poll=0 ;;
 		mmvm-msi-pin-poll)
 			vflags="--virtio-version 2" pin=,pin diskopt=,poll=1000 ;;
 		mmvm-msi-txirq)

@@ -22,7 +22,7 @@
 struct blk_queue_state {
 	struct blk_backend be;
 	struct virtq_chain chain;
-	struct virtio_queue_poll poll;	/* --disk poll=US */
+	struct virtio_queue_poll poll;	/* --disk poll=auto|US */
 };
 
 struct virtio_blk {
@@ -101,7 +101,8 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 			b->q[i].be.stats.flushes);
 	/* Polling: windows opened, requests found without a doorbell, and
 	 * the CPU time it cost, per queue. */
-	for (unsigned int i = 0; b->q[0].poll.ns && i < b->nr_queues; i++)
+	for (unsigned int i = 0; virtio_queue_poll_on(&b->q[0].poll) &&
+	     i < b->nr_queues; i++)
 		virtio_queue_poll_print(&b->q[i].poll, name, "blk", i, f);
 }
 
@@ -197,7 +198,10 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 			close(fd);
 			return disk_error(dc, -ret);
 		}
-		b->q[i].poll.ns = (uint64_t)dc->poll_us * 1000;
+		if (dc->poll_adaptive)
+			b->q[i].poll.max_ns = (uint64_t)dc->poll_us * 1000;
+		else
+			b->q[i].poll.ns = (uint64_t)dc->poll_us * 1000;
 	}
 
 	b->ops = blk_ops_template;

@@ -56,6 +56,22 @@ static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 	return found;
 }
 
+void virtio_queue_poll_adapt(struct virtio_queue_poll *p, uint64_t gap_ns)
+{
+	if (gap_ns <= p->max_ns) {
+		uint64_t ns = p->ns * 2 > gap_ns ? p->ns * 2 : gap_ns;
+
+		ns = ns < VIRTIO_POLL_MIN_NS ? VIRTIO_POLL_MIN_NS : ns;
+		p->ns = ns > p->max_ns ? p->max_ns : ns;
+		p->grows++;
+	} else if (p->ns) {
+		p->ns /= 2;
+		if (p->ns < VIRTIO_POLL_MIN_NS)
+			p->ns = 0;
+		p->shrinks++;
+	}
+}
+
 void virtio_queue_run_polled(struct virtio_queue *q,
 			     struct virtio_interrupt *irq,
 			     struct virtq_chain *chain, virtio_chain_fn handle,
@@ -63,9 +79,17 @@ void virtio_queue_run_polled(struct virtio_queue *q,
 {
 	struct virtqueue *vq = &q->vq;
 	bool pushed = false, broken = false;
+	uint64_t work_ns = 0;
 
 	if (!virtio_queue_begin(q))
 		return;
+	/* A doorbell ended the wait that followed the last work: learn from
+	 * how long it took. */
+	if (poll && poll->max_ns && poll->last_work_ns) {
+		virtio_queue_poll_adapt(poll, virtio_poll_now_ns() -
+						poll->last_work_ns);
+		poll->last_work_ns = 0;
+	}
 	/* Kicks are off while we drain (and poll); re-enabling them
 	 * re-checks the ring so a buffer added in between is not missed. */
 	for (;;) {
@@ -76,6 +100,8 @@ void virtio_queue_run_polled(struct virtio_queue *q,
 		pushed |= n > 0;
 		if (broken)
 			break;
+		if (n > 0 && poll && poll->max_ns)
+			work_ns = virtio_poll_now_ns();
 		if (n > 0 && poll && poll->ns) {
 			/* Completions first: the poll must not delay them. */
 			if (virtq_should_notify(vq))
@@ -92,6 +118,8 @@ void virtio_queue_run_polled(struct virtio_queue *q,
 		virtio_interrupt_queue(irq, q->index);
 	if (broken)
 		virtio_interrupt_needs_reset(irq);
+	else if (work_ns)
+		poll->last_work_ns = work_ns;
 	virtio_queue_end(q);
 }
 
@@ -110,4 +138,12 @@ void virtio_queue_poll_print(const struct virtio_queue_poll *p,
 	fprintf(f, "%s.%s_poll_hits_%u %" PRIu64 "\n", name, kind, i, p->hits);
 	fprintf(f, "%s.%s_poll_us_%u %" PRIu64 "\n", name, kind, i,
 		p->spin_ns / 1000);
+	if (!p->max_ns)
+		return;
+	fprintf(f, "%s.%s_poll_window_us_%u %" PRIu64 "\n", name, kind, i,
+		p->ns / 1000);
+	fprintf(f, "%s.%s_poll_grows_%u %" PRIu64 "\n", name, kind, i,
+		p->grows);
+	fprintf(f, "%s.%s_poll_shrinks_%u %" PRIu64 "\n", name, kind, i,
+		p->shrinks);
 }

@@ -17,19 +17,47 @@ typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
  * and watches the avail ring for up to ns: a request the driver adds
  * meanwhile is taken without a doorbell (and without its VM exit or
  * wake-up). Polling starts only after work, so an idle queue costs
- * nothing. */
+ * nothing.
+ *
+ * Adaptive (max_ns set): ns is learnt from the gaps between requests.
+ * When a doorbell ends a wait, the time since the last served chain is
+ * the window that would have caught it: at most max_ns, the window grows
+ * to it (or doubles, whichever is more); longer, it halves, and below
+ * VIRTIO_POLL_MIN_NS it is 0. A driver whose requests come further apart
+ * than max_ns costs no polling at all; one that keeps the queue busy gets
+ * the window its own pace needs. (QEMU's IOThreads poll adaptively by
+ * default in the same spirit, from the time each wait took.) */
 struct virtio_queue_poll {
-	uint64_t ns;		/* the bound; 0: no polling */
+	uint64_t ns;		/* the window; 0: no polling (now) */
+	uint64_t max_ns;	/* adaptive: the most ns grows to; 0: fixed */
+	uint64_t last_work_ns;	/* adaptive: when a round last served a
+				 * chain and then waited (0: not since) */
 	uint64_t polls;		/* poll windows opened */
 	uint64_t hits;		/* ... that found a chain */
 	uint64_t spin_ns;	/* time spent watching the ring */
+	uint64_t grows, shrinks; /* adaptive window changes */
 };
+
+#define VIRTIO_POLL_MIN_NS	4000
+
+/* Polling configured at all (fixed or adaptive). */
+static inline bool virtio_queue_poll_on(const struct virtio_queue_poll *p)
+{
+	return p->ns || p->max_ns;
+}
+
+/* Adaptive: a doorbell came gap_ns after the last served chain; sets the
+ * window for the next one as described above. Exposed for the unit
+ * tests. */
+void virtio_queue_poll_adapt(struct virtio_queue_poll *p, uint64_t gap_ns);
 
 /* The clock poll windows are measured on (CLOCK_MONOTONIC, ns). */
 uint64_t virtio_poll_now_ns(void);
 
 /* --stats lines of one poll's counters: "<name>.<kind>_polls_<i>",
- * "_poll_hits_<i>", "_poll_us_<i>" (kind: "blk", "net"). */
+ * "_poll_hits_<i>", "_poll_us_<i>" (kind: "blk", "net"), and for an
+ * adaptive one "_poll_window_us_<i>" (the window now), "_poll_grows_<i>",
+ * "_poll_shrinks_<i>". */
 void virtio_queue_poll_print(const struct virtio_queue_poll *p,
 			     const char *name, const char *kind,
 			     unsigned int i, FILE *f);
@@ -46,7 +74,7 @@ void virtio_queue_run(struct virtio_queue *q, struct virtio_interrupt *irq,
 		      struct virtq_chain *chain, virtio_chain_fn handle,
 		      void *dev);
 
-/* The same, polling as poll says (NULL or ns 0: as virtio_queue_run).
+/* The same, polling as poll says (NULL or off: as virtio_queue_run).
  * The chains served before a poll window are completed and interrupted
  * for first, so polling never delays a completion. q's lock is held
  * through the window: a reset waits at most poll->ns. */

@@ -38,16 +38,20 @@ void cli_usage(FILE *f)
 "                          TLB flush and PV sched yield, made for vCPUs that\n"
 "                          get preempted. Only vCPU threads are pinned; I/O\n"
 "                          and device threads run on any allowed CPU\n"
-"  --disk PATH[,ro][,direct][,queues=N][,poll=US]  virtio-blk disk (up to\n"
-"                          8); queues=N: N request queues (VIRTIO_BLK_F_MQ,\n"
-"                          1..8, default one per vCPU), each with its own\n"
-"                          MSI vector and worker thread; poll=US: after\n"
-"                          serving requests a queue's worker keeps watching\n"
-"                          the ring for up to US microseconds (0..1000,\n"
-"                          default 0: off), notifications off, so a request\n"
-"                          that follows within the bound needs no doorbell;\n"
-"                          it burns that CPU time after each burst, never\n"
-"                          while the disk is idle\n"
+"  --disk PATH[,ro][,direct][,queues=N][,poll=auto|US]  virtio-blk disk\n"
+"                          (up to 8); queues=N: N request queues\n"
+"                          (VIRTIO_BLK_F_MQ, 1..8, default one per vCPU),\n"
+"                          each with its own MSI vector and worker thread;\n"
+"                          poll=US: after serving requests a queue's worker\n"
+"                          keeps watching the ring for up to US microseconds\n"
+"                          (0..1000; 0: off), notifications off, so a\n"
+"                          request that follows within the bound needs no\n"
+"                          doorbell; it burns that CPU time after each\n"
+"                          burst, never while the disk is idle. poll=auto\n"
+"                          (default): the window follows the gaps between\n"
+"                          the guest's requests, up to 1000 us: it grows to\n"
+"                          a gap that fits and halves after one that does\n"
+"                          not, so requests further apart cost no polling\n"
 "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,queues=N][,vhost=on][,poll=US]\n"
 "        [,tx-irq-delay=US]\n"
 "                          virtio-net on a tap (up to 4); queues=N: N queue\n"
@@ -219,7 +223,8 @@ static int parse_disk(char *val, struct disk_config *d, char *err,
 	char *comma;
 
 	/* queues 0: one per vCPU (chosen when the device is made). */
-	*d = (struct disk_config){ .path = val };
+	*d = (struct disk_config){ .path = val, .poll_adaptive = true,
+				   .poll_us = MMVM_MAX_POLL_US };
 	while ((comma = strrchr(val, ',')) != NULL) {
 		if (!strcmp(comma + 1, "ro")) {
 			d->read_only = true;
@@ -232,15 +237,19 @@ static int parse_disk(char *val, struct disk_config *d, char *err,
 					 comma + 1, MMVM_MAX_DISK_QUEUES);
 				return -1;
 			}
+		} else if (!strcmp(comma + 1, "poll=auto")) {
+			d->poll_adaptive = true;
+			d->poll_us = MMVM_MAX_POLL_US;
 		} else if (!strncmp(comma + 1, "poll=", 5)) {
 			if (parse_uint(comma + 6, MMVM_MAX_POLL_US,
 				       &d->poll_us)) {
-				snprintf(err, errlen, "--disk: '%s': want poll=0..%d (microseconds)",
+				snprintf(err, errlen, "--disk: '%s': want poll=auto or poll=0..%d (microseconds)",
 					 comma + 1, MMVM_MAX_POLL_US);
 				return -1;
 			}
+			d->poll_adaptive = false;
 		} else {
-			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro, direct, queues=N or poll=US)",
+			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro, direct, queues=N or poll=auto|US)",
 				 comma + 1);
 			return -1;
 		}

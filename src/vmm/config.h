@@ -18,6 +18,8 @@ struct disk_config {
 				 * per vCPU (at most the maximum) */
 	unsigned int poll_us;	/* bounded polling after each served round
 				 * (virtio/queue_run.h); 0: none */
+	bool poll_adaptive;	/* poll=auto (the default): the window is
+				 * learnt, poll_us is its bound */
 };
 
 /* VIRTIO_BLK_F_MQ: queues per disk (the transport has 16, one vector

@@ -175,14 +175,20 @@ static void test_errors(void)
 	CHECK_EQ(parse("--kernel bz --disk a,queues=x"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --disk a,queues="), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --disk a,poll=1001"), CLI_ERROR);
-	CHECK(err_has("want poll=0..1000 (microseconds)"));
+	CHECK(err_has("want poll=auto or poll=0..1000 (microseconds)"));
+	CHECK_EQ(parse("--kernel bz --disk a,poll=autox"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --disk a,poll=-1"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --disk a,poll="), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --disk a,poll=50,queues=2"), CLI_RUN);
 	CHECK(cfg.disks[0].poll_us == 50 && cfg.disks[0].queues == 2 &&
-	      !strcmp(cfg.disks[0].path, "a"));
+	      !cfg.disks[0].poll_adaptive && !strcmp(cfg.disks[0].path, "a"));
+	/* The default is adaptive polling bounded at 1000 us. */
 	CHECK_EQ(parse("--kernel bz --disk a"), CLI_RUN);
-	CHECK_EQ(cfg.disks[0].poll_us, 0);
+	CHECK(cfg.disks[0].poll_adaptive && cfg.disks[0].poll_us == 1000);
+	CHECK_EQ(parse("--kernel bz --disk a,poll=0"), CLI_RUN);
+	CHECK(!cfg.disks[0].poll_adaptive && cfg.disks[0].poll_us == 0);
+	CHECK_EQ(parse("--kernel bz --disk a,poll=auto,ro"), CLI_RUN);
+	CHECK(cfg.disks[0].poll_adaptive && cfg.disks[0].poll_us == 1000);
 	CHECK_EQ(parse("--kernel bz --disk a,ro,queues=4"), CLI_RUN);
 	CHECK(cfg.disks[0].read_only && cfg.disks[0].queues == 4 &&
 	      !strcmp(cfg.disks[0].path, "a"));

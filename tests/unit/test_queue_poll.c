@@ -175,11 +175,76 @@ static void test_window_takes_next_request(void)
 	virtio_mmio_destroy(&mt);
 }
 
+/* The adaptive rule alone: a gap within the bound grows the window to it
+ * (or doubles it, whichever is more, never past the bound); a longer one
+ * halves it, to 0 below VIRTIO_POLL_MIN_NS. */
+static void test_adapt_rule(void)
+{
+	struct virtio_queue_poll p = { .max_ns = 1000000 };
+
+	virtio_queue_poll_adapt(&p, 2000000);	/* too far apart: stays off */
+	CHECK_EQ(p.ns, 0);
+	CHECK_EQ(p.shrinks, 0);
+	virtio_queue_poll_adapt(&p, 300000);	/* fits: grows to the gap */
+	CHECK_EQ(p.ns, 300000);
+	virtio_queue_poll_adapt(&p, 350000);	/* doubles: 600 us */
+	CHECK_EQ(p.ns, 600000);
+	virtio_queue_poll_adapt(&p, 700000);	/* doubles past the bound */
+	CHECK_EQ(p.ns, 1000000);
+	CHECK_EQ(p.grows, 3);
+	virtio_queue_poll_adapt(&p, 1000001);	/* past the bound: halves */
+	CHECK_EQ(p.ns, 500000);
+	for (int i = 0; i < 7; i++)
+		virtio_queue_poll_adapt(&p, 5000000);
+	CHECK_EQ(p.ns, 3906 < VIRTIO_POLL_MIN_NS ? 0 : 3906);
+	CHECK_EQ(p.ns, 0);
+	CHECK_EQ(p.shrinks, 8);
+	virtio_queue_poll_adapt(&p, 100);	/* a tiny gap: the floor */
+	CHECK_EQ(p.ns, VIRTIO_POLL_MIN_NS);
+}
+
+/* Adaptive in the run: the first request opens no window (nothing learnt
+ * yet); a doorbell soon after it grows the window, and the next round
+ * polls; a long pause then shrinks it again. */
+static void test_adaptive_run(void)
+{
+	struct virtio_queue_poll p = { .max_ns = 1000000000ULL };	/* 1 s */
+	struct timespec pause = { .tv_nsec = 20000000 };	/* 20 ms */
+
+	setup();
+	post();
+	run(&p);
+	CHECK_EQ(handled, 1);
+	CHECK_EQ(p.polls, 0);
+	CHECK(p.last_work_ns != 0);
+	nanosleep(&pause, NULL);
+	post();
+	run(&p);			/* learns the 20 ms gap, then polls */
+	CHECK_EQ(handled, 2);
+	CHECK_EQ(p.grows, 1);
+	CHECK(p.ns >= 20000000 && p.ns < 1000000000ULL);
+	CHECK_EQ(p.polls, 1);		/* the window closed empty */
+	CHECK_EQ(p.hits, 0);
+	CHECK_EQ(irqs(), 2);
+	CHECK_EQ(used()[0], 0);		/* notifications back on */
+	p.max_ns = 10000000;		/* 10 ms: the next gap is longer */
+	p.ns = 8000000;
+	nanosleep(&pause, NULL);
+	post();
+	run(&p);
+	CHECK_EQ(p.shrinks, 1);
+	CHECK_EQ(p.ns, 4000000);
+	CHECK_EQ(handled, 3);
+	virtio_mmio_destroy(&mt);
+}
+
 int main(void)
 {
 	RUN(test_no_poll);
 	RUN(test_window_closes);
 	RUN(test_no_window_without_work);
 	RUN(test_window_takes_next_request);
+	RUN(test_adapt_rule);
+	RUN(test_adaptive_run);
 	return unit_finish("queue_poll");
 }
