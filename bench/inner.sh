@@ -40,8 +40,10 @@
 #                --no-doorbells: legacy interrupt, QueueNotify)
 #   mmvm-msi     mmvm's default: version 2 with the MSI and doorbell feature
 #                bits (docs/virtio-mmio-msi.md), MSI + per-queue doorbells,
-#                and adaptive block polling (--disk ...,poll=auto; every
-#                mmvm configuration without its own poll= has it)
+#                adaptive block polling (--disk ...,poll=auto; every
+#                mmvm configuration without its own poll= has it) and the
+#                adaptive tx interrupt (--net ...,tx-irq-delay=auto; every
+#                mmvm configuration without its own tx-irq-delay= has it)
 #   mmvm-msi-nopoll  the default with --disk ...,poll=0: no block polling
 #                (the default before poll=auto)
 #   mmvm-msi-nodb  the default with --no-doorbells: MSI, QueueNotify
@@ -64,6 +66,8 @@
 #                once it is up: bench.what= empty), the two one right after
 #                the other, which of them first alternating from pair to
 #                pair; run ids r<rep>-boot<k>-<vmm>
+#   mmvm-msi-notxirq  the default with --net ...,tx-irq-delay=0: every tx
+#                interrupt at once (the default before tx-irq-delay=auto)
 #   mmvm-msi-txirq  the default with --net ...,tx-irq-delay=5000: a sent
 #                frame's interrupt check waits 5 ms (a TCP_RR transaction
 #                takes 2-3 ms under the nested harness), and is not sent
@@ -488,6 +492,8 @@ run_config() {
 			vflags="--virtio-version 2" pin=,pin diskopt=,poll=1000 ;;
 		mmvm-msi-txirq)
 			vflags="--virtio-version 2" netopt=,tx-irq-delay=5000 ;;
+		mmvm-msi-notxirq)
+			vflags="--virtio-version 2" netopt=,tx-irq-delay=0 ;;
 		mmvm-msi-netpoll)
 			vflags="--virtio-version 2" diskopt=,poll=1000 \
 				netopt=,poll=1000 ;;

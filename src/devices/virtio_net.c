@@ -115,6 +115,11 @@ struct net_pair {
 	uint64_t tx_irq_delay_ns;
 	int tx_irq_fd;
 	bool tx_irq_armed;
+	/* tx-irq-delay=auto: put off only while the driver's backlog is
+	 * small (tx_irq_may_wait()); the bytes completed since the last
+	 * check was made count towards it. */
+	bool tx_irq_auto;
+	uint64_t tx_irq_held_bytes;
 
 	struct virtio_net_stats stats;
 };
@@ -162,8 +167,44 @@ static void note_push(struct net_signals *s, unsigned int which)
 	s->pushed[which]++;
 }
 
-/* Is a tx interrupt due now? With --net tx-irq-delay=US the question is
- * put off: a one-shot timer asks it US microseconds later
+/* tx-irq-delay=auto puts a check off only while the driver has at most
+ * this many sent frames it has not reclaimed... With EVENT_IDX, Linux
+ * sets used_event a quarter of its outstanding frames short of avail->idx
+ * (virtqueue_enable_cb_delayed()), so a backlog of 1 is up to 4 frames. */
+#define NET_TX_IRQ_AUTO_BACKLOG	1
+/* ... and they hold at most this many bytes. Far below a socket's send
+ * buffer (UDP's 208 KiB) and TCP's small-queue limit (two segments at
+ * least), so a sender never waits for the delayed interrupt to get its
+ * memory back: the case of a fixed delay that auto exists to avoid. */
+#define NET_TX_IRQ_AUTO_BYTES	8192
+
+/* May the interrupt check for what was just completed wait? A fixed
+ * delay always may; auto only while the driver's backlog is small, which
+ * a request/response's lone frame is and a stream is not. */
+static bool tx_irq_may_wait(struct net_pair *p)
+{
+	if (!p->tx_irq_auto)
+		return true;
+	return virtq_driver_backlog(&p->txq->vq) <= NET_TX_IRQ_AUTO_BACKLOG &&
+	       p->tx_irq_held_bytes <= NET_TX_IRQ_AUTO_BYTES;
+}
+
+/* Makes the interrupt check now, disarming a put-off one. */
+static bool tx_irq_check_now(struct net_pair *p)
+{
+	static const struct itimerspec disarm;
+
+	if (p->tx_irq_armed) {
+		timerfd_settime(p->tx_irq_fd, 0, &disarm, NULL);
+		p->tx_irq_armed = false;
+		p->stats.tx_irq_early++;
+	}
+	p->tx_irq_held_bytes = 0;
+	return virtq_should_notify(&p->txq->vq);
+}
+
+/* Is a tx interrupt due now? With --net tx-irq-delay=US|auto the
+ * question is put off: a one-shot timer asks it US microseconds later
  * (pair_tx_irq_timer()), against the driver's used_event as it is then.
  * Linux's virtio-net reclaims sent buffers in its receive poll as well
  * (virtnet_poll_cleantx()) and moves used_event past them there, so when
@@ -177,17 +218,25 @@ static bool tx_irq_due(struct net_pair *p)
 {
 	struct itimerspec its = { 0 };
 
-	if (!p->tx_irq_delay_ns || p->tx_irq_fd < 0)
-		return virtq_should_notify(&p->txq->vq);
+	if (!p->tx_irq_delay_ns || p->tx_irq_fd < 0 || !tx_irq_may_wait(p))
+		return tx_irq_check_now(p);
 	if (p->tx_irq_armed)
 		return false;
 	its.it_value.tv_sec = (time_t)(p->tx_irq_delay_ns / 1000000000u);
 	its.it_value.tv_nsec = (long)(p->tx_irq_delay_ns % 1000000000u);
 	if (timerfd_settime(p->tx_irq_fd, 0, &its, NULL) < 0)
-		return virtq_should_notify(&p->txq->vq);
+		return tx_irq_check_now(p);
 	p->tx_irq_armed = true;
 	p->stats.tx_irq_deferred++;
 	return false;
+}
+
+/* A sent frame's used entry is in the ring: its bytes count towards
+ * auto's bound until the next interrupt check. */
+static void tx_completed(struct net_pair *p, struct net_signals *s)
+{
+	p->tx_irq_held_bytes += p->tx_chain.out_len;
+	note_push(s, SIG_TX);
 }
 
 /* One interrupt check per batch, once its ring work is done. */
@@ -351,7 +400,7 @@ static void net_tx(struct net_pair *p, struct net_signals *s)
 		p->tx_pending = false;
 		if (!p->tx_pending_copy) {
 			virtq_push(vq, p->tx_chain.head, 0);
-			note_push(s, SIG_TX);
+			tx_completed(p, s);
 		}
 	}
 	for (;;) {
@@ -375,6 +424,7 @@ static void net_tx(struct net_pair *p, struct net_signals *s)
 				 * (with tx-irq-delay= the check is put off
 				 * instead: tx_irq_due()). */
 				virtq_push(vq, p->tx_chain.head, 0);
+				p->tx_irq_held_bytes += p->tx_chain.out_len;
 				if (tx_irq_due(p))
 					virtio_interrupt_queue(p->n->env.irq,
 							       p->txq->index);
@@ -391,7 +441,7 @@ static void net_tx(struct net_pair *p, struct net_signals *s)
 				return;
 			}
 			virtq_push(vq, p->tx_chain.head, 0);
-			note_push(s, SIG_TX);
+			tx_completed(p, s);
 		}
 		if (!virtq_enable_notify(vq))
 			return;
@@ -832,6 +882,7 @@ static void pair_tx_irq_timer(void *opaque, uint32_t events)
 	lock_pair(p);
 	if (p->tx_irq_armed) {
 		p->tx_irq_armed = false;
+		p->tx_irq_held_bytes = 0;
 		if (pair_usable(p) && virtq_should_notify(&p->txq->vq)) {
 			virtio_interrupt_queue(p->n->env.irq, p->txq->index);
 			p->stats.tx_irq_late++;
@@ -872,6 +923,7 @@ static void net_clear_state(struct virtio_net *n)
 		struct net_pair *p = &n->pairs[i];
 
 		p->tx_pending = false;
+		p->tx_irq_held_bytes = 0;	/* an armed timer finds !usable */
 		p->rx_len = 0;
 		p->rx_off = 0;
 		p->rx_nheads = 0;
@@ -1126,6 +1178,7 @@ static void stats_add(struct virtio_net_stats *sum,
 	sum->tx_irq_deferred += s->tx_irq_deferred;
 	sum->tx_irq_late += s->tx_irq_late;
 	sum->tx_irq_saved += s->tx_irq_saved;
+	sum->tx_irq_early += s->tx_irq_early;
 	sum->rx_packets += s->rx_packets;
 	sum->rx_bytes += s->rx_bytes;
 	sum->rx_dropped += s->rx_dropped;
@@ -1147,6 +1200,7 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 		{ "tx_irq_deferred", s->tx_irq_deferred },
 		{ "tx_irq_late", s->tx_irq_late },
 		{ "tx_irq_saved", s->tx_irq_saved },
+		{ "tx_irq_early", s->tx_irq_early },
 		{ "rx_packets", s->rx_packets }, { "rx_bytes", s->rx_bytes },
 		{ "rx_dropped", s->rx_dropped }, { "rx_stalls", s->rx_stalls },
 		{ "bad_chains", s->bad_chains },
@@ -1193,10 +1247,13 @@ void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us)
 		n->pairs[i].poll.ns = (uint64_t)poll_us * 1000;
 }
 
-void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us)
+void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us,
+				 bool adaptive)
 {
-	for (unsigned int i = 0; i < n->nr_pairs; i++)
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
 		n->pairs[i].tx_irq_delay_ns = (uint64_t)delay_us * 1000;
+		n->pairs[i].tx_irq_auto = adaptive;
+	}
 }
 
 const struct virtio_queue_poll *virtio_net_get_poll(const struct virtio_net *n,
@@ -1312,7 +1369,8 @@ int virtio_net_make(const struct net_config *nc, unsigned int index,
 		n->pairs[i].attached = false;
 	snprintf(n->name, sizeof(n->name), "%s", nc->tap);
 	virtio_net_set_poll(n, nc->poll_us);
-	virtio_net_set_tx_irq_delay(n, nc->tx_irq_delay_us);
+	virtio_net_set_tx_irq_delay(n, nc->tx_irq_delay_us,
+				    nc->tx_irq_delay_auto);
 	if (nc->vhost && vhost_attach(n, nc) < 0) {
 		for (unsigned int i = 0; i < nr; i++)
 			close(fds[i]);

@@ -42,6 +42,7 @@ struct virtio_net_stats {
 	uint64_t tx_irq_deferred;	/* tx-irq-delay: checks put off */
 	uint64_t tx_irq_late;	/* ... that found the interrupt still due */
 	uint64_t tx_irq_saved;	/* ... that found the driver had reclaimed */
+	uint64_t tx_irq_early;	/* ... made at once: auto's backlog grew */
 	uint64_t rx_packets, rx_bytes;	/* frames given to the guest */
 	uint64_t rx_dropped;	/* did not fit the guest's buffers, runts */
 	uint64_t rx_stalls;	/* waited for the guest to post buffers */
@@ -76,9 +77,12 @@ void virtio_net_fd_ready(void *opaque, uint32_t events);
 const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n);
 /* --net poll=US: each pair's bounded polling (0: off; see pair_poll()). */
 void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us);
-/* --net tx-irq-delay=US: each pair's tx interrupt check put off by US
- * microseconds (0: off; see tx_irq_due()). Before binding. */
-void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us);
+/* --net tx-irq-delay=US|auto: each pair's tx interrupt check put off by
+ * up to US microseconds (0: off; see tx_irq_due()); adaptive (auto):
+ * only while the driver's backlog of sent frames is small
+ * (tx_irq_may_wait()). Before binding. */
+void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us,
+				 bool adaptive);
 /* Runs pair's tx-irq-delay timer handler now (tests). */
 void virtio_net_tx_irq_timer(struct virtio_net *n, unsigned int pair);
 /* Pair i's polling counters (tests; not thread-safe while it runs). */

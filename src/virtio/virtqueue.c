@@ -321,6 +321,16 @@ bool virtq_enable_notify(struct virtqueue *vq)
 	return avail_idx != vq->last_avail_idx;
 }
 
+uint16_t virtq_driver_backlog(const struct virtqueue *vq)
+{
+	uint16_t avail_idx;
+
+	if (!vq->ready || !vq->avail || vq->broken || !vq->event_idx)
+		return UINT16_MAX;
+	avail_idx = __atomic_load_n(&vq->avail[AVAIL_IDX], __ATOMIC_ACQUIRE);
+	return (uint16_t)(avail_idx - load16(used_event_ptr(vq)));
+}
+
 bool virtq_has_avail(const struct virtqueue *vq)
 {
 	if (!vq->ready || !vq->avail || vq->broken)

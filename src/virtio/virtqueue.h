@@ -139,6 +139,12 @@ void virtq_disable_notify(struct virtqueue *vq);
 /* Has the driver made a chain available that virtq_pop has not taken?
  * A plain look at avail->idx: notifications are left as they are. */
 bool virtq_has_avail(const struct virtqueue *vq);
+/* With EVENT_IDX: avail->idx minus used_event, how far the chains the
+ * driver made available run ahead of the used entry it wants an
+ * interrupt for. Both are the driver's and may change at any time: the
+ * result is a hint for interrupt timing, never a bound on anything.
+ * UINT16_MAX without EVENT_IDX or before the ring is usable. */
+uint16_t virtq_driver_backlog(const struct virtqueue *vq);
 
 /* Copies helpers over a chain's iovecs (bounded by what the chain holds). */
 uint64_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst,

@@ -53,7 +53,7 @@ void cli_usage(FILE *f)
 "                          a gap that fits and halves after one that does\n"
 "                          not, so requests further apart cost no polling\n"
 "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,queues=N][,vhost=on][,poll=US]\n"
-"        [,tx-irq-delay=US]\n"
+"        [,tx-irq-delay=auto|US]\n"
 "                          virtio-net on a tap (up to 4); queues=N: N queue\n"
 "                          pairs on a multi-queue tap (VIRTIO_NET_F_MQ, 1..7,\n"
 "                          default 1), each pair with its own worker thread\n"
@@ -66,11 +66,14 @@ void cli_usage(FILE *f)
 "                          off, so a frame the guest sends within the bound\n"
 "                          needs no doorbell; tx-irq-delay=US: a sent\n"
 "                          frame's interrupt waits up to US microseconds\n"
-"                          (0..10000, default 0: off) and is dropped if the\n"
-"                          driver has reclaimed the frame meanwhile (Linux\n"
-"                          does in its receive poll), so a request whose\n"
-"                          reply comes within the bound costs one interrupt,\n"
-"                          not two; poll= and tx-irq-delay= not with\n"
+"                          (0..10000; 0: off) and is dropped if the driver\n"
+"                          has reclaimed the frame meanwhile (Linux does in\n"
+"                          its receive poll), so a request whose reply comes\n"
+"                          within the bound costs one interrupt, not two;\n"
+"                          tx-irq-delay=auto (default): up to 5000 us, and\n"
+"                          only while the driver holds at most 4 sent frames\n"
+"                          and 8 KiB unreclaimed, so a stream's interrupts\n"
+"                          come at once; poll= and tx-irq-delay= not with\n"
 "                          vhost=on\n"
 "  --console virtio        add a virtio console (hvc0)\n"
 "  --rng                   add a virtio entropy device\n"
@@ -266,8 +269,10 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		     size_t errlen)
 {
 	char *save = NULL;
+	bool tx_irq_delay_set = false;
 
-	*n = (struct net_config){ 0 };
+	*n = (struct net_config){ .tx_irq_delay_us = MMVM_TX_IRQ_AUTO_US,
+				  .tx_irq_delay_auto = true };
 	for (char *tok = strtok_r(val, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(tok, "tap=", 4) && tok[4]) {
@@ -299,15 +304,21 @@ static int parse_net(char *val, struct net_config *n, char *err,
 					 tok, MMVM_MAX_POLL_US);
 				return -1;
 			}
+		} else if (!strcmp(tok, "tx-irq-delay=auto")) {
+			n->tx_irq_delay_us = MMVM_TX_IRQ_AUTO_US;
+			n->tx_irq_delay_auto = true;
+			tx_irq_delay_set = true;
 		} else if (!strncmp(tok, "tx-irq-delay=", 13)) {
 			if (parse_uint(tok + 13, MMVM_MAX_TX_IRQ_DELAY_US,
 				       &n->tx_irq_delay_us)) {
-				snprintf(err, errlen, "--net: '%s': want tx-irq-delay=0..%d (microseconds)",
+				snprintf(err, errlen, "--net: '%s': want tx-irq-delay=auto or tx-irq-delay=0..%d (microseconds)",
 					 tok, MMVM_MAX_TX_IRQ_DELAY_US);
 				return -1;
 			}
+			n->tx_irq_delay_auto = false;
+			tx_irq_delay_set = n->tx_irq_delay_us != 0;
 		} else {
-			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N][,vhost=on][,poll=US][,tx-irq-delay=US])",
+			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N][,vhost=on][,poll=US][,tx-irq-delay=auto|US])",
 				 tok);
 			return -1;
 		}
@@ -320,9 +331,13 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		snprintf(err, errlen, "--net: poll= is for packets mmvm moves itself, not with vhost=on");
 		return -1;
 	}
-	if (n->vhost && n->tx_irq_delay_us) {
+	if (n->vhost && tx_irq_delay_set) {
 		snprintf(err, errlen, "--net: tx-irq-delay= is for packets mmvm moves itself, not with vhost=on");
 		return -1;
+	}
+	if (n->vhost) {		/* vhost decides its interrupts itself */
+		n->tx_irq_delay_us = 0;
+		n->tx_irq_delay_auto = false;
 	}
 	return 0;
 }

@@ -35,6 +35,11 @@ struct disk_config {
  * frame's interrupt may come when the driver has not reclaimed the frame
  * itself (its transmit queue may be waiting for room). */
 #define MMVM_MAX_TX_IRQ_DELAY_US	10000
+/* tx-irq-delay=auto's bound (the default): under the nested harness a
+ * TCP request/response takes 1-3 ms, and a 1 ms bound saved only half of
+ * the interrupts there (docs/benchmarks-txirq.md); on hardware a reply
+ * comes far sooner, and a frame that gets none is reported this late. */
+#define MMVM_TX_IRQ_AUTO_US	5000
 
 struct net_config {
 	const char *tap;	/* tap interface name */
@@ -48,6 +53,8 @@ struct net_config {
 	unsigned int tx_irq_delay_us;	/* tx interrupt check put off
 					 * (virtio_net.c tx_irq_due); 0:
 					 * none; never with vhost */
+	bool tx_irq_delay_auto;		/* ... only while the driver's
+					 * backlog is small (the default) */
 };
 
 /* VIRTIO_NET_F_MQ: queue pairs per net device (2 per pair plus the

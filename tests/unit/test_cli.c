@@ -213,11 +213,25 @@ static void test_errors(void)
 	CHECK(cfg.nets[0].poll_us == 200 && cfg.nets[0].queues == 2);
 	CHECK_EQ(parse("--kernel bz --net tap=t"), CLI_RUN);
 	CHECK_EQ(cfg.nets[0].poll_us, 0);
+	/* The default: tx-irq-delay=auto, 5000 us. */
+	CHECK_EQ(cfg.nets[0].tx_irq_delay_us, 5000);
+	CHECK(cfg.nets[0].tx_irq_delay_auto);
+	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=0"), CLI_RUN);
 	CHECK_EQ(cfg.nets[0].tx_irq_delay_us, 0);
+	CHECK(!cfg.nets[0].tx_irq_delay_auto);
+	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=0,tx-irq-delay=auto"), CLI_RUN);
+	CHECK(cfg.nets[0].tx_irq_delay_auto && cfg.nets[0].tx_irq_delay_us == 5000);
+	/* vhost=on decides its own interrupts: the default is off there. */
+	CHECK_EQ(parse("--kernel bz --net tap=t,vhost=on"), CLI_RUN);
+	CHECK(!cfg.nets[0].tx_irq_delay_auto && cfg.nets[0].tx_irq_delay_us == 0);
+	CHECK_EQ(parse("--kernel bz --net tap=t,vhost=on,tx-irq-delay=0"), CLI_RUN);
+	CHECK_EQ(parse("--kernel bz --net tap=t,vhost=on,tx-irq-delay=auto"), CLI_ERROR);
+	CHECK(err_has("not with vhost=on"));
 	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=10001"), CLI_ERROR);
-	CHECK(err_has("'tx-irq-delay=10001': want tx-irq-delay=0..10000 (microseconds)"));
+	CHECK(err_has("'tx-irq-delay=10001': want tx-irq-delay=auto or tx-irq-delay=0..10000 (microseconds)"));
 	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=10000"), CLI_RUN);
 	CHECK_EQ(cfg.nets[0].tx_irq_delay_us, 10000);
+	CHECK(!cfg.nets[0].tx_irq_delay_auto);
 	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay="), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=5us"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,tx-irq-delay=100,vhost=on"), CLI_ERROR);

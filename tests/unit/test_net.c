@@ -29,6 +29,7 @@ static unsigned int irqs, kicks;
 static uint64_t next_buf = BUF_BASE;	/* guest buffers, bump allocated */
 static struct fake_driver drv;
 static unsigned int setup_tx_irq_delay_us;	/* set before setup() binds */
+static bool setup_tx_irq_auto;
 
 static void mock_raise(void *host)
 {
@@ -106,7 +107,8 @@ static void setup(uint64_t features)
 	net = virtio_net_new(sv[0], mac);
 	virtio_mmio_init(&t, &cfg, &virtio_net_ops, net, &host_ops, NULL, &mem);
 	virtio_mmio_set_config(&t, virtio_net_config(net));
-	virtio_net_set_tx_irq_delay(net, setup_tx_irq_delay_us);
+	virtio_net_set_tx_irq_delay(net, setup_tx_irq_delay_us,
+				    setup_tx_irq_auto);
 	virtio_net_bind(net, test_device_env(&t));
 	irqs = kicks = 0;
 	fake_driver_init(&drv, &t, ram, QSIZE);
@@ -790,21 +792,33 @@ static void set_used_event(unsigned int q, uint16_t v)
 	memcpy(ram + fake_avail_gpa(q) + 4 + 2 * QSIZE, &v, sizeof(v));
 }
 
-/* One small frame out: completed and on the tap at once, its interrupt
- * check put off (tx-irq-delay). */
+/* n frames of len bytes out, posted from descriptor slot on and kicked
+ * once: completed and on the tap at once. */
+static void send_frames(uint16_t slot, unsigned int n, uint32_t len)
+{
+	static uint8_t out[12000];
+	uint32_t id, ulen;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t tb = alloc_buf(12 + len);
+
+		memset(ram + tb, 0, 12);
+		fill(ram + tb + 12, len, (uint8_t)(slot + i));
+		post(1, (uint16_t)(slot + i),
+		     &(struct fake_seg){ tb, 12 + len, false }, 1);
+	}
+	kick(1);
+	for (unsigned int i = 0; i < n; i++) {
+		CHECK_EQ(read(peer, out, sizeof(out)), 12 + len);
+		CHECK(used(1, &id, &ulen));
+		CHECK_EQ(id, slot + i);
+	}
+}
+
+/* One small frame out, its interrupt check put off (tx-irq-delay). */
 static void send_one(uint16_t slot)
 {
-	uint64_t tb = alloc_buf(12 + 40);
-	uint8_t out[2000];
-	uint32_t id, len;
-
-	memset(ram + tb, 0, 12);
-	fill(ram + tb + 12, 40, (uint8_t)slot);
-	post(1, slot, &(struct fake_seg){ tb, 12 + 40, false }, 1);
-	kick(1);
-	CHECK_EQ(read(peer, out, sizeof(out)), 12 + 40);
-	CHECK(used(1, &id, &len));
-	CHECK_EQ(id, slot);
+	send_frames(slot, 1, 40);
 }
 
 /* --net tx-irq-delay=US: a sent frame's interrupt is not sent with its
@@ -874,6 +888,71 @@ static void test_tx_irq_delay(void)
 	teardown();
 }
 
+/* tx-irq-delay=auto: the check waits only while the driver's backlog is
+ * small: at most NET_TX_IRQ_AUTO_BACKLOG chains ahead of used_event and
+ * NET_TX_IRQ_AUTO_BYTES completed since the last check. A stream's
+ * frames (many chains, or large ones) get their interrupt at once, and a
+ * check put off is made at once when the backlog grows past either. */
+static void test_tx_irq_delay_auto(void)
+{
+	const struct virtio_net_stats *st;
+
+	setup_tx_irq_delay_us = 5000;
+	setup_tx_irq_auto = true;
+	setup(all_features | (1ULL << VIRTIO_F_EVENT_IDX));
+	setup_tx_irq_delay_us = 0;
+	setup_tx_irq_auto = false;
+
+	/* A lone small frame (a request): put off, as with a fixed delay. */
+	send_one(0);
+	CHECK_EQ(irqs, 0);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_deferred, 1);
+	virtio_net_tx_irq_timer(net, 0);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_late, 1);
+
+	/* Three frames in one kick, used_event 1: avail->idx runs 3 ahead
+	 * of it, a stream: checked at once, nothing put off. */
+	set_used_event(1, 1);
+	send_frames(1, 3, 40);
+	CHECK_EQ(irqs, 2);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_deferred, 1);
+
+	/* One large frame (over 8 KiB): at once as well. */
+	set_used_event(1, 4);
+	send_frames(4, 1, 9000);
+	CHECK_EQ(irqs, 3);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_deferred, 1);
+
+	/* A small frame put off, then a large one: the armed check is made
+	 * at once (early) and the timer that still fires finds nothing. */
+	set_used_event(1, 5);
+	send_one(5);
+	CHECK_EQ(irqs, 3);
+	send_frames(6, 1, 9000);
+	CHECK_EQ(irqs, 4);
+	st = virtio_net_get_stats(net);
+	CHECK_EQ(st->tx_irq_deferred, 2);
+	CHECK_EQ(st->tx_irq_early, 1);
+	virtio_net_tx_irq_timer(net, 0);
+	CHECK_EQ(irqs, 4);
+	st = virtio_net_get_stats(net);
+	CHECK_EQ(st->tx_irq_late + st->tx_irq_saved + st->tx_irq_early,
+		 st->tx_irq_deferred);
+	teardown();
+
+	/* Without EVENT_IDX there is no used_event to judge by: at once. */
+	setup_tx_irq_delay_us = 5000;
+	setup_tx_irq_auto = true;
+	setup(all_features);
+	setup_tx_irq_delay_us = 0;
+	setup_tx_irq_auto = false;
+	send_one(0);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_irq_deferred, 0);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(test_config_and_features);
@@ -892,5 +971,6 @@ int main(void)
 	RUN(test_poll_rr);
 	RUN(test_no_poll);
 	RUN(test_tx_irq_delay);
+	RUN(test_tx_irq_delay_auto);
 	return unit_finish("test_net");
 }
