@@ -234,6 +234,20 @@ device_ticks() {
 		END { print t + 0 }'
 }
 
+# wait_idle LOG PID [STEPS]: waits, in steps of 0.2 s (default 600),
+# until the guest's idle test has said "MMVM-IDLE start" in LOG; returns
+# 1 without it (PID ended or the steps ran out). For what is sampled from
+# /proc while the guest idles.
+wait_idle() {
+	local i
+	for i in $(seq 1 "${3:-600}"); do
+		grep -q 'MMVM-IDLE start' "$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
+}
+
 show_log() {
 	tail -n "${2:-30}" "$1" | sed 's/^/    | /'
 }

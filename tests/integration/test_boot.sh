@@ -53,7 +53,7 @@ check_boot() {
 # once loaded).
 OWN_RSS_MAX_KB=5120
 check_own_rss() {
-	local log=$MMVM_WORK/rss.log disk=$MMVM_WORK/rss.img pid mpid= i own rc
+	local log=$MMVM_WORK/rss.log disk=$MMVM_WORK/rss.img pid mpid= own rc
 	local names
 	dd if=/dev/zero of="$disk" bs=1M count=16 2>/dev/null
 	timeout -k 5 "$RUN_GUEST_TIMEOUT" "$MMVM" --kernel "$MMVM_KERNEL" \
@@ -61,11 +61,7 @@ check_own_rss() {
 		--cmdline "console=ttyS0 mmvm.test=idle mmvm.idle=4" \
 		</dev/null >"$log" 2>&1 &
 	pid=$!
-	for i in $(seq 1 600); do
-		grep -q 'MMVM-IDLE start' "$log" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
+	wait_idle "$log" "$pid" || true
 	mpid=$(pgrep -P "$pid" -x mmvm | head -n 1)
 	# Rss lines of every mapping: their sum less the largest.
 	own=$(awk '$1 == "Rss:" { t += $2; if ($2 > m) m = $2 }

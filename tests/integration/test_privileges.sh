@@ -45,11 +45,8 @@ ro_sum=$(sha256sum <"$ro")
 
 # watch LOG PID: /proc facts about the running mmvm, into LOG.
 watch_proc() {
-	local pid=$2 i fd
-	for i in $(seq 1 100); do
-		grep -q 'MMVM-IDLE start' "$3" 2>/dev/null && break
-		sleep 0.2
-	done
+	local pid=$2 fd
+	wait_idle "$3" "$pid" 100 || true
 	{
 		grep -E '^(Uid|Gid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' \
 			"/proc/$pid/status"
