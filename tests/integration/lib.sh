@@ -234,6 +234,30 @@ device_ticks() {
 		END { print t + 0 }'
 }
 
+# idle_window_ticks LOG PID BEGIN END [timeout]: while PID runs, takes
+# mmvm's CPU time when LOG first shows BEGIN and when it first shows END
+# (the guest's idle window), in steps of 0.1 s. With "timeout", PID is
+# timeout(1)'s and mmvm its child. Sets IDLE_TICKS (device_ticks: the
+# device-side threads) and IDLE_ALL (cpu_ticks: the whole process) to
+# the difference, or to "" if a marker never came.
+idle_window_ticks() {
+	local m=$2 a= b= a2= b2=
+	while kill -0 "$2" 2>/dev/null; do
+		[ "${5:-}" = timeout ] && m=$(pgrep -P "$2" | head -n 1)
+		if [ -z "$a" ] && grep -a -q "$3" "$1"; then
+			a=$(device_ticks "$m") a2=$(cpu_ticks "$m")
+		fi
+		if [ -z "$b" ] && grep -a -q "$4" "$1"; then
+			b=$(device_ticks "$m") b2=$(cpu_ticks "$m")
+		fi
+		sleep 0.1
+	done
+	IDLE_TICKS= IDLE_ALL=
+	[ -n "$a" ] && [ -n "$b" ] && IDLE_TICKS=$((b - a))
+	[ -n "$a2" ] && [ -n "$b2" ] && IDLE_ALL=$((b2 - a2))
+	return 0
+}
+
 # wait_idle LOG PID [STEPS]: waits, in steps of 0.2 s (default 600),
 # until the guest's idle test has said "MMVM-IDLE start" in LOG; returns
 # 1 without it (PID ended or the steps ran out). For what is sampled from

@@ -35,31 +35,17 @@ want=$(dd if="$img" bs=1M count=4 2>/dev/null | md5sum | cut -d' ' -f1)
 # CPU time at the idle markers. Sets IDLE_TICKS (device-side threads),
 # IDLE_ALL (the whole process), BOOT_RC.
 boot() {
-	local name=$1 opts=$2 log=$MMVM_WORK/$1.log pid a= b= a2= b2= m t=0
+	local name=$1 opts=$2 log=$MMVM_WORK/$1.log pid
 	timeout -k 5 "$RUN_GUEST_TIMEOUT" "$MMVM" --kernel "$MMVM_KERNEL" \
 		--initrd "$MMVM_INITRD" --cpus 1 \
 		--cmdline "console=ttyS0 mmvm.test=blk_poll" \
 		--disk "$img$opts" --stats "$MMVM_WORK/$name.stats" \
 		</dev/null >"$log" 2>&1 &
 	pid=$!
-	# timeout's child is mmvm.
-	while [ $t -lt $((RUN_GUEST_TIMEOUT * 10)) ] && kill -0 "$pid" 2>/dev/null; do
-		if [ -z "$a" ] && grep -a -q "MMVM-POLL idle-begin" "$log"; then
-			m=$(pgrep -P "$pid" | head -n 1)
-			a=$(device_ticks "$m") a2=$(cpu_ticks "$m")
-		fi
-		if [ -z "$b" ] && grep -a -q "MMVM-POLL idle-end" "$log"; then
-			m=$(pgrep -P "$pid" | head -n 1)
-			b=$(device_ticks "$m") b2=$(cpu_ticks "$m")
-		fi
-		sleep 0.1
-		t=$((t + 1))
-	done
+	idle_window_ticks "$log" "$pid" "MMVM-POLL idle-begin" \
+		"MMVM-POLL idle-end" timeout
 	wait "$pid"
 	BOOT_RC=$?
-	IDLE_TICKS= IDLE_ALL=
-	[ -n "$a" ] && [ -n "$b" ] && IDLE_TICKS=$((b - a))
-	[ -n "$a2" ] && [ -n "$b2" ] && IDLE_ALL=$((b2 - a2))
 	tr -d '\r' <"$log" >"$MMVM_WORK/$name.txt"
 }
 stat_of() { awk -v k="blk0.$2" '$1 == k { print $2 }' "$MMVM_WORK/$1.stats"; }

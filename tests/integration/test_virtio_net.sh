@@ -140,19 +140,11 @@ one_mode() {
 			{ fail "$v: guest did not take GO"; ok=0; }
 	fi
 
-	# mmvm's CPU time at the guest's idle markers: its device-side
-	# threads, and (a2, b2) the whole process.
-	local a= b= a2= b2=
-	while kill -0 "$mmvm_pid" 2>/dev/null; do
-		[ -z "$a" ] && grep -a -q "MMVM-NET idle-begin" "$log" &&
-			a=$(device_ticks "$mmvm_pid") a2=$(cpu_ticks "$mmvm_pid")
-		[ -z "$b" ] && grep -a -q "MMVM-NET idle-end" "$log" &&
-			b=$(device_ticks "$mmvm_pid") b2=$(cpu_ticks "$mmvm_pid")
-		sleep 0.1
-	done
-	idle_ticks= idle_all=
-	[ -n "$a" ] && [ -n "$b" ] && idle_ticks=$((b - a))
-	[ -n "$a2" ] && [ -n "$b2" ] && idle_all=$((b2 - a2))
+	# mmvm's CPU time over the guest's idle window: its device-side
+	# threads, and the whole process.
+	idle_window_ticks "$log" "$mmvm_pid" "MMVM-NET idle-begin" \
+		"MMVM-NET idle-end"
+	idle_ticks=$IDLE_TICKS idle_all=$IDLE_ALL
 	rc=0
 	wait "$mmvm_pid" || rc=$?
 	pids=()
