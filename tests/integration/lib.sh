@@ -241,9 +241,11 @@ device_ticks() {
 # device-side threads) and IDLE_ALL (cpu_ticks: the whole process) to
 # the difference, or to "" if a marker never came.
 idle_window_ticks() {
-	local m=$2 a= b= a2= b2=
+	local m= a= b= a2= b2=
+	[ "${5:-}" = timeout ] || m=$2
 	while kill -0 "$2" 2>/dev/null; do
-		[ "${5:-}" = timeout ] && m=$(pgrep -P "$2" | head -n 1)
+		# mmvm's PID does not change: look it up until it is found.
+		[ -n "$m" ] || m=$(pgrep -P "$2" | head -n 1)
 		if [ -z "$a" ] && grep -a -q "$3" "$1"; then
 			a=$(device_ticks "$m") a2=$(cpu_ticks "$m")
 		fi

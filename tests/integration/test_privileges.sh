@@ -43,7 +43,8 @@ truncate -s 16M "$rw"
 head -c 1M /dev/urandom >"$ro"
 ro_sum=$(sha256sum <"$ro")
 
-# watch LOG PID: /proc facts about the running mmvm, into LOG.
+# watch_proc OUT PID LOG: once the guest idles (LOG says so), /proc facts
+# about the running mmvm PID, into OUT.
 watch_proc() {
 	local pid=$2 fd
 	wait_idle "$3" "$pid" 100 || true
