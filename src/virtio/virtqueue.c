@@ -344,8 +344,14 @@ void virtq_disable_notify(struct virtqueue *vq)
 	vq->notify_disabled = true;
 	if (!vq->ready || !vq->used_hdr || vq->broken)
 		return;
-	/* With EVENT_IDX, simply not advancing avail_event suppresses kicks. */
-	if (!vq->event_idx)
+	/* With EVENT_IDX the driver kicks when its avail index passes
+	 * avail_event (2.7.10): point it at an entry already consumed, so no
+	 * index the driver writes next passes it. Merely not advancing it is
+	 * not enough: after virtq_enable_notify() it names the very next
+	 * entry, and the driver's next buffer would still kick. */
+	if (vq->event_idx)
+		store16(avail_event_ptr(vq), (uint16_t)(vq->last_avail_idx - 1));
+	else
 		store16(&vq->used_hdr[0], VIRTQ_USED_F_NO_NOTIFY);
 }
 

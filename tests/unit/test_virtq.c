@@ -457,6 +457,16 @@ static void test_no_interrupt_flag(void)
 	CHECK(virtq_should_notify(&vq));
 }
 
+/* The driver's side of 2.7.10 with EVENT_IDX (Linux's vring_need_event):
+ * having moved the avail index from new_idx - 1 to new_idx, it kicks only
+ * if that passed avail_event. */
+static bool driver_must_kick(uint16_t new_idx)
+{
+	uint16_t old_idx = new_idx - 1, event = avail_event();
+
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+}
+
 static void test_enable_disable_notify(void)
 {
 	setup(false, false);
@@ -475,12 +485,24 @@ static void test_enable_disable_notify(void)
 	CHECK_EQ(virtq_pop(&vq, &chain), VIRTQ_POP_OK);
 	CHECK_EQ(avail_event(), 1);	/* kick me past what I consumed */
 	virtq_disable_notify(&vq);
+	CHECK_EQ(avail_event(), 0);	/* an entry already consumed */
+	CHECK(!driver_must_kick(3));	/* the driver's next buffer: no kick */
 	CHECK_EQ(virtq_pop(&vq, &chain), VIRTQ_POP_OK);
-	CHECK_EQ(avail_event(), 1);	/* not advanced while disabled */
+	CHECK_EQ(avail_event(), 0);	/* not advanced while disabled */
+	CHECK(!driver_must_kick(3));
 	CHECK(!virtq_enable_notify(&vq));
 	CHECK_EQ(avail_event(), 2);
+	CHECK(driver_must_kick(3));	/* on again: the next entry kicks */
 	offer(0);
 	CHECK(virtq_enable_notify(&vq));
+
+	/* Disabled straight after an enable, as a poll window does: the
+	 * next buffer must not kick either. */
+	CHECK_EQ(virtq_pop(&vq, &chain), VIRTQ_POP_OK);
+	CHECK(!virtq_enable_notify(&vq));
+	CHECK(driver_must_kick(4));
+	virtq_disable_notify(&vq);
+	CHECK(!driver_must_kick(4));
 }
 
 static void test_not_ready(void)
