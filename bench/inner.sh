@@ -40,10 +40,11 @@
 #                --no-doorbells: legacy interrupt, QueueNotify)
 #   mmvm-msi     mmvm's default: version 2 with the MSI and doorbell feature
 #                bits (docs/virtio-mmio-msi.md), MSI + per-queue doorbells,
-#                adaptive block polling (--disk ...,poll=auto; every
-#                mmvm configuration without its own poll= has it) and the
-#                adaptive tx interrupt (--net ...,tx-irq-delay=auto; every
-#                mmvm configuration without its own tx-irq-delay= has it)
+#                adaptive block and net polling (--disk ...,poll=auto,
+#                --net ...,poll=auto; every mmvm configuration without its
+#                own poll= has it, but vhost=on) and the adaptive tx
+#                interrupt (--net ...,tx-irq-delay=auto; every mmvm
+#                configuration without its own tx-irq-delay= has it)
 #   mmvm-msi-nopoll  the default with --disk ...,poll=0: no block polling
 #                (the default before poll=auto)
 #   mmvm-msi-nodb  the default with --no-doorbells: MSI, QueueNotify
@@ -66,6 +67,8 @@
 #                once it is up: bench.what= empty), the two one right after
 #                the other, which of them first alternating from pair to
 #                pair; run ids r<rep>-boot<k>-<vmm>
+#   mmvm-msi-nonetpoll  the default with --net ...,poll=0: no net polling
+#                (the default before net poll=auto)
 #   mmvm-msi-notxirq  the default with --net ...,tx-irq-delay=0: every tx
 #                interrupt at once (the default before tx-irq-delay=auto)
 #   mmvm-msi-txirq  the default with --net ...,tx-irq-delay=5000: a sent
@@ -497,6 +500,8 @@ run_config() {
 		mmvm-msi-netpoll)
 			vflags="--virtio-version 2" diskopt=,poll=1000 \
 				netopt=,poll=1000 ;;
+		mmvm-msi-nonetpoll)
+			vflags="--virtio-version 2" netopt=,poll=0 ;;
 		mmvm-v3-vhost)
 			why=$(vhost_missing) && { skip "$config" "$why"; return; }
 			vflags="--virtio-version 3" netopt=,vhost=on \

@@ -306,7 +306,7 @@ class TestReport(unittest.TestCase):
             self.assertTrue(r[3].startswith("yes, lower (better)"), r)
             # VmRSS 30 MiB less 20 MiB of guest RAM mapping.
             self.assertIn("/proc/PID/smaps), MiB: ", md)
-            self.assertIn("mmvm, MSI + doorbells (default: feature bits, block poll=auto, tx-irq-delay=auto) "
+            self.assertIn("mmvm, MSI + doorbells (default: feature bits, block and net poll=auto, tx-irq-delay=auto) "
                           "10.0", md)
             # CPU table: 400 µs per transaction for mmvm (ticks rounding).
             cpu = row(md.split("## CPU cost per operation")[1],

@@ -108,7 +108,7 @@ struct net_pair {
 	struct virtq_chain rx_chain;
 	uint8_t rx_buf[NET_RX_BUF_LEN];
 
-	struct virtio_queue_poll poll;	/* --net poll=US */
+	struct virtio_queue_poll poll;	/* --net poll=auto|US */
 
 	/* --net tx-irq-delay=US: the tx interrupt's check waits this long
 	 * on a one-shot timerfd (tx_irq_due()); -1: no timer. */
@@ -743,7 +743,7 @@ static bool pair_usable(const struct net_pair *p)
 	       virtio_queue_usable(p->txq);
 }
 
-/* ---- bounded polling (--net poll=US) ---- */
+/* ---- bounded polling (--net poll=auto|US) ---- */
 
 /* Frames moved or dropped either way so far: what "work" means for
  * starting or restarting a window (a copied tx frame is completed without
@@ -757,15 +757,17 @@ static uint64_t pair_progress(const struct net_pair *p)
 }
 
 /* After a round that moved packets, the worker stays on the pair for up
- * to the bound instead of going back to sleep: tx kicks stay off (the
- * guest sees none asked for and adds frames without a doorbell), the tx
- * ring and the tap queue are looked at in turn, and every frame either
- * way restarts the window. A request/response exchange then costs the
- * guest no doorbell as long as its next frame follows within the bound.
- * Each round's interrupts go out before the next look, so polling never
- * delays a completion. The pair's locks stay held (a reset from a vCPU
- * waits for the window, at most the bound after the last frame), and a
- * window opens only after work, so an idle pair costs nothing. */
+ * to the window (fixed, or learnt: pair_learn()) instead of going back to
+ * sleep: tx kicks stay off (the guest sees none asked for and adds frames
+ * without a doorbell; each net_tx() re-enables them at its end, so they
+ * are turned off again after it), the tx ring and the tap queue are
+ * looked at in turn, and every frame either way restarts the window. A
+ * request/response exchange then costs the guest no doorbell as long as
+ * its next frame follows within the window. Each round's interrupts go
+ * out before the next look, so polling never delays a completion. The
+ * pair's locks stay held (a reset from a vCPU waits for the window, at
+ * most MMVM_MAX_POLL_US after the last frame), and a window opens only
+ * after work, so an idle pair costs nothing. */
 static void pair_poll(struct net_pair *p)
 {
 	struct virtqueue *txq = &p->txq->vq, *rxq = &p->rxq->vq;
@@ -804,6 +806,33 @@ static void pair_poll(struct net_pair *p)
 		net_tx(p, &s);
 	flush_signals(p, &s);
 	send_signals(p, &s);
+	if (p->poll.max_ns)
+		p->poll.last_work_ns = start;	/* the last frame's time */
+}
+
+/* A round moved frames: poll the window (fixed or learnt so far), or,
+ * adaptive with no window yet, remember when, so the next tx doorbell
+ * tells how long a window would have had to be (pair_learn()). */
+static void pair_worked(struct net_pair *p)
+{
+	if (p->poll.ns)
+		pair_poll(p);
+	else if (p->poll.max_ns)
+		p->poll.last_work_ns = virtio_poll_now_ns();
+}
+
+/* poll=auto: a tx doorbell is what a window exists to save, so only a
+ * doorbell teaches: the time since the pair last moved a frame either way
+ * (a reply delivered, then the guest's next request) is the window that
+ * would have caught it (virtio_queue_poll_adapt()). Frames from the tap
+ * cost the guest nothing and teach nothing. */
+static void pair_learn(struct net_pair *p)
+{
+	if (!p->poll.max_ns || !p->poll.last_work_ns)
+		return;
+	virtio_queue_poll_adapt(&p->poll, virtio_poll_now_ns() -
+					  p->poll.last_work_ns);
+	p->poll.last_work_ns = 0;
 }
 
 static void net_queue_notify(void *dev, unsigned int queue)
@@ -825,6 +854,8 @@ static void net_queue_notify(void *dev, unsigned int queue)
 		return;
 	p = &n->pairs[queue / 2];
 	lock_pair(p);
+	if (queue & 1)
+		pair_learn(p);
 	before = pair_progress(p);
 	if (pair_usable(p)) {
 		if (queue & 1)
@@ -834,8 +865,8 @@ static void net_queue_notify(void *dev, unsigned int queue)
 		flush_signals(p, &s);
 	}
 	send_signals(p, &s);
-	if (p->poll.ns && pair_progress(p) != before)
-		pair_poll(p);
+	if (pair_progress(p) != before)
+		pair_worked(p);
 	unlock_pair(p);
 }
 
@@ -863,8 +894,8 @@ static void pair_fd_ready(void *opaque, uint32_t events)
 		flush_signals(p, &s);
 	}
 	send_signals(p, &s);
-	if (p->poll.ns && pair_progress(p) != before)
-		pair_poll(p);
+	if (pair_progress(p) != before)
+		pair_worked(p);
 	unlock_pair(p);
 }
 
@@ -1221,7 +1252,8 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 			snprintf(pname, sizeof(pname), "%s.pair%u", name, i);
 		vhost_net_print_stats(n->pairs[i].vhost, pname, f);
 	}
-	for (unsigned int i = 0; n->pairs[0].poll.ns && i < n->nr_pairs; i++)
+	for (unsigned int i = 0; virtio_queue_poll_on(&n->pairs[0].poll) &&
+	     i < n->nr_pairs; i++)
 		virtio_queue_poll_print(&n->pairs[i].poll, name, "net", i, f);
 	if (n->nr_pairs == 1)
 		return;
@@ -1241,10 +1273,18 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 	}
 }
 
-void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us)
+void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us,
+			 bool adaptive)
 {
-	for (unsigned int i = 0; i < n->nr_pairs; i++)
-		n->pairs[i].poll.ns = (uint64_t)poll_us * 1000;
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		struct virtio_queue_poll *poll = &n->pairs[i].poll;
+
+		*poll = (struct virtio_queue_poll){ 0 };
+		if (adaptive)
+			poll->max_ns = (uint64_t)poll_us * 1000;
+		else
+			poll->ns = (uint64_t)poll_us * 1000;
+	}
 }
 
 void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us,
@@ -1368,7 +1408,7 @@ int virtio_net_make(const struct net_config *nc, unsigned int index,
 	for (unsigned int i = 1; i < nr; i++)
 		n->pairs[i].attached = false;
 	snprintf(n->name, sizeof(n->name), "%s", nc->tap);
-	virtio_net_set_poll(n, nc->poll_us);
+	virtio_net_set_poll(n, nc->poll_us, nc->poll_adaptive);
 	virtio_net_set_tx_irq_delay(n, nc->tx_irq_delay_us,
 				    nc->tx_irq_delay_auto);
 	if (nc->vhost && vhost_attach(n, nc) < 0) {

@@ -75,8 +75,11 @@ void virtio_net_pair_fd_ready(struct virtio_net *n, unsigned int pair,
 void virtio_net_fd_ready(void *opaque, uint32_t events);
 /* The pairs' counters summed (not while the workers run). */
 const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n);
-/* --net poll=US: each pair's bounded polling (0: off; see pair_poll()). */
-void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us);
+/* --net poll=US|auto: each pair's bounded polling (0: off; see
+ * pair_poll()); adaptive (auto): the window is learnt from the tx
+ * doorbells' gaps, poll_us bounds it (pair_learn()). Before binding. */
+void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us,
+			 bool adaptive);
 /* --net tx-irq-delay=US|auto: each pair's tx interrupt check put off by
  * up to US microseconds (0: off; see tx_irq_due()); adaptive (auto):
  * only while the driver's backlog of sent frames is small

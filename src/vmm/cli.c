@@ -52,8 +52,8 @@ void cli_usage(FILE *f)
 "                          the guest's requests, up to 1000 us: it grows to\n"
 "                          a gap that fits and halves after one that does\n"
 "                          not, so requests further apart cost no polling\n"
-"  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,queues=N][,vhost=on][,poll=US]\n"
-"        [,tx-irq-delay=auto|US]\n"
+"  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,queues=N][,vhost=on]\n"
+"        [,poll=auto|US][,tx-irq-delay=auto|US]\n"
 "                          virtio-net on a tap (up to 4); queues=N: N queue\n"
 "                          pairs on a multi-queue tap (VIRTIO_NET_F_MQ, 1..7,\n"
 "                          default 1), each pair with its own worker thread\n"
@@ -62,14 +62,18 @@ void cli_usage(FILE *f)
 "                          straight between KVM and vhost); poll=US: after\n"
 "                          moving packets a pair's worker keeps watching its\n"
 "                          tx ring and its tap queue for up to US\n"
-"                          microseconds (0..1000, default 0: off), tx kicks\n"
-"                          off, so a frame the guest sends within the bound\n"
-"                          needs no doorbell; tx-irq-delay=US: a sent\n"
-"                          frame's interrupt waits up to US microseconds\n"
-"                          (0..10000; 0: off) and is dropped if the driver\n"
-"                          has reclaimed the frame meanwhile (Linux does in\n"
-"                          its receive poll), so a request whose reply comes\n"
-"                          within the bound costs one interrupt, not two;\n"
+"                          microseconds (0..1000; 0: off), tx kicks off, so\n"
+"                          a frame the guest sends within the bound needs no\n"
+"                          doorbell; poll=auto (default): the window is\n"
+"                          learnt from the tx doorbells that still come, up\n"
+"                          to 1000 us, and is 0 while the guest's frames come\n"
+"                          further apart, so an idle guest costs no polling;\n"
+"                          tx-irq-delay=US: a sent frame's interrupt waits\n"
+"                          up to US microseconds (0..10000; 0: off) and is\n"
+"                          dropped if the driver has reclaimed the frame\n"
+"                          meanwhile (Linux does in its receive poll), so a\n"
+"                          request whose reply comes within the bound costs\n"
+"                          one interrupt, not two;\n"
 "                          tx-irq-delay=auto (default): up to 5000 us, and\n"
 "                          only while the driver holds at most 4 sent frames\n"
 "                          and 8 KiB unreclaimed, so a stream's interrupts\n"
@@ -269,10 +273,12 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		     size_t errlen)
 {
 	char *save = NULL;
-	bool tx_irq_delay_set = false;
+	bool tx_irq_delay_set = false, poll_set = false;
 
 	*n = (struct net_config){ .tx_irq_delay_us = MMVM_TX_IRQ_AUTO_US,
-				  .tx_irq_delay_auto = true };
+				  .tx_irq_delay_auto = true,
+				  .poll_us = MMVM_MAX_POLL_US,
+				  .poll_adaptive = true };
 	for (char *tok = strtok_r(val, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(tok, "tap=", 4) && tok[4]) {
@@ -298,12 +304,18 @@ static int parse_net(char *val, struct net_config *n, char *err,
 					 tok, MMVM_MAX_NET_QUEUES);
 				return -1;
 			}
+		} else if (!strcmp(tok, "poll=auto")) {
+			n->poll_us = MMVM_MAX_POLL_US;
+			n->poll_adaptive = true;
+			poll_set = true;
 		} else if (!strncmp(tok, "poll=", 5)) {
 			if (parse_uint(tok + 5, MMVM_MAX_POLL_US, &n->poll_us)) {
-				snprintf(err, errlen, "--net: '%s': want poll=0..%d (microseconds)",
+				snprintf(err, errlen, "--net: '%s': want poll=auto or poll=0..%d (microseconds)",
 					 tok, MMVM_MAX_POLL_US);
 				return -1;
 			}
+			n->poll_adaptive = false;
+			poll_set = n->poll_us != 0;
 		} else if (!strcmp(tok, "tx-irq-delay=auto")) {
 			n->tx_irq_delay_us = MMVM_TX_IRQ_AUTO_US;
 			n->tx_irq_delay_auto = true;
@@ -318,7 +330,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 			n->tx_irq_delay_auto = false;
 			tx_irq_delay_set = n->tx_irq_delay_us != 0;
 		} else {
-			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N][,vhost=on][,poll=US][,tx-irq-delay=auto|US])",
+			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N][,vhost=on][,poll=auto|US][,tx-irq-delay=auto|US])",
 				 tok);
 			return -1;
 		}
@@ -327,7 +339,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		snprintf(err, errlen, "--net: missing tap=NAME");
 		return -1;
 	}
-	if (n->vhost && n->poll_us) {
+	if (n->vhost && poll_set) {
 		snprintf(err, errlen, "--net: poll= is for packets mmvm moves itself, not with vhost=on");
 		return -1;
 	}
@@ -335,9 +347,11 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		snprintf(err, errlen, "--net: tx-irq-delay= is for packets mmvm moves itself, not with vhost=on");
 		return -1;
 	}
-	if (n->vhost) {		/* vhost decides its interrupts itself */
+	if (n->vhost) {		/* vhost moves the frames and interrupts */
 		n->tx_irq_delay_us = 0;
 		n->tx_irq_delay_auto = false;
+		n->poll_us = 0;
+		n->poll_adaptive = false;
 	}
 	return 0;
 }

@@ -205,14 +205,27 @@ static void test_errors(void)
 	CHECK_EQ(parse("--kernel bz --net tap=t,queues=0"), CLI_ERROR);
 	CHECK(err_has("want queues=1..7"));
 	CHECK_EQ(parse("--kernel bz --net tap=t,poll=1001"), CLI_ERROR);
-	CHECK(err_has("want poll=0..1000 (microseconds)"));
+	CHECK(err_has("want poll=auto or poll=0..1000 (microseconds)"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll=autox"), CLI_ERROR);
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll=auto,vhost=on"), CLI_ERROR);
+	CHECK(err_has("not with vhost=on"));
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll=auto"), CLI_RUN);
+	CHECK(cfg.nets[0].poll_adaptive && cfg.nets[0].poll_us == 1000);
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll=auto,poll=20"), CLI_RUN);
+	CHECK(!cfg.nets[0].poll_adaptive && cfg.nets[0].poll_us == 20);
 	CHECK_EQ(parse("--kernel bz --net tap=t,poll="), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net tap=t,poll=200,vhost=on"), CLI_ERROR);
 	CHECK(err_has("not with vhost=on"));
 	CHECK_EQ(parse("--kernel bz --net tap=t,poll=200,queues=2"), CLI_RUN);
 	CHECK(cfg.nets[0].poll_us == 200 && cfg.nets[0].queues == 2);
+	CHECK_EQ(parse("--kernel bz --net tap=t,poll=0"), CLI_RUN);
+	CHECK(!cfg.nets[0].poll_adaptive && cfg.nets[0].poll_us == 0);
+	/* The default: poll=auto, bounded at 1000 us; off with vhost=on. */
+	CHECK_EQ(parse("--kernel bz --net tap=t,vhost=on"), CLI_RUN);
+	CHECK(!cfg.nets[0].poll_adaptive && cfg.nets[0].poll_us == 0);
+	CHECK_EQ(parse("--kernel bz --net tap=t,vhost=on,poll=0"), CLI_RUN);
 	CHECK_EQ(parse("--kernel bz --net tap=t"), CLI_RUN);
-	CHECK_EQ(cfg.nets[0].poll_us, 0);
+	CHECK(cfg.nets[0].poll_adaptive && cfg.nets[0].poll_us == 1000);
 	/* The default: tx-irq-delay=auto, 5000 us. */
 	CHECK_EQ(cfg.nets[0].tx_irq_delay_us, 5000);
 	CHECK(cfg.nets[0].tx_irq_delay_auto);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "device_env.h"
@@ -734,7 +735,7 @@ static void test_poll_rr(void)
 	uint16_t flags;
 
 	setup(all_features);
-	virtio_net_set_poll(net, 200000);	/* 200 ms: room for a slow host */
+	virtio_net_set_poll(net, 200000, false);	/* 200 ms: room for a slow host */
 	fill(reply + 12, 60, 5);
 	rb = alloc_buf(1526);
 	post(0, 0, &(struct fake_seg){ rb, 1526, true }, 1);
@@ -953,6 +954,79 @@ static void test_tx_irq_delay_auto(void)
 	teardown();
 }
 
+/* Would the driver kick queue q for its next buffer (EVENT_IDX, 2.7.10)?
+ * Only if the index it moves to passes avail_event, i.e. if avail_event
+ * names the entry it writes. */
+static bool driver_must_kick(unsigned int q)
+{
+	uint16_t event;
+
+	memcpy(&event, ram + fake_used_gpa(q) + 4 + 8 * QSIZE, sizeof(event));
+	return event == drv.avail_idx[q];
+}
+
+static bool late_frame_kick;
+
+/* The guest's next request, 2 ms into the worker's poll window: posted
+ * without a kick, after looking whether the driver would have kicked. */
+static void *late_frame(void *arg)
+{
+	uint64_t tb = (uint64_t)(uintptr_t)arg;
+
+	nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+	late_frame_kick = driver_must_kick(1);
+	post(1, 2, &(struct fake_seg){ tb, 12 + 40, false }, 1);
+	return NULL;
+}
+
+/* --net poll=auto: no window until a tx doorbell shows how long one would
+ * have had to be (the time since the pair last moved a frame); then the
+ * window is that long, and a frame the driver adds inside it needs no
+ * kick, even straight after one (EVENT_IDX: avail_event is pointed at an
+ * entry already consumed). A doorbell later than the bound halves it. */
+static void test_poll_auto(void)
+{
+	const struct virtio_queue_poll *pl;
+	uint8_t out[200];
+	uint64_t tb, ns;
+	uint32_t id, len;
+	pthread_t thr;
+
+	setup(all_features | (1ULL << VIRTIO_F_EVENT_IDX));
+	virtio_net_set_poll(net, 50000, true);	/* learnt, up to 50 ms */
+	pl = virtio_net_get_poll(net, 0);
+	send_one(0);
+	CHECK_EQ(pl->polls, 0);		/* nothing learnt: no window */
+	CHECK_EQ(pl->ns, 0);
+	CHECK(pl->last_work_ns != 0);
+	nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+
+	tb = alloc_buf(12 + 40);
+	memset(ram + tb, 0, 12);
+	fill(ram + tb + 12, 40, 9);
+	CHECK_EQ(pthread_create(&thr, NULL, late_frame,
+				(void *)(uintptr_t)tb), 0);
+	send_one(1);		/* 5 ms later: a window of that, at once */
+	pthread_join(thr, NULL);
+	CHECK_EQ(pl->grows, 1);
+	CHECK(pl->ns >= 5000000 && pl->ns < 50000000);
+	CHECK_EQ(pl->polls, 1);
+	CHECK(!late_frame_kick);	/* kicks were off in the window */
+	CHECK_EQ(pl->hits, 1);		/* ... and it took the frame */
+	CHECK_EQ(read(peer, out, sizeof(out)), 12 + 40);
+	CHECK(used(1, &id, &len));
+	CHECK_EQ(id, 2);
+	CHECK(driver_must_kick(1));	/* back on after the window */
+
+	ns = pl->ns;
+	nanosleep(&(struct timespec){ .tv_nsec = 80000000 }, NULL);
+	send_one(3);		/* later than the bound: halved */
+	CHECK_EQ(pl->shrinks, 1);
+	CHECK_EQ(pl->ns, ns / 2);
+	CHECK_EQ(pl->polls, 2);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(test_config_and_features);
@@ -970,6 +1044,7 @@ int main(void)
 	RUN(test_mq);
 	RUN(test_poll_rr);
 	RUN(test_no_poll);
+	RUN(test_poll_auto);
 	RUN(test_tx_irq_delay);
 	RUN(test_tx_irq_delay_auto);
 	return unit_finish("test_net");
