@@ -111,9 +111,10 @@ WHY = {
     "NPF": ("MMIO: virtqueue notifications (doorbell / QueueNotify "
             "writes, ioeventfd), xAPIC EOI and timer register writes",
             "notification suppression (EVENT_IDX, already on) removes "
-            "redundant kicks; a polling backend (vhost-style busy poll) "
-            "removes the rest; x2APIC + PV EOI removes the EOI write "
-            "for edge (MSI) interrupts"),
+            "redundant kicks; device-side polling (mmvm's default "
+            "--net ...,poll=auto, vhost's busyloop_timeout) removes most "
+            "of the rest; x2APIC + PV EOI removes the EOI write for edge "
+            "(MSI) interrupts"),
     "EPT_VIOLATION": ("MMIO: notifications, LAPIC", "as NPF"),
     "EPT_MISCONFIG": ("MMIO: notifications (fast MMIO path)", "as NPF"),
     "MSR": ("TSC-deadline timer reprogramming around idle, x2APIC EOI",
@@ -1392,11 +1393,13 @@ def main():
         w("")
         w("- **Notifications, %s** (doorbell writes): each is an MMIO "
           "exit that KVM completes in the kernel (ioeventfd), so it never "
-          "reaches mmvm, but it is still a world switch. Would remove it: "
-          "a device that polls its rings while busy (vhost-style busy "
-          "polling, or virtio's notification suppression kept on for "
-          "longer by the device) so the driver sees notifications "
-          "disabled and does not write." % g("notify"))
+          "reaches mmvm, but it is still a world switch. The default "
+          "`--net ...,poll=auto` keeps tx kicks off for a learnt window "
+          "(at most 1000 us) after each frame the pair moves, so a "
+          "request that follows the reply within it rings no doorbell; "
+          "what is left are requests that came after the window had "
+          "closed. Would remove the rest: a longer window, paid for in "
+          "host CPU." % g("notify"))
         w("- **Device interrupts, %s**: MSI, injected by KVM straight "
           "from the irqfd, no exit to deliver them; what each one still "
           "costs is its EOI (below) and the halt it ends. Would remove "
