@@ -198,10 +198,8 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 			close(fd);
 			return disk_error(dc, -ret);
 		}
-		if (dc->poll_adaptive)
-			b->q[i].poll.max_ns = (uint64_t)dc->poll_us * 1000;
-		else
-			b->q[i].poll.ns = (uint64_t)dc->poll_us * 1000;
+		virtio_queue_poll_init(&b->q[i].poll, dc->poll_us,
+				       dc->poll_adaptive);
 	}
 
 	b->ops = blk_ops_template;

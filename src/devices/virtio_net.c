@@ -757,7 +757,7 @@ static uint64_t pair_progress(const struct net_pair *p)
 }
 
 /* After a round that moved packets, the worker stays on the pair for up
- * to the window (fixed, or learnt: pair_learn()) instead of going back to
+ * to the window (fixed, or learnt: net_queue_notify()) instead of going back to
  * sleep: tx kicks stay off (the guest sees none asked for and adds frames
  * without a doorbell; each net_tx() re-enables them at its end, so they
  * are turned off again after it), the tx ring and the tap queue are
@@ -812,27 +812,13 @@ static void pair_poll(struct net_pair *p)
 
 /* A round moved frames: poll the window (fixed or learnt so far), or,
  * adaptive with no window yet, remember when, so the next tx doorbell
- * tells how long a window would have had to be (pair_learn()). */
+ * tells how long a window would have had to be (net_queue_notify()). */
 static void pair_worked(struct net_pair *p)
 {
 	if (p->poll.ns)
 		pair_poll(p);
 	else if (p->poll.max_ns)
 		p->poll.last_work_ns = virtio_poll_now_ns();
-}
-
-/* poll=auto: a tx doorbell is what a window exists to save, so only a
- * doorbell teaches: the time since the pair last moved a frame either way
- * (a reply delivered, then the guest's next request) is the window that
- * would have caught it (virtio_queue_poll_adapt()). Frames from the tap
- * cost the guest nothing and teach nothing. */
-static void pair_learn(struct net_pair *p)
-{
-	if (!p->poll.max_ns || !p->poll.last_work_ns)
-		return;
-	virtio_queue_poll_adapt(&p->poll, virtio_poll_now_ns() -
-					  p->poll.last_work_ns);
-	p->poll.last_work_ns = 0;
 }
 
 static void net_queue_notify(void *dev, unsigned int queue)
@@ -854,8 +840,13 @@ static void net_queue_notify(void *dev, unsigned int queue)
 		return;
 	p = &n->pairs[queue / 2];
 	lock_pair(p);
+	/* poll=auto: a tx doorbell is what a window exists to save, so only
+	 * a tx doorbell teaches: the time since the pair last moved a frame
+	 * either way (a reply delivered, then the guest's next request) is
+	 * the window that would have caught it. Frames from the tap cost the
+	 * guest nothing and teach nothing. */
 	if (queue & 1)
-		pair_learn(p);
+		virtio_queue_poll_doorbell(&p->poll);
 	before = pair_progress(p);
 	if (pair_usable(p)) {
 		if (queue & 1)
@@ -1276,15 +1267,8 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us,
 			 bool adaptive)
 {
-	for (unsigned int i = 0; i < n->nr_pairs; i++) {
-		struct virtio_queue_poll *poll = &n->pairs[i].poll;
-
-		*poll = (struct virtio_queue_poll){ 0 };
-		if (adaptive)
-			poll->max_ns = (uint64_t)poll_us * 1000;
-		else
-			poll->ns = (uint64_t)poll_us * 1000;
-	}
+	for (unsigned int i = 0; i < n->nr_pairs; i++)
+		virtio_queue_poll_init(&n->pairs[i].poll, poll_us, adaptive);
 }
 
 void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us,

@@ -77,7 +77,8 @@ void virtio_net_fd_ready(void *opaque, uint32_t events);
 const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n);
 /* --net poll=US|auto: each pair's bounded polling (0: off; see
  * pair_poll()); adaptive (auto): the window is learnt from the tx
- * doorbells' gaps, poll_us bounds it (pair_learn()). Before binding. */
+ * doorbells' gaps, poll_us bounds it (net_queue_notify()). Before
+ * binding. */
 void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us,
 			 bool adaptive);
 /* --net tx-irq-delay=US|auto: each pair's tx interrupt check put off by

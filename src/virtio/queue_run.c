@@ -72,6 +72,24 @@ void virtio_queue_poll_adapt(struct virtio_queue_poll *p, uint64_t gap_ns)
 	}
 }
 
+void virtio_queue_poll_init(struct virtio_queue_poll *p, unsigned int us,
+			    bool adaptive)
+{
+	*p = (struct virtio_queue_poll){ 0 };
+	if (adaptive)
+		p->max_ns = (uint64_t)us * 1000;
+	else
+		p->ns = (uint64_t)us * 1000;
+}
+
+void virtio_queue_poll_doorbell(struct virtio_queue_poll *p)
+{
+	if (!p->max_ns || !p->last_work_ns)
+		return;
+	virtio_queue_poll_adapt(p, virtio_poll_now_ns() - p->last_work_ns);
+	p->last_work_ns = 0;
+}
+
 void virtio_queue_run_polled(struct virtio_queue *q,
 			     struct virtio_interrupt *irq,
 			     struct virtq_chain *chain, virtio_chain_fn handle,
@@ -83,13 +101,9 @@ void virtio_queue_run_polled(struct virtio_queue *q,
 
 	if (!virtio_queue_begin(q))
 		return;
-	/* A doorbell ended the wait that followed the last work: learn from
-	 * how long it took. */
-	if (poll && poll->max_ns && poll->last_work_ns) {
-		virtio_queue_poll_adapt(poll, virtio_poll_now_ns() -
-						poll->last_work_ns);
-		poll->last_work_ns = 0;
-	}
+	/* A doorbell ended the wait that followed the last work. */
+	if (poll)
+		virtio_queue_poll_doorbell(poll);
 	/* Kicks are off while we drain (and poll); re-enabling them
 	 * re-checks the ring so a buffer added in between is not missed. */
 	for (;;) {

@@ -46,10 +46,20 @@ static inline bool virtio_queue_poll_on(const struct virtio_queue_poll *p)
 	return p->ns || p->max_ns;
 }
 
+/* Sets p up from the option: a fixed window of us microseconds, or
+ * (adaptive) a learnt one bounded by us; counters cleared. */
+void virtio_queue_poll_init(struct virtio_queue_poll *p, unsigned int us,
+			    bool adaptive);
+
 /* Adaptive: a doorbell came gap_ns after the last served chain; sets the
  * window for the next one as described above. Exposed for the unit
  * tests. */
 void virtio_queue_poll_adapt(struct virtio_queue_poll *p, uint64_t gap_ns);
+
+/* Adaptive: a doorbell has just ended the wait that followed the work at
+ * last_work_ns: learns from how long it took (virtio_queue_poll_adapt()),
+ * once. Nothing if p is not adaptive or no work is recorded. */
+void virtio_queue_poll_doorbell(struct virtio_queue_poll *p);
 
 /* The clock poll windows are measured on (CLOCK_MONOTONIC, ns). */
 uint64_t virtio_poll_now_ns(void);

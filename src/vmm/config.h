@@ -51,7 +51,7 @@ struct net_config {
 				 * was served (virtio_net.c pair_poll);
 				 * 0: none; never with vhost */
 	bool poll_adaptive;	/* poll=auto: the window is learnt
-				 * (pair_learn), poll_us is its bound */
+				 * (net_queue_notify), poll_us is its bound */
 	unsigned int tx_irq_delay_us;	/* tx interrupt check put off
 					 * (virtio_net.c tx_irq_due); 0:
 					 * none; never with vhost */

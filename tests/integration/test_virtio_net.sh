@@ -197,9 +197,10 @@ stat_of() { awk -v k="net0.$2" '$1 == k { print $2 }' "$work/$1.stats" 2>/dev/nu
 # counters, and the idle cost against mode 2nopoll's (idle_0, when it ran
 # before).
 check_poll() {
-	local polls hits us
+	local polls hits us window
 	polls=$(stat_of "$v" net_polls_0) hits=$(stat_of "$v" net_poll_hits_0)
 	us=$(stat_of "$v" net_poll_us_0)
+	window=$(stat_of "$v" net_poll_window_us_0)	# auto only
 	if [ "${polls:-0}" -gt 0 ]; then
 		say "  ok: $polls poll windows, $hits rounds found frames, $us us spent polling;" \
 			"tx doorbells $(stat_of "$v" doorbells_kvm_1) (2nopoll: ${doorbells_0:-?})${window:+; window now $window us}"
@@ -263,8 +264,6 @@ for v in $versions; do
 		doorbells_0=$(stat_of 2nopoll doorbells_kvm_1)
 		say "  idle: $idle_ticks ticks of mmvm's device-side CPU over the 5 s window ($idle_all with the vCPU)"
 	fi
-	window=
-	[ "$v" = 2 ] && window=$(stat_of 2 net_poll_window_us_0)
 	case "$v" in 2 | 2poll) check_poll ;; esac
 	case "$v" in 2 | 2txirq) check_txirq ;; esac
 	[ "$ok" = 1 ] && pass "virtio-mmio $v"
