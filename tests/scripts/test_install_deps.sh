@@ -5,13 +5,20 @@
 # the script with status 127 and no message). Two machines without a
 # usable QEMU: none on PATH, and a qemu-system-x86_64 that fails.
 # Runs as root (to become nobody); needs no KVM.
+#
+# nobody runs a copy of the script in a work directory under /tmp, and
+# from there: the clone itself may sit below a directory nobody cannot
+# enter (root's 0700 home, a private mktemp -d or $TMPDIR), which has
+# nothing to do with what is checked here.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root (to run as nobody)"
-work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
+work=$(mktemp -d /tmp/"$name".XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
+# install-deps sources nothing: the one file is the whole script.
+install -m 644 "$repo/scripts/install-deps" "$work/install-deps"
 
 # A PATH with every command of this machine except QEMU's.
 mkdir "$work/bin"
@@ -31,9 +38,10 @@ chmod 755 "$work/badbin/qemu-system-x86_64"
 # check WHAT PATH: nobody runs install-deps with PATH.
 check() {
 	local what=$1 path=$2 rc=0 lines
-	env -i PATH="$path" HOME=/nonexistent \
+	(cd "$work" && env -i PATH="$path" HOME=/nonexistent \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		bash "$repo/scripts/install-deps" >"$work/out" 2>"$work/err" </dev/null || rc=$?
+		bash "$work/install-deps" >"$work/out" 2>"$work/err" </dev/null) ||
+		rc=$?
 	lines=$(grep -c . "$work/err")
 	if [ "$rc" != 0 ] && [ "$lines" = 1 ] && grep -qi 'qemu' "$work/err"; then
 		pass "$what: exit $rc, $(cat "$work/err")"
