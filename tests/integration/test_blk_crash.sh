@@ -100,7 +100,7 @@ console=$MMVM_WORK/guest.log
 (
 	GUEST_CMDLINE_EXTRA="mmvm.crash_n=$rounds" run_guest "$console" \
 		blk_crash --disk "$dev"
-	echo "$RUN_GUEST_RC" >"$MMVM_WORK/rc"
+	echo "$RUN_GUEST_RC $RUN_GUEST_SECONDS" >"$MMVM_WORK/rc"
 ) &
 guest=$!
 # mark_acked: a mark "acked-k" for every new acked line. A mark lands in
@@ -124,13 +124,13 @@ while kill -0 "$guest" 2>/dev/null; do
 done
 wait "$guest"
 mark_acked
-grc=$(cat "$MMVM_WORK/rc" 2>/dev/null || echo "?")
+read -r grc gsecs <"$MMVM_WORK/rc" 2>/dev/null || grc="?" gsecs="?"
 tr -d '\r' <"$console" >"$MMVM_WORK/guest.txt"
 acked=$(sed -n 's/^.*MMVM-CRASH acked \([0-9][0-9]*\)$/\1/p' "$MMVM_WORK/guest.txt")
 nacked=$(wc -w <<<"$acked")
 if [ "$grc" = 0 ] && [ "$(guest_test_rc "$MMVM_WORK/guest.txt")" = 0 ] &&
    [ "$nacked" = "$rounds" ]; then
-	pass "guest: $rounds rounds of append + fsync, $nacked acked ($RUN_GUEST_SECONDS s)"
+	pass "guest: $rounds rounds of append + fsync, $nacked acked ($gsecs s)"
 else
 	fail "guest: mmvm exit $grc, guest test rc '$(guest_test_rc "$MMVM_WORK/guest.txt")'," \
 		"$nacked of $rounds records acked"

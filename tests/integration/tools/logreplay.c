@@ -21,7 +21,9 @@
  * ("logreplay: LOG: entry 12: ..."), exit status 1; usage errors exit 2.
  * Built with cc by its test script, like tools/tcpxfer.c; written for
  * mmvm, not derived from xfstests' replay-log. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* fallocate() */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
