@@ -2,8 +2,9 @@
 """Writes the seed corpora for the virtio fuzz targets:
 tests/fuzz/corpus/fuzz_mmio_registers/*, .../fuzz_virtq_chain/*,
 .../fuzz_console/*, .../fuzz_rng/*, .../fuzz_net_ctrl/* (control
-queue commands) and .../fuzz_blk_request/* (discard and write-zeroes
-requests; fuzz_msi and fuzz_devices keep corpora
+queue commands), .../fuzz_blk_request/* (discard and write-zeroes
+requests) and .../fuzz_logwrites/* (device-mapper log-writes logs;
+fuzz_msi and fuzz_devices keep corpora
 libFuzzer grew and merged).
 Run from the repository root; the output is committed, so this only needs
 re-running when the input formats (documented in each fuzz_*.c) change."""
@@ -266,11 +267,50 @@ net_ctrl_seeds = {
     "short_data": net_ctrl([struct.pack("<BBB", 4, 0, 2)]),
 }
 
+
+# ---- fuzz_logwrites: a whole dm-log-writes log (tools/logwrites.h) ----
+LW_MAGIC = 0x6a736677736872
+
+
+def lw_log(ss, entries, nr=None):
+    """entries: (sector, nr_sectors, flags, payload) with payload the mark
+    name (flags 8) or the written data, padded to whole blocks."""
+    def blk(b):
+        return b + bytes(-len(b) % ss)
+    out = blk(struct.pack("<QQQI", LW_MAGIC, 1,
+                          len(entries) if nr is None else nr, ss))
+    for sector, n, flags, payload in entries:
+        mark = flags == 8
+        out += blk(struct.pack("<QQQQ", sector, n, flags,
+                               len(payload) if mark else 0) +
+                   (payload if mark else b""))
+        if not mark and not flags & 4:
+            out += blk(payload)
+    return out
+
+
+def lw_write(sector, n, ss=512, flags=0):
+    return (sector, n, flags, bytes((sector + i) & 0xff
+                                    for i in range(n * ss)))
+
+
+logwrites = {
+    "mkfs_then_fsync": lw_log(512, [
+        (0, 256, 4, b""), lw_write(2, 2), (0, 0, 1, b""),
+        (0, 0, 8, b"mkfs"), lw_write(40, 1, flags=16), lw_write(60, 3),
+        (0, 0, 1, b""), lw_write(8, 1, flags=2), (0, 0, 8, b"end")]),
+    "sector_4k": lw_log(4096, [lw_write(3, 1, 4096), (0, 0, 1, b""),
+                               lw_write(1, 2, 4096, flags=1)]),
+    "truncated": lw_log(512, [lw_write(2, 4), (0, 0, 1, b"")])[:2500],
+    "count_too_big": lw_log(512, [(0, 0, 1, b"")], nr=9),
+}
+
 for target, seeds in (("fuzz_mmio_registers", mmio),
                       ("fuzz_net_ctrl", net_ctrl_seeds),
                       ("fuzz_virtq_chain", virtq),
                       ("fuzz_console", console), ("fuzz_rng", rng),
-                      ("fuzz_blk_request", blk)):
+                      ("fuzz_blk_request", blk),
+                      ("fuzz_logwrites", logwrites)):
     d = os.path.join(ROOT, target)
     os.makedirs(d, exist_ok=True)
     for name, blob in seeds.items():
