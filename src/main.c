@@ -348,6 +348,11 @@ int main(int argc, char **argv)
 	if (watch.len)
 		fputc('\n', stderr);
 	fprintf(stderr, "mmvm: %s\n", vm->exit.msg);
+	/* Whatever ended the run, what the guest wrote goes to stable
+	 * storage now (as QEMU does); a failure is the status, unless the
+	 * run failed already. */
+	if (!virtio_devices_shutdown(vm) && status == MMVM_EXIT_OK)
+		status = MMVM_EXIT_DISK;
 	/* A guest stopped from outside may have been hung: say where. */
 	if (stopped &&
 	    (status == MMVM_EXIT_TIMEOUT || status == MMVM_EXIT_SIGNAL))

@@ -30,8 +30,12 @@ struct virtio_blk {
 	struct virtio_device_env env;
 	struct virtio_blk_config config;
 	int fd;
+	bool read_only;
 	unsigned int nr_queues;
 	struct blk_queue_state *q;	/* [nr_queues] */
+	struct blk_disk_state disk;	/* the queues' shared write-error latch */
+	uint64_t driver_features;	/* at the last DRIVER_OK (for --stats) */
+	uint64_t exit_flushes, exit_flush_errors;
 };
 
 static uint32_t blk_chain(void *dev, unsigned int queue,
@@ -50,6 +54,52 @@ static void blk_queue_notify(void *dev, unsigned int queue)
 		virtio_queue_run_polled(b->env.queues[queue], b->env.irq,
 					&b->q[queue].chain, blk_chain, b,
 					&b->q[queue].poll);
+}
+
+/* DRIVER_OK, on a vCPU with every queue's lock held: each queue's worker
+ * sees the driver's features from its next request on, all queues the
+ * same. */
+static bool blk_activate(void *dev, const struct virtio_activation *act)
+{
+	struct virtio_blk *b = dev;
+
+	b->driver_features = act->features;
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		blk_backend_set_features(&b->q[i].be, act->features);
+	return true;
+}
+
+static void blk_reset(void *dev)
+{
+	struct virtio_blk *b = dev;
+
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		blk_backend_set_features(&b->q[i].be, 0);
+}
+
+/* At exit, workers stopped: the guest may have written without a flush
+ * (or ended before its last one), so the image is synced whatever ended
+ * the run. A write error latched during the run fails it too: the data
+ * it lost is not coming back. */
+static int blk_shutdown(void *dev, const char *name)
+{
+	struct virtio_blk *b = dev;
+	int ret;
+
+	if (b->read_only)
+		return 0;
+	b->exit_flushes++;
+	ret = blk_backend_flush_at_exit(&b->q[0].be);
+	if (!ret)
+		return 0;
+	b->exit_flush_errors++;
+	if (blk_backend_write_error(&b->q[0].be) && ret == -EIO)
+		fprintf(stderr, "mmvm: --disk %s (%s): not all of the guest's writes reached the image: a write error was latched\n",
+			b->disk.path, name);
+	else
+		fprintf(stderr, "mmvm: --disk %s (%s): flush at exit failed: %s\n",
+			b->disk.path, name, strerror(-ret));
+	return -1;
 }
 
 static int blk_bind(void *dev, const struct virtio_device_env *env)
@@ -80,6 +130,8 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 		s.io_errors += q->io_errors;
 		s.bytes_read += q->bytes_read;
 		s.bytes_written += q->bytes_written;
+		s.flush_errors += q->flush_errors;
+		s.writes_through += q->writes_through;
 	}
 	fprintf(f, "%s.blk_queues %u\n", name, b->nr_queues);
 	fprintf(f, "%s.blk_reads %" PRIu64 "\n", name, s.reads);
@@ -95,6 +147,21 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 	fprintf(f, "%s.blk_bytes_read %" PRIu64 "\n", name, s.bytes_read);
 	fprintf(f, "%s.blk_bytes_written %" PRIu64 "\n", name,
 		s.bytes_written);
+	/* Durability: flushes failed (latched ones too), the latch, writes
+	 * made stable one by one because the driver took no FLUSH, whether
+	 * it did at its last DRIVER_OK, and the flush at exit. */
+	fprintf(f, "%s.blk_flush_errors %" PRIu64 "\n", name, s.flush_errors);
+	fprintf(f, "%s.blk_write_error_latched %d\n", name,
+		blk_backend_write_error(&b->q[0].be) ? 1 : 0);
+	fprintf(f, "%s.blk_writes_through %" PRIu64 "\n", name,
+		s.writes_through);
+	fprintf(f, "%s.blk_driver_flush %d\n", name,
+		(b->driver_features >> VIRTIO_BLK_F_FLUSH) & 1 ? 1 : 0);
+	fprintf(f, "%s.blk_exit_flushes %" PRIu64 "\n", name,
+		b->exit_flushes);
+	fprintf(f, "%s.blk_exit_flush_errors %" PRIu64 "\n", name,
+		b->exit_flush_errors);
+	fprintf(f, "%s.blk_block_size %u\n", name, b->config.blk_size);
 	for (unsigned int i = 0; b->nr_queues > 1 && i < b->nr_queues; i++)
 		fprintf(f, "%s.blk_requests_%u %" PRIu64 "\n", name, i,
 			b->q[i].be.stats.reads + b->q[i].be.stats.writes +
@@ -115,9 +182,12 @@ static const struct virtio_device_ops blk_ops_template = {
 	.num_queues = 1,
 	.queue_max = VIRTIO_BLK_QUEUE_SIZE,
 	.config_len = sizeof(struct virtio_blk_config),
+	.activate = blk_activate,
+	.reset = blk_reset,
 	.queue_notify = blk_queue_notify,
 	.bind = blk_bind,
 	.print_stats = blk_print_stats,
+	.shutdown = blk_shutdown,
 };
 
 /* Size in bytes of a regular file or a block device. */
@@ -141,6 +211,78 @@ static int disk_error(const struct disk_config *dc, int err)
 	return -1;
 }
 
+/* An OFD lock over the whole image, as QEMU takes: a write lock for a
+ * writable disk, a read lock for ,ro, so that a second mmvm (or anything
+ * else that locks: qemu-img, QEMU) cannot write it under a running guest,
+ * while read-only users share it. It lives with the open file, whichever
+ * thread or process holds the fd, and goes with the last close. Returns
+ * 0, or -1 after printing a one-line error. */
+static int lock_image(int fd, const struct disk_config *dc)
+{
+	struct flock fl = { .l_type = dc->read_only ? F_RDLCK : F_WRLCK,
+			    .l_whence = SEEK_SET };
+	struct flock who = fl;
+	int err;
+
+	if (dc->no_lock || fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	err = errno;
+	if (err != EAGAIN && err != EACCES) {
+		/* A file system without locks (some network ones): run,
+		 * but say that nothing guards the image. */
+		fprintf(stderr, "mmvm: --disk %s: warning: cannot lock it (%s): nothing stops another process writing it meanwhile\n",
+			dc->path, strerror(err));
+		return 0;
+	}
+	/* Who: a classic POSIX lock has a pid, an OFD lock (another mmvm,
+	 * QEMU) has -1. */
+	if (fcntl(fd, F_OFD_GETLK, &who) < 0 || who.l_type == F_UNLCK)
+		who = (struct flock){ .l_type = F_WRLCK, .l_pid = -1 };
+	if (who.l_pid > 0)
+		fprintf(stderr, "mmvm: --disk %s: in use: process %d holds a %s lock on it (,lock=off to share it anyway)\n",
+			dc->path, (int)who.l_pid,
+			who.l_type == F_WRLCK ? "write" : "read");
+	else
+		fprintf(stderr, "mmvm: --disk %s: in use: another process holds a %s lock on it (another VM?; ,lock=off to share it anyway)\n",
+			dc->path, who.l_type == F_RDLCK ? "read" : "write");
+	return -1;
+}
+
+/* With ,direct: the logical block size the host takes O_DIRECT I/O in
+ * (4096 on a 4Kn disk or a loop device with --sector-size 4096). A block
+ * device says; a file says through statx where the kernel knows
+ * (STATX_DIOALIGN, Linux 6.1); otherwise the smallest read that works. */
+static uint32_t direct_block_size(int fd)
+{
+	struct stat st;
+	void *buf = NULL;
+	uint32_t sz = VIRTIO_BLK_SECTOR_SIZE;
+
+	if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode)) {
+		int lbs = 0;
+
+		if (ioctl(fd, BLKSSZGET, &lbs) == 0 && lbs > 0)
+			return (uint32_t)lbs;
+	}
+#ifdef STATX_DIOALIGN
+	{
+		struct statx stx;
+
+		if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+		    (stx.stx_mask & STATX_DIOALIGN) &&
+		    stx.stx_dio_offset_align)
+			return stx.stx_dio_offset_align;
+	}
+#endif
+	if (posix_memalign(&buf, BLK_DIRECT_ALIGN, BLK_DIRECT_ALIGN))
+		return sz;
+	for (; sz < BLK_DIRECT_ALIGN; sz *= 2)
+		if (pread(fd, buf, sz, 0) >= 0 || errno != EINVAL)
+			break;
+	free(buf);
+	return sz;
+}
+
 static void blk_free(struct virtio_blk *b)
 {
 	for (unsigned int i = 0; b->q && i < b->nr_queues; i++)
@@ -155,6 +297,7 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 	int flags = (dc->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	struct virtio_blk *b;
 	uint64_t size = 0;
+	uint32_t lbs;
 	unsigned int i;
 	int fd, ret;
 
@@ -163,6 +306,10 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 	fd = open(dc->path, flags);
 	if (fd < 0)
 		return disk_error(dc, errno);
+	if (lock_image(fd, dc)) {
+		close(fd);
+		return -1;
+	}
 	ret = image_size(fd, &size);
 	if (ret) {
 		close(fd);
@@ -175,6 +322,8 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 		return disk_error(dc, ENOMEM);
 	}
 	b->fd = fd;
+	b->read_only = dc->read_only;
+	b->disk.path = dc->path;
 	/* One queue per vCPU unless asked (queues=N), at most 8 (cli.c). */
 	b->nr_queues = dc->queues ? dc->queues : default_queues;
 	if (b->nr_queues < 1)
@@ -187,17 +336,27 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 		close(fd);
 		return disk_error(dc, ENOMEM);
 	}
-	/* A trailing partial sector is not addressable and stays unused. */
+	/* A trailing partial sector (or, with direct, block) is not
+	 * addressable and stays unused. */
+	lbs = dc->direct ? direct_block_size(fd) : VIRTIO_BLK_SECTOR_SIZE;
 	for (i = 0; i < b->nr_queues; i++) {
 		ret = blk_backend_init(&b->q[i].be, fd,
 				       size / VIRTIO_BLK_SECTOR_SIZE,
 				       dc->read_only, dc->direct, index);
+		if (!ret)
+			ret = blk_backend_set_block_size(&b->q[i].be, lbs);
 		if (ret) {
-			b->nr_queues = i;
+			b->nr_queues = i + 1;
 			blk_free(b);
 			close(fd);
+			if (ret == -EINVAL) {
+				fprintf(stderr, "mmvm: --disk %s: ,direct: the host's logical block size %u is not one mmvm can serve (512..%u)\n",
+					dc->path, lbs, BLK_DIRECT_ALIGN);
+				return -1;
+			}
 			return disk_error(dc, -ret);
 		}
+		blk_backend_share(&b->q[i].be, &b->disk);
 		virtio_queue_poll_init(&b->q[i].poll, dc->poll_us,
 				       dc->poll_adaptive);
 	}

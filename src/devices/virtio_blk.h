@@ -7,10 +7,9 @@
 
 #define VIRTIO_ID_BLOCK		2
 
+/* (BLK_SIZE, FLUSH, DISCARD, WRITE_ZEROES: devices/virtio_blk_req.h) */
 #define VIRTIO_BLK_F_SEG_MAX	2
 #define VIRTIO_BLK_F_RO		5
-#define VIRTIO_BLK_F_BLK_SIZE	6
-#define VIRTIO_BLK_F_FLUSH	9
 #define VIRTIO_BLK_F_MQ		12
 
 #define VIRTIO_BLK_QUEUE_SIZE	256

@@ -28,6 +28,9 @@ int blk_backend_init(struct blk_backend *b, int fd, uint64_t capacity,
 	b->capacity = capacity;
 	b->read_only = read_only;
 	b->direct = direct;
+	b->block_size = VIRTIO_BLK_SECTOR_SIZE;
+	b->disk = &b->own_disk;
+	b->features = blk_backend_features(b) | (1ULL << VIRTIO_BLK_F_FLUSH);
 	{
 		struct stat st;
 
@@ -57,6 +60,98 @@ void blk_backend_destroy(struct blk_backend *b)
 	b->bounce = NULL;
 }
 
+void blk_backend_share(struct blk_backend *b, struct blk_disk_state *d)
+{
+	b->disk = d;
+}
+
+void blk_backend_set_features(struct blk_backend *b, uint64_t features)
+{
+	b->features = features;
+}
+
+static bool accepted(const struct blk_backend *b, unsigned int bit)
+{
+	return b->features & (1ULL << bit);
+}
+
+/* No FLUSH: the driver has no way to make a write stable later, so it
+ * must be stable when it completes (virtio 1.2 5.2.6.1). */
+static bool write_through(const struct blk_backend *b)
+{
+	return !accepted(b, VIRTIO_BLK_F_FLUSH);
+}
+
+int blk_backend_set_block_size(struct blk_backend *b, uint32_t bytes)
+{
+	uint32_t per = bytes / VIRTIO_BLK_SECTOR_SIZE;
+
+	if (bytes < VIRTIO_BLK_SECTOR_SIZE || bytes > BLK_DIRECT_ALIGN ||
+	    (bytes & (bytes - 1)))
+		return -EINVAL;
+	b->block_size = bytes;
+	/* A trailing partial block cannot be read or written directly. */
+	b->capacity -= b->capacity % per;
+	return 0;
+}
+
+bool blk_backend_write_error(const struct blk_backend *b)
+{
+	return __atomic_load_n(&b->disk->write_error, __ATOMIC_ACQUIRE);
+}
+
+/* A flush or a write-through write failed with err: from now on every
+ * flush of the disk fails. Says so once, whichever queue gets there. */
+static void latch_write_error(struct blk_backend *b, int err)
+{
+	if (__atomic_exchange_n(&b->disk->write_error, true,
+				__ATOMIC_ACQ_REL))
+		return;
+	fprintf(stderr, "mmvm: --disk %s: write error (%s): data the guest "
+		"wrote may be lost; every later flush fails\n",
+		b->disk->path ? b->disk->path : "(image)", strerror(-err));
+}
+
+/* fdatasync(), -errno on failure (a signal is not a failure). */
+static int datasync(const struct blk_backend *b)
+{
+	while (fdatasync(b->fd) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+int blk_backend_flush_at_exit(struct blk_backend *b)
+{
+	int ret;
+
+	if (blk_backend_write_error(b))
+		return -EIO;
+	ret = datasync(b);
+	if (ret)
+		latch_write_error(b, ret);
+	return ret;
+}
+
+/* VIRTIO_BLK_T_FLUSH: fails for good once an error was latched, since a
+ * later fdatasync() would say OK over pages Linux already gave up on. */
+static uint8_t do_flush(struct blk_backend *b)
+{
+	int ret;
+
+	b->stats.flushes++;
+	ret = blk_backend_write_error(b) ? -EIO : datasync(b);
+	if (ret) {
+		if (!blk_backend_write_error(b))
+			latch_write_error(b, ret);
+		b->stats.flush_errors++;
+		b->stats.io_errors++;
+		return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
 uint64_t blk_backend_features(const struct blk_backend *b)
 {
 	/* fallocate() or the block device ioctls do both on any image
@@ -75,7 +170,7 @@ void blk_backend_fill_config(const struct blk_backend *b,
 
 	c->capacity = b->capacity;
 	c->seg_max = BLK_SEG_MAX;
-	c->blk_size = VIRTIO_BLK_SECTOR_SIZE;
+	c->blk_size = b->block_size;
 	c->max_discard_sectors = 0;
 	c->max_discard_seg = 0;
 	c->discard_sector_alignment = 0;
@@ -151,6 +246,24 @@ static bool iov_copy(const struct iovec *iov, unsigned int n, uint64_t off,
 	return len == 0;
 }
 
+/* One pwritev(); write-through, stable when it returns: RWF_DSYNC, or
+ * fdatasync() after it where the host's kernel predates RWF_DSYNC. */
+static ssize_t write_at(const struct blk_backend *b, const struct iovec *iov,
+			int cnt, uint64_t pos)
+{
+	ssize_t n;
+
+	if (!write_through(b))
+		return pwritev(b->fd, iov, cnt, (off_t)pos);
+	n = pwritev2(b->fd, iov, cnt, (off_t)pos, RWF_DSYNC);
+	if (n >= 0 || errno != EOPNOTSUPP)
+		return n;
+	n = pwritev(b->fd, iov, cnt, (off_t)pos);
+	if (n > 0 && fdatasync(b->fd) < 0)
+		return -1;
+	return n;
+}
+
 /* preadv/pwritev the whole slice at file offset pos, resuming after short
  * transfers. A read hitting end of file is an error: the capacity check
  * said those sectors exist. */
@@ -160,7 +273,7 @@ static int rw_slice(struct blk_backend *b, unsigned int cnt, uint64_t pos,
 	struct iovec *iov = b->slice;
 
 	while (cnt) {
-		ssize_t n = write ? pwritev(b->fd, iov, (int)cnt, (off_t)pos) :
+		ssize_t n = write ? write_at(b, iov, (int)cnt, pos) :
 				    preadv(b->fd, iov, (int)cnt, (off_t)pos);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -184,7 +297,11 @@ static int rw_slice(struct blk_backend *b, unsigned int cnt, uint64_t pos,
 }
 
 /* O_DIRECT: the guest's buffers have no useful alignment, so every
- * transfer goes through the aligned bounce buffer. */
+ * transfer goes through the aligned bounce buffer. File offsets and
+ * lengths must be multiples of the host's logical block size: the driver
+ * keeps to the blk_size we advertise, and a request that does not fails
+ * here (EINVAL) rather than in the host kernel. BLK_BOUNCE_BYTES is a
+ * multiple of any block size we take, so every chunk stays aligned. */
 static int rw_bounced(struct blk_backend *b, const struct iovec *iov,
 		      unsigned int n, uint64_t iov_off, uint64_t len,
 		      uint64_t pos, bool write)
@@ -196,9 +313,8 @@ static int rw_bounced(struct blk_backend *b, const struct iovec *iov,
 		if (write)
 			iov_copy(iov, n, iov_off, b->bounce, chunk, false);
 		while (done < chunk) {
-			ssize_t r = write ?
-				pwrite(b->fd, b->bounce + done, chunk - done,
-				       (off_t)(pos + done)) :
+			struct iovec v = { b->bounce + done, chunk - done };
+			ssize_t r = write ? write_at(b, &v, 1, pos + done) :
 				pread(b->fd, b->bounce + done, chunk - done,
 				      (off_t)(pos + done));
 			if (r < 0) {
@@ -229,8 +345,11 @@ static int do_io(struct blk_backend *b, const struct iovec *iov,
 
 	if (!len)
 		return 0;
-	if (b->direct)
+	if (b->direct) {
+		if ((pos | len) & (b->block_size - 1))
+			return -EINVAL;
 		return rw_bounced(b, iov, n, iov_off, len, pos, write);
+	}
 	cnt = slice_iov(b, iov, n, iov_off, len);
 	if (cnt < 0)
 		return -EINVAL;
@@ -336,7 +455,15 @@ static uint8_t do_dwz(struct blk_backend *b, const struct virtq_chain *c,
 	struct virtio_blk_dwz_seg seg[BLK_DWZ_MAX_SEGS];
 	uint64_t len = c->out_len - VIRTIO_BLK_HDR_BYTES;
 	unsigned int n = (unsigned int)(len / sizeof(seg[0]));
+	int ret;
 
+	/* A driver that did not accept the feature gets what a device
+	 * without it would say. */
+	if (!accepted(b, discard ? VIRTIO_BLK_F_DISCARD :
+		      VIRTIO_BLK_F_WRITE_ZEROES)) {
+		b->stats.unsupported++;
+		return VIRTIO_BLK_S_UNSUPP;
+	}
 	if (b->read_only || len % sizeof(seg[0]) || n == 0 ||
 	    len > sizeof(seg) ||
 	    !iov_copy(c->iov, c->nr_out, VIRTIO_BLK_HDR_BYTES, seg, len,
@@ -361,6 +488,16 @@ static uint8_t do_dwz(struct blk_backend *b, const struct virtq_chain *c,
 	for (unsigned int i = 0; i < n; i++) {
 		if (dwz_segment(b, discard, seg[i].sector, seg[i].num_sectors,
 				seg[i].flags & VIRTIO_BLK_DWZ_F_UNMAP)) {
+			b->stats.io_errors++;
+			return VIRTIO_BLK_S_IOERR;
+		}
+	}
+	/* Write-through: the zeroes are data written, stable on completion
+	 * like any write. (A discard only says the data is not wanted.) */
+	if (!discard && write_through(b)) {
+		ret = datasync(b);
+		if (ret) {
+			latch_write_error(b, ret);
 			b->stats.io_errors++;
 			return VIRTIO_BLK_S_IOERR;
 		}
@@ -423,22 +560,22 @@ uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
 		ret = do_io(b, out, c->nr_out, VIRTIO_BLK_HDR_BYTES, data_len,
 			    hdr.sector, true);
 		if (ret) {
+			/* Write-through: what failed may be the write-back
+			 * of earlier writes, reported to this one. */
+			if (write_through(b) && ret != -EINVAL)
+				latch_write_error(b, ret);
 			b->stats.io_errors++;
 			status = VIRTIO_BLK_S_IOERR;
 			break;
 		}
+		if (write_through(b) && data_len)
+			b->stats.writes_through++;
 		b->stats.writes++;
 		b->stats.bytes_written += data_len;
 		status = VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		b->stats.flushes++;
-		if (fdatasync(b->fd) < 0) {
-			b->stats.io_errors++;
-			status = VIRTIO_BLK_S_IOERR;
-		} else {
-			status = VIRTIO_BLK_S_OK;
-		}
+		status = do_flush(b);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		written = data_len < VIRTIO_BLK_ID_BYTES ? data_len :

@@ -26,7 +26,10 @@
 #define VIRTIO_BLK_T_WRITE_ZEROES 13
 
 /* The feature bits whose requests this layer carries out (virtio 1.2
- * 5.2.3); the device model offers what blk_backend_features() says. */
+ * 5.2.3); the device model offers what blk_backend_features() says, and
+ * hands over what the driver accepted (blk_backend_set_features()). */
+#define VIRTIO_BLK_F_BLK_SIZE	6
+#define VIRTIO_BLK_F_FLUSH	9
 #define VIRTIO_BLK_F_DISCARD	13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
@@ -116,6 +119,20 @@ struct blk_stats {
 	uint64_t bad_requests;	/* malformed: refused with IOERR or len 0 */
 	uint64_t io_errors;	/* host I/O failed */
 	uint64_t bytes_read, bytes_written;
+	uint64_t flush_errors;	/* flushes answered IOERR (failed or latched) */
+	uint64_t writes_through;	/* writes made stable before completing
+					 * (the driver took no FLUSH) */
+};
+
+/* What the queues of one disk share. They write one fd, and Linux reports
+ * a write-back error to one fdatasync() per open file and has marked the
+ * failed pages clean by then: a later fdatasync() succeeds over lost
+ * data. So the first failed flush (or write-through write) latches the
+ * disk, and every later flush on any queue fails, for the rest of the run
+ * (QEMU's choice: nothing tells us the data got to the disk after all). */
+struct blk_disk_state {
+	bool write_error;	/* latched; atomic */
+	const char *path;	/* the image, for the one log line */
 };
 
 struct blk_backend {
@@ -124,6 +141,13 @@ struct blk_backend {
 	bool direct;		/* fd is O_DIRECT: go through bounce */
 	bool blockdev;		/* fd is a block device: BLKDISCARD and
 				 * BLKZEROOUT instead of fallocate */
+	uint32_t block_size;	/* bytes; with direct, the host's logical
+				 * block size, which every file offset and
+				 * length must be a multiple of (advertised
+				 * as blk_size so the driver keeps to it) */
+	uint64_t features;	/* the driver's (blk_backend_set_features) */
+	struct blk_disk_state *disk;	/* shared by the disk's queues */
+	struct blk_disk_state own_disk;	/* ... or this one, by default */
 	uint64_t capacity;	/* in 512-byte sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];	/* NUL-padded, not terminated */
 	uint8_t *bounce;	/* BLK_BOUNCE_BYTES, BLK_DIRECT_ALIGN-aligned */
@@ -132,10 +156,34 @@ struct blk_backend {
 };
 
 /* Fills in b around an open fd (the caller owns opening and closing it).
- * Returns 0, or -errno if the bounce buffer cannot be allocated. */
+ * Until blk_backend_set_features() it serves as if the driver had
+ * accepted every feature offered (FLUSH among them), with a latch of its
+ * own. Returns 0, or -errno if the bounce buffer cannot be allocated. */
 int blk_backend_init(struct blk_backend *b, int fd, uint64_t capacity,
 		     bool read_only, bool direct, unsigned int index);
 void blk_backend_destroy(struct blk_backend *b);
+
+/* The disk's queues share one latch (d, which outlives them). */
+void blk_backend_share(struct blk_backend *b, struct blk_disk_state *d);
+
+/* The features the driver accepted, at DRIVER_OK (0 at reset): without
+ * VIRTIO_BLK_F_FLUSH every write is made stable before it completes
+ * (virtio 1.2 5.2.6.1), and DISCARD / WRITE_ZEROES requests are served
+ * only if accepted (UNSUPP otherwise). */
+void blk_backend_set_features(struct blk_backend *b, uint64_t features);
+
+/* With direct: the logical block size the fd's storage takes O_DIRECT
+ * I/O in (512..BLK_DIRECT_ALIGN); b serves it as blk_size and keeps the
+ * capacity a multiple of it. Returns 0, or -EINVAL if it is not a power
+ * of two in that range. */
+int blk_backend_set_block_size(struct blk_backend *b, uint32_t bytes);
+
+/* Has a write error been latched on b's disk? */
+bool blk_backend_write_error(const struct blk_backend *b);
+
+/* fdatasync() of the disk's fd at exit, the latch included: 0, or -errno
+ * (-EIO if an error was latched earlier: data may have been lost). */
+int blk_backend_flush_at_exit(struct blk_backend *b);
 
 /* The VIRTIO_BLK_F_DISCARD and _WRITE_ZEROES bits b can carry out, for
  * the device to offer: both on a writable disk, none on a read-only one
@@ -143,7 +191,7 @@ void blk_backend_destroy(struct blk_backend *b);
 uint64_t blk_backend_features(const struct blk_backend *b);
 
 /* Fills the fields of c this layer decides: capacity, seg_max, blk_size
- * and, when blk_backend_features() offers them, the discard and
+ * (b->block_size: VIRTIO_BLK_F_BLK_SIZE is always offered) and, when blk_backend_features() offers them, the discard and
  * write-zeroes limits (zero otherwise). Leaves num_queues and every other
  * field alone. */
 void blk_backend_fill_config(const struct blk_backend *b,

@@ -137,6 +137,18 @@ bool virtio_devices_stop(struct vm *vm)
 	return all;
 }
 
+bool virtio_devices_shutdown(struct vm *vm)
+{
+	struct virtio_attached *a;
+	bool ok = true;
+
+	for (a = vm->virtio_devs; a; a = a->next)
+		if (a->t.ops->shutdown &&
+		    a->t.ops->shutdown(a->t.dev, a->name))
+			ok = false;
+	return ok;
+}
+
 unsigned int virtio_devices_slots(const struct vm *vm, struct virtio_slot *out,
 				  unsigned int max)
 {

@@ -23,6 +23,11 @@ int virtio_devices_setup(struct vm *vm);
 int virtio_devices_start(struct vm *vm);
 bool virtio_devices_stop(struct vm *vm);
 
+/* Every device's ops->shutdown (blk: fdatasync of writable images), at
+ * exit after virtio_devices_stop(), before the stats. Returns false if
+ * one failed (each said why on stderr). */
+bool virtio_devices_shutdown(struct vm *vm);
+
 /* One attached device's place on the guest bus, for the platform's
  * description of it (ACPI tables). */
 struct virtio_slot {

@@ -38,8 +38,22 @@ void cli_usage(FILE *f)
 "                          TLB flush and PV sched yield, made for vCPUs that\n"
 "                          get preempted. Only vCPU threads are pinned; I/O\n"
 "                          and device threads run on any allowed CPU\n"
-"  --disk PATH[,ro][,direct][,queues=N][,poll=auto|US]  virtio-blk disk\n"
-"                          (up to 8); queues=N: N request queues\n"
+"  --disk PATH[,ro][,direct][,lock=off][,queues=N][,poll=auto|US]\n"
+"                          virtio-blk disk (up to 8), a raw image file or a\n"
+"                          block device. A guest flush is an fdatasync of the\n"
+"                          image; once one fails (or a write-through write),\n"
+"                          every later flush fails too, for the rest of the\n"
+"                          run. A driver that does not take the flush feature\n"
+"                          gets write-through (each write stable when it\n"
+"                          completes). Writable images are synced when mmvm\n"
+"                          ends, whatever the reason (exit status 5 if that\n"
+"                          fails). The image is locked (OFD lock: a write lock,\n"
+"                          a read lock with ro) and mmvm refuses an image that\n"
+"                          another process has locked; lock=off: no lock.\n"
+"                          ro: read-only; direct: O_DIRECT, the host's page\n"
+"                          cache bypassed (the host's logical block size,\n"
+"                          e.g. 4096, is the guest's blk_size);\n"
+"                          queues=N: N request queues\n"
 "                          (VIRTIO_BLK_F_MQ, 1..8, default one per vCPU),\n"
 "                          each with its own MSI vector and worker thread;\n"
 "                          poll=US: after serving requests a queue's worker\n"
@@ -127,6 +141,9 @@ void cli_usage(FILE *f)
 "  4    mmvm internal error: sandbox violation, a thread made a system call\n"
 "       its seccomp filter does not allow (\"mmvm: seccomp: thread <kind>\n"
 "       made syscall <nr> (<name>), which its filter does not allow\")\n"
+"  5    the guest ended (as for 0), but a disk's writes may not all be on\n"
+"       stable storage: its flush at exit failed or a write error was\n"
+"       latched during the run (\"mmvm: --disk PATH (blkN): ...\")\n"
 "  124  --timeout expired (\"mmvm: timeout\")\n"
 "  130  mmvm interrupted by SIGINT or SIGTERM\n"
 "\n"
@@ -244,6 +261,9 @@ static int parse_disk(char *val, struct disk_config *d, char *err,
 					 comma + 1, MMVM_MAX_DISK_QUEUES);
 				return -1;
 			}
+		} else if (!strcmp(comma + 1, "lock=off") ||
+			   !strcmp(comma + 1, "lock=on")) {
+			d->no_lock = !strcmp(comma + 1, "lock=off");
 		} else if (!strcmp(comma + 1, "poll=auto")) {
 			d->poll_adaptive = true;
 			d->poll_us = MMVM_MAX_POLL_US;
@@ -256,7 +276,7 @@ static int parse_disk(char *val, struct disk_config *d, char *err,
 			}
 			d->poll_adaptive = false;
 		} else {
-			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro, direct, queues=N or poll=auto|US)",
+			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro, direct, lock=on|off, queues=N or poll=auto|US)",
 				 comma + 1);
 			return -1;
 		}

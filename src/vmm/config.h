@@ -20,6 +20,7 @@ struct disk_config {
 				 * (virtio/queue_run.h); 0: none */
 	bool poll_adaptive;	/* poll=auto (the default): the window is
 				 * learnt, poll_us is its bound */
+	bool no_lock;		/* lock=off: no OFD lock on the image */
 };
 
 /* VIRTIO_BLK_F_MQ: queues per disk (the transport has 16, one vector

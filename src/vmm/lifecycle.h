@@ -7,6 +7,8 @@
  *   1   mmvm could not start (bad option, file, no /dev/kvm)
  *   2   guest kernel panicked
  *   3   VM failure: triple fault, failed entry, KVM internal error
+ *   5   the guest ended well, but a disk's writes may not be on stable
+ *       storage: its flush at exit failed, or a write error was latched
  *   124 --timeout expired
  *   130 mmvm interrupted by SIGINT/SIGTERM
  */
@@ -22,6 +24,7 @@
 #define MMVM_EXIT_SETUP		1
 #define MMVM_EXIT_PANIC		2
 #define MMVM_EXIT_VM_FAILURE	3
+#define MMVM_EXIT_DISK		5	/* (4 is MMVM_EXIT_SANDBOX) */
 #define MMVM_EXIT_TIMEOUT	124
 #define MMVM_EXIT_SIGNAL	130
 

@@ -47,6 +47,7 @@ static const int main_syscalls[] = {
 	SYS_rt_sigaction,			/* event_loop_stop() */
 	SYS_close,				/* teardown, fclose */
 	SYS_pread64, SYS_newfstatat,		/* --stats */
+	SYS_fdatasync,				/* disks flushed at exit */
 	SYS_ioctl,
 };
 static const unsigned int main_ioctls[] = {
@@ -84,6 +85,7 @@ static const int io_syscalls[] = {
 	SYS_read,				/* eventfds, tap, stdin */
 	SYS_writev, SYS_poll,			/* tap tx, console out */
 	SYS_preadv, SYS_pwritev, SYS_pread64, SYS_pwrite64, SYS_fdatasync,
+	SYS_pwritev2,				/* blk write-through: RWF_DSYNC */
 	SYS_fallocate,				/* blk discard, write zeroes */
 	SYS_getrandom,
 	SYS_timerfd_settime,			/* MSI route retry */
@@ -222,7 +224,7 @@ static const struct { long nr; const char *name; } names[] = {
 	S(epoll_pwait), S(timerfd_create), S(eventfd), S(timerfd_settime),
 	S(eventfd2), S(epoll_create1), S(dup3), S(pipe2), S(preadv),
 	S(pwritev), S(prlimit64), S(getrandom), S(memfd_create), S(seccomp),
-	S(statx), S(rseq), S(clone3), S(close_range), S(openat2),
+	S(pwritev2), S(statx), S(rseq), S(clone3), S(close_range), S(openat2),
 	S(faccessat2), S(io_uring_setup), S(io_uring_enter),
 	S(pidfd_open), S(process_vm_readv), S(process_vm_writev),
 };

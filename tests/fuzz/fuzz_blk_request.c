@@ -1,6 +1,8 @@
 /* libFuzzer target: virtio-blk request parsing and execution.
  *
- * Input layout: flags (bit 0 read-only, bit 1 O_DIRECT bounce path),
+ * Input layout: flags (bit 0 read-only, bit 1 O_DIRECT bounce path,
+ *   bit 2 no FLUSH negotiated, bit 3 no discard / write zeroes, bit 4
+ *   4 KiB logical blocks),
  * readable segment count, writable segment count (each mod 9), then one
  * 16-bit length per segment (mod 4097), then bytes that fill the readable
  * segments (header first). Every segment is its own heap allocation of
@@ -49,6 +51,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (blk_backend_init(&be, image_fd, IMAGE_SECTORS, flags & 1,
 			     flags & 2, 0))
+		abort();
+	/* What the driver negotiated: bit 2 no FLUSH (write-through), bit 3
+	 * no discard / write zeroes; bit 4 4 KiB logical blocks. */
+	if (flags & 0x0c) {
+		uint64_t f = blk_backend_features(&be);
+
+		if (flags & 8)
+			f = 0;
+		if (!(flags & 4))
+			f |= 1ULL << VIRTIO_BLK_F_FLUSH;
+		blk_backend_set_features(&be, f);
+	}
+	if ((flags & 0x10) && blk_backend_set_block_size(&be, 4096))
 		abort();
 	memset(&chain, 0, sizeof(chain));
 	chain.nr_out = nr_out;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/virtio_blk.h"
 #include "devices/virtio_blk_req.h"
 #include "devices/virtio_rng.h"
 #include "unit.h"
@@ -382,9 +383,13 @@ static void test_discard_write_zeroes(void)
 	CHECK_EQ(be.stats.discards, 1);
 	CHECK_EQ(be.stats.write_zeroes, 1);
 
-	/* Read-only: refused. */
+	/* Read-only: not offered, so UNSUPP; refused all the same by a
+	 * driver that claims the features anyway. */
 	open_image(true, false);
 	seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, 0 };
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_UNSUPP);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_UNSUPP);
+	blk_backend_set_features(&be, (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
 	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, seg, 1), VIRTIO_BLK_S_IOERR);
 }
@@ -675,9 +680,10 @@ static void test_dwz_edges(void)
 	CHECK(all(buf + 16 * 512, 2024 * 512, 0xaa));
 	CHECK(all(buf + 2040 * 512, 8 * 512, 0));
 
-	/* Read-only: IOERR for both, counted as bad requests, image
-	 * untouched. */
+	/* Read-only (with a driver claiming features it was not offered):
+	 * IOERR for both, counted as bad requests, image untouched. */
 	open_image(true, false);
+	blk_backend_set_features(&be, (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
 	fill_image();
 	seg[0] = (struct virtio_blk_dwz_seg){ 0, 8, 0 };
 	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, seg, 1), VIRTIO_BLK_S_IOERR);
@@ -687,6 +693,230 @@ static void test_dwz_edges(void)
 	CHECK_EQ(be.stats.discards + be.stats.write_zeroes, 0);
 	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
 	CHECK(all(buf, sizeof(buf), 0xaa));
+}
+
+/* A flush whose fdatasync fails (here: the fd is a pipe, EINVAL) latches
+ * the disk: every later flush fails, on this queue and on another that
+ * shares the disk, though the fd is fine again; reads and writes go on.
+ * The exit flush fails too. */
+static void test_flush_error_latch(void)
+{
+	struct hdr h = { VIRTIO_BLK_T_FLUSH, 0, 0 };
+	struct blk_disk_state disk = { .path = "test.img" };
+	struct blk_backend other;
+	uint8_t status;
+	int pfd[2];
+
+	open_image(false, false);
+	CHECK(blk_backend_init(&other, img_fd, CAP_SECTORS, false, false,
+			       4) == 0);
+	blk_backend_share(&be, &disk);
+	blk_backend_share(&other, &disk);
+	CHECK_EQ(rw(VIRTIO_BLK_T_FLUSH, 0, 0), VIRTIO_BLK_S_OK);
+	CHECK(!blk_backend_write_error(&be));
+	CHECK_EQ(pipe(pfd), 0);
+	be.fd = pfd[0];
+	CHECK_EQ(rw(VIRTIO_BLK_T_FLUSH, 0, 0), VIRTIO_BLK_S_IOERR);
+	be.fd = img_fd;
+	CHECK(blk_backend_write_error(&be));
+	CHECK(blk_backend_write_error(&other));
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(rw(VIRTIO_BLK_T_FLUSH, 0, 0), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(be.stats.flushes, 7);
+	CHECK_EQ(be.stats.flush_errors, 6);
+	/* The other queue. */
+	status = 0xff;
+	chain_reset();
+	add(&h, sizeof(h), false);
+	add(&status, 1, true);
+	CHECK_EQ(blk_handle_request(&other, &chain), 1);
+	CHECK_EQ(status, VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(other.stats.flush_errors, 1);
+	/* Data still moves. */
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 0, 512), VIRTIO_BLK_S_OK);
+	CHECK_EQ(rw(VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+	CHECK_EQ(blk_backend_flush_at_exit(&other), -EIO);
+	blk_backend_destroy(&other);
+	close(pfd[0]);
+	close(pfd[1]);
+
+	/* A disk without errors is synced at exit. */
+	open_image(false, false);
+	CHECK_EQ(blk_backend_flush_at_exit(&be), 0);
+	CHECK(!blk_backend_write_error(&be));
+}
+
+/* No FLUSH accepted: writes are write-through (counted) and a failing
+ * one latches the disk like a failed flush; with FLUSH, write-back. */
+static void test_write_through(bool direct)
+{
+	static uint8_t file[4096];
+	int pfd[2];
+
+	open_image(false, direct);
+	blk_backend_set_features(&be, (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 8, 4096), VIRTIO_BLK_S_OK);
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 16, 512), VIRTIO_BLK_S_OK);
+	CHECK_EQ(be.stats.writes, 2);
+	CHECK_EQ(be.stats.writes_through, 2);
+	CHECK_EQ(pread(img_fd, file, sizeof(file), 8 * 512), sizeof(file));
+	CHECK(!blk_backend_write_error(&be));
+
+	CHECK_EQ(pipe(pfd), 0);
+	be.fd = pfd[1];	/* a write that fails (ESPIPE) */
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 8, 512), VIRTIO_BLK_S_IOERR);
+	be.fd = img_fd;
+	CHECK(blk_backend_write_error(&be));
+	CHECK_EQ(rw(VIRTIO_BLK_T_FLUSH, 0, 0), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(be.stats.writes_through, 2);
+	close(pfd[0]);
+	close(pfd[1]);
+
+	/* FLUSH accepted: write-back, nothing counted. */
+	open_image(false, direct);
+	blk_backend_set_features(&be, (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 8, 4096), VIRTIO_BLK_S_OK);
+	CHECK_EQ(be.stats.writes_through, 0);
+	/* Reset: no features at all, so write-through again. */
+	blk_backend_set_features(&be, 0);
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 8, 4096), VIRTIO_BLK_S_OK);
+	CHECK_EQ(be.stats.writes_through, 1);
+}
+
+static void test_write_through_buffered(void)
+{
+	test_write_through(false);
+}
+
+static void test_write_through_direct(void)
+{
+	test_write_through(true);
+}
+
+/* DISCARD / WRITE_ZEROES the driver did not accept: UNSUPP, counted as
+ * unsupported, the image untouched. */
+static void test_dwz_not_negotiated(void)
+{
+	static uint8_t buf[CAP_SECTORS * 512];
+	struct virtio_blk_dwz_seg seg = { 0, 8, 0 };
+
+	open_image(false, false);
+	fill_image();
+	blk_backend_set_features(&be, 1ULL << VIRTIO_BLK_F_FLUSH);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, &seg, 1), VIRTIO_BLK_S_UNSUPP);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, &seg, 1),
+		 VIRTIO_BLK_S_UNSUPP);
+	CHECK_EQ(be.stats.unsupported, 2);
+	CHECK_EQ(be.stats.discards + be.stats.write_zeroes, 0);
+	CHECK_EQ(pread(img_fd, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(all(buf, sizeof(buf), 0xaa));
+	/* One of the two accepted: that one served. */
+	blk_backend_set_features(&be, (1ULL << VIRTIO_BLK_F_FLUSH) |
+				 (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, &seg, 1), VIRTIO_BLK_S_OK);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_DISCARD, &seg, 1), VIRTIO_BLK_S_UNSUPP);
+	CHECK_EQ(be.stats.write_zeroes, 1);
+	/* Write-through write zeroes: made stable, counted as written. */
+	blk_backend_set_features(&be, 1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, &seg, 1), VIRTIO_BLK_S_OK);
+	CHECK(!blk_backend_write_error(&be));
+}
+
+/* ,direct on 4 KiB logical blocks: blk_size 4096 in config space, the
+ * capacity a whole number of blocks (in 512-byte sectors still), a
+ * request off the blocks refused before it reaches the host. */
+static void test_block_size(void)
+{
+	static uint8_t data[8192], back[8192];
+	struct virtio_blk_config c;
+	struct hdr h = { VIRTIO_BLK_T_OUT, 0, 8 };
+	uint8_t status = 0xff;
+
+	open_image(false, true);
+	CHECK_EQ(blk_backend_set_block_size(&be, 1000), -EINVAL);
+	CHECK_EQ(blk_backend_set_block_size(&be, 256), -EINVAL);
+	CHECK_EQ(blk_backend_set_block_size(&be, 8192), -EINVAL);
+	CHECK_EQ(be.block_size, 512);
+	be.capacity = CAP_SECTORS - 3;	/* a partial last block */
+	CHECK_EQ(blk_backend_set_block_size(&be, 4096), 0);
+	CHECK_EQ(be.capacity, CAP_SECTORS - 8);
+	memset(&c, 0, sizeof(c));
+	blk_backend_fill_config(&be, &c);
+	CHECK_EQ(c.blk_size, 4096);
+	CHECK_EQ(c.capacity, CAP_SECTORS - 8);
+
+	fill(data, sizeof(data), 5);
+	chain_reset();
+	add(&h, sizeof(h), false);
+	add(data, 100, false);
+	add(data + 100, sizeof(data) - 100, false);
+	add(&status, 1, true);
+	CHECK_EQ(blk_handle_request(&be, &chain), 1);
+	CHECK_EQ(status, VIRTIO_BLK_S_OK);
+	h.type = VIRTIO_BLK_T_IN;
+	chain_reset();
+	add(&h, sizeof(h), false);
+	add(back, 3, true);
+	add(back + 3, sizeof(back) - 3, true);
+	add(&status, 1, true);
+	CHECK_EQ(blk_handle_request(&be, &chain), sizeof(back) + 1);
+	CHECK_EQ(status, VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(back, data, sizeof(data)));
+	/* Off the 4 KiB grid: offset, then length. */
+	CHECK_EQ(rw(VIRTIO_BLK_T_IN, 9, 4096), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(rw(VIRTIO_BLK_T_IN, 8, 512), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 1, 512), VIRTIO_BLK_S_IOERR);
+	CHECK(!blk_backend_write_error(&be));
+}
+
+/* The device over a file: kept reachable, never freed (there is no
+ * destructor: a disk lives as long as mmvm). */
+static struct virtio_device_spec specs[8];
+static unsigned int nr_specs;
+
+static int make_disk(const char *path, bool ro, bool no_lock)
+{
+	struct disk_config dc = { .path = path, .read_only = ro,
+				  .no_lock = no_lock, .queues = 2 };
+
+	if (nr_specs >= 8)
+		return -1;
+	if (virtio_blk_new(&dc, 0, 1, &specs[nr_specs]))
+		return -1;
+	nr_specs++;
+	return 0;
+}
+
+/* OFD locks: one writer, or any number of readers; lock=off passes;
+ * the exit flush of a writable disk succeeds and is counted. */
+static void test_image_lock(void)
+{
+	char path[] = "/tmp/mmvm-test-blk-XXXXXX";
+	char path2[] = "/tmp/mmvm-test-blk-XXXXXX";
+	int fd = mkstemp(path), fd2 = mkstemp(path2);
+	const struct virtio_device_spec *first;
+
+	CHECK(fd >= 0 && fd2 >= 0);
+	CHECK_EQ(ftruncate(fd, 1 << 20), 0);
+	CHECK_EQ(ftruncate(fd2, 1 << 20), 0);
+	CHECK_EQ(make_disk(path, false, false), 0);
+	first = &specs[nr_specs - 1];
+	CHECK_EQ(make_disk(path, false, false), -1);
+	CHECK_EQ(make_disk(path, true, false), -1);
+	CHECK_EQ(make_disk(path, false, true), 0);
+	CHECK(first->ops->shutdown != NULL);
+	CHECK_EQ(first->ops->shutdown(first->dev, "blk0"), 0);
+
+	CHECK_EQ(make_disk(path2, true, false), 0);
+	CHECK_EQ(make_disk(path2, true, false), 0);
+	CHECK_EQ(make_disk(path2, false, false), -1);
+	/* Read-only: nothing to flush at exit. */
+	CHECK_EQ(specs[nr_specs - 1].ops->shutdown(specs[nr_specs - 1].dev,
+						   "blk1"), 0);
+	close(fd);
+	close(fd2);
+	unlink(path);
+	unlink(path2);
 }
 
 int main(void)
@@ -703,6 +933,12 @@ int main(void)
 	RUN(test_dwz_blocks_direct);
 	RUN(test_dwz_fallback);
 	RUN(test_dwz_edges);
+	RUN(test_flush_error_latch);
+	RUN(test_write_through_buffered);
+	RUN(test_write_through_direct);
+	RUN(test_dwz_not_negotiated);
+	RUN(test_block_size);
+	RUN(test_image_lock);
 	RUN(test_rng_fill);
 	blk_backend_destroy(&be);
 	return unit_finish("test_blk_req");

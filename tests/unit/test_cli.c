@@ -195,6 +195,16 @@ static void test_errors(void)
 	CHECK_EQ(parse("--kernel bz --disk a"), CLI_RUN);
 	CHECK_EQ(cfg.disks[0].queues, 0);	/* one per vCPU */
 	CHECK_EQ(parse("--kernel bz --disk ,ro"), CLI_ERROR);
+	/* Images are locked unless lock=off. */
+	CHECK(!cfg.disks[0].no_lock);
+	CHECK_EQ(parse("--kernel bz --disk a,lock=off,ro"), CLI_RUN);
+	CHECK(cfg.disks[0].no_lock && cfg.disks[0].read_only &&
+	      !strcmp(cfg.disks[0].path, "a"));
+	CHECK_EQ(parse("--kernel bz --disk a,lock=on"), CLI_RUN);
+	CHECK(!cfg.disks[0].no_lock);
+	CHECK_EQ(parse("--kernel bz --disk a,lock=no"), CLI_ERROR);
+	CHECK(err_has("lock=on|off"));
+	CHECK_EQ(parse("--kernel bz --disk a,lock"), CLI_ERROR);
 	CHECK_EQ(parse("--kernel bz --net mac=52:54:00:12:34:56"), CLI_ERROR);
 	CHECK(err_has("missing tap"));
 	CHECK_EQ(parse("--kernel bz --net tap=t,mac=01:00:00:00:00:00"), CLI_ERROR);
