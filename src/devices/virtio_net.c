@@ -745,15 +745,13 @@ static bool pair_usable(const struct net_pair *p)
 
 /* ---- bounded polling (--net poll=auto|US) ---- */
 
-/* Frames moved or dropped either way so far: what "work" means for
- * starting or restarting a window (a copied tx frame is completed without
- * a note_push). */
+/* Frames moved either way so far: what "work" means for starting or
+ * restarting a window and for learning one (a copied tx frame is
+ * completed without a note_push). Frames dropped and chains returned
+ * unused are not: a guest must not hold a window open with junk. */
 static uint64_t pair_progress(const struct net_pair *p)
 {
-	const struct virtio_net_stats *st = &p->stats;
-
-	return st->tx_packets + st->tx_dropped + st->rx_packets +
-	       st->rx_dropped + st->bad_chains;
+	return p->stats.tx_packets + p->stats.rx_packets;
 }
 
 /* After a round that moved packets, the worker stays on the pair for up
@@ -767,17 +765,22 @@ static uint64_t pair_progress(const struct net_pair *p)
  * out before the next look, so polling never delays a completion. The
  * pair's locks stay held (a reset from a vCPU waits for the window, at
  * most MMVM_MAX_POLL_US after the last frame), and a window opens only
- * after work, so an idle pair costs nothing. */
+ * after work, so an idle pair costs nothing. The time spent looking
+ * (not serving what was found) goes against the poll's budget
+ * (virtio_queue_poll_window(), queue_run.h): each window, restarted or
+ * not, is cut to what is left of it. */
 static void pair_poll(struct net_pair *p)
 {
 	struct virtqueue *txq = &p->txq->vq, *rxq = &p->rxq->vq;
-	uint64_t start = virtio_poll_now_ns(), t = start, spun = 0;
+	uint64_t start = virtio_poll_now_ns(), t = start, looked;
+	uint64_t window = virtio_queue_poll_window(&p->poll, start);
 	struct net_signals s;
 	uint64_t before;
 
-	p->poll.polls++;
+	if (window)
+		p->poll.polls++;
 	virtq_disable_notify(txq);
-	while (t - start < p->poll.ns && pair_usable(p) && !p->tx_pending) {
+	while (t - start < window && pair_usable(p) && !p->tx_pending) {
 		memset(&s, 0, sizeof(s));
 		before = pair_progress(p);
 		if (virtq_has_avail(txq)) {
@@ -791,15 +794,17 @@ static void pair_poll(struct net_pair *p)
 		flush_signals(p, &s);
 		send_signals(p, &s);
 		if (pair_progress(p) != before) {
-			p->poll.hits++;
-			spun += t - start;
+			/* Up to t it was looking; since, serving. */
+			virtio_queue_poll_spent(&p->poll, t - start, 1);
 			start = t = virtio_poll_now_ns();
+			window = virtio_queue_poll_window(&p->poll, start);
 			continue;
 		}
 		__builtin_ia32_pause();
 		t = virtio_poll_now_ns();
 	}
-	p->poll.spin_ns += spun + (t - start);
+	looked = t > start ? t - start : 0;
+	virtio_queue_poll_spent(&p->poll, looked, 0);
 	/* Kicks back on; net_tx re-checks the ring as it enables them. */
 	memset(&s, 0, sizeof(s));
 	if (pair_usable(p) && !p->tx_pending)
@@ -1269,6 +1274,15 @@ void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us,
 {
 	for (unsigned int i = 0; i < n->nr_pairs; i++)
 		virtio_queue_poll_init(&n->pairs[i].poll, poll_us, adaptive);
+}
+
+void virtio_net_set_poll_budget(struct virtio_net *n, uint64_t budget_ns,
+				uint64_t period_ns)
+{
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		n->pairs[i].poll.budget_ns = budget_ns;
+		n->pairs[i].poll.period_ns = period_ns;
+	}
 }
 
 void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us,

@@ -81,6 +81,11 @@ const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n);
  * binding. */
 void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us,
 			 bool adaptive);
+/* Tests: each pair's poll budget, budget_ns of spinning per period_ns
+ * (0: VIRTIO_POLL_BUDGET_NS, VIRTIO_POLL_PERIOD_NS). After
+ * virtio_net_set_poll(). */
+void virtio_net_set_poll_budget(struct virtio_net *n, uint64_t budget_ns,
+				uint64_t period_ns);
 /* --net tx-irq-delay=US|auto: each pair's tx interrupt check put off by
  * up to US microseconds (0: off; see tx_irq_due()); adaptive (auto):
  * only while the driver's backlog of sent frames is small

@@ -17,7 +17,12 @@ typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
  * and watches the avail ring for up to ns: a request the driver adds
  * meanwhile is taken without a doorbell (and without its VM exit or
  * wake-up). Polling starts only after work, so an idle queue costs
- * nothing.
+ * nothing. Work means a chain the device answered (a used length above
+ * 0: every virtio-blk answer has its status byte); a malformed chain, or
+ * one with nothing to answer into, is completed but neither opens nor
+ * restarts a window nor teaches the adaptive rule, so a guest cannot
+ * hold a window open with junk. (virtio-net, whose tx chains are
+ * answered with length 0, counts frames moved instead: pair_poll().)
  *
  * Adaptive (max_ns set): ns is learnt from the gaps between requests.
  * When a doorbell ends a wait, the time since the last served chain is
@@ -26,19 +31,49 @@ typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
  * VIRTIO_POLL_MIN_NS it is 0. A driver whose requests come further apart
  * than max_ns costs no polling at all; one that keeps the queue busy gets
  * the window its own pace needs. (QEMU's IOThreads poll adaptively by
- * default in the same spirit, from the time each wait took.) */
+ * default in the same spirit, from the time each wait took.)
+ *
+ * Budget (fixed and adaptive alike): whatever the guest does, a poll
+ * spins at most budget_ns in each period_ns (VIRTIO_POLL_BUDGET_NS of
+ * VIRTIO_POLL_PERIOD_NS: 20 %). A window is cut to what is left of the
+ * period's budget; once it is spent no window opens, the driver's
+ * doorbells are back on, until the next period begins (capped counts
+ * those periods). Without it a guest adding one valid request every
+ * ~900 us without a doorbell held a worker at 100 % of a host core for a
+ * request rate that wake-ups would have served for a few per cent.
+ * Adaptive, a period that spun more than VIRTIO_POLL_NS_PER_HIT for each
+ * chain its windows caught halves the window as well: hits too rare for
+ * the time they cost. */
 struct virtio_queue_poll {
 	uint64_t ns;		/* the window; 0: no polling (now) */
 	uint64_t max_ns;	/* adaptive: the most ns grows to; 0: fixed */
 	uint64_t last_work_ns;	/* adaptive: when a round last served a
 				 * chain and then waited (0: not since) */
+	uint64_t budget_ns;	/* spin allowed per period; 0: the default */
+	uint64_t period_ns;	/* 0: the default */
+	uint64_t period_start_ns; /* the current period (0: none yet) */
+	uint64_t period_spin_ns;  /* spun in it */
+	uint64_t period_hits;	  /* chains its windows caught */
+	bool period_capped;	  /* its budget ran out */
 	uint64_t polls;		/* poll windows opened */
 	uint64_t hits;		/* ... that found a chain */
 	uint64_t spin_ns;	/* time spent watching the ring */
 	uint64_t grows, shrinks; /* adaptive window changes */
+	uint64_t capped;	/* periods whose budget ran out */
+	uint64_t junk;		/* chains served that were not work (the
+				 * shared engine's; tests) */
 };
 
 #define VIRTIO_POLL_MIN_NS	4000
+#define VIRTIO_POLL_PERIOD_NS	100000000ULL	/* 100 ms */
+#define VIRTIO_POLL_BUDGET_NS	20000000ULL	/* 20 ms of each: 20 % */
+/* Adaptive: a period that spun more than this per chain caught halves
+ * the window (twice the largest window, MMVM_MAX_POLL_US: most windows
+ * closed empty). Judged only once a period spun at least
+ * VIRTIO_POLL_MIN_JUDGED_NS, so a short burst is not judged on one
+ * window. */
+#define VIRTIO_POLL_NS_PER_HIT	2000000ULL
+#define VIRTIO_POLL_MIN_JUDGED_NS 4000000ULL
 
 /* Polling configured at all (fixed or adaptive). */
 static inline bool virtio_queue_poll_on(const struct virtio_queue_poll *p)
@@ -64,8 +99,25 @@ void virtio_queue_poll_doorbell(struct virtio_queue_poll *p);
 /* The clock poll windows are measured on (CLOCK_MONOTONIC, ns). */
 uint64_t virtio_poll_now_ns(void);
 
+/* Unit tests: the clock virtio_poll_now_ns() reads (NULL: the real one).
+ * A fake clock that advances on each call lets a test simulate seconds
+ * of spinning in milliseconds, and act as the guest in between. */
+void virtio_poll_set_clock(uint64_t (*now_ns)(void));
+
+/* The longest window that may open at now: ns, cut to what is left of
+ * the period's budget; 0 when the budget is spent (the period is then
+ * counted in capped, once). Starts a new period when now is past the
+ * current one, judging the one that ended (adaptive). */
+uint64_t virtio_queue_poll_window(struct virtio_queue_poll *p, uint64_t now);
+
+/* A window spun spun_ns (time watching, not time serving what it
+ * found) and caught hits chains of work: counted against the budget. */
+void virtio_queue_poll_spent(struct virtio_queue_poll *p, uint64_t spun_ns,
+			     unsigned int hits);
+
 /* --stats lines of one poll's counters: "<name>.<kind>_polls_<i>",
- * "_poll_hits_<i>", "_poll_us_<i>" (kind: "blk", "net"), and for an
+ * "_poll_hits_<i>", "_poll_us_<i>", "_poll_capped_<i>" (periods whose
+ * budget ran out; kind: "blk", "net"), and for an
  * adaptive one "_poll_window_us_<i>" (the window now), "_poll_grows_<i>",
  * "_poll_shrinks_<i>". */
 void virtio_queue_poll_print(const struct virtio_queue_poll *p,

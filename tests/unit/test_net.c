@@ -736,6 +736,7 @@ static void test_poll_rr(void)
 
 	setup(all_features);
 	virtio_net_set_poll(net, 200000, false);	/* 200 ms: room for a slow host */
+	virtio_net_set_poll_budget(net, 10000000000ULL, 0);	/* not the point */
 	fill(reply + 12, 60, 5);
 	rb = alloc_buf(1526);
 	post(0, 0, &(struct fake_seg){ rb, 1526, true }, 1);
@@ -1027,6 +1028,117 @@ static void test_poll_auto(void)
 	teardown();
 }
 
+/* ---- the poll budget, on a simulated clock: each reading advances it
+ * by 1 us and the "guest" sends a frame every 900 us (a valid one, or
+ * junk: a header with no frame), ringing only when the device asks ---- */
+
+static uint64_t nsim_ns, nsim_due, nsim_buf;
+static bool nsim_junk, nsim_rings, nsim_doorbell;
+static unsigned int nsim_posts;
+
+static uint64_t net_sim_clock(void)
+{
+	uint8_t sink[256];
+	uint32_t id, len;
+	uint16_t flags;
+
+	nsim_ns += 1000;
+	if (nsim_ns < nsim_due)
+		return nsim_ns;
+	nsim_due += 900000;
+	while (used(1, &id, &len))
+		;
+	while (read(peer, sink, sizeof(sink)) > 0)
+		;
+	if ((uint16_t)(drv.avail_idx[1] - drv.used_seen[1]) >= QSIZE)
+		return nsim_ns;
+	post(1, drv.avail_idx[1] % QSIZE,
+	     &(struct fake_seg){ nsim_buf, nsim_junk ? 12 : 12 + 40, false }, 1);
+	nsim_posts++;
+	memcpy(&flags, ram + fake_used_gpa(1), sizeof(flags));
+	if (nsim_rings && !(flags & 1))
+		nsim_doorbell = true;
+	return nsim_ns;
+}
+
+/* One valid frame and its kick open a window; then the guest trickles
+ * for span ns. */
+static void net_sim(bool junk, bool rings, uint64_t span)
+{
+	uint64_t end;
+
+	nsim_buf = alloc_buf(12 + 40);
+	memset(ram + nsim_buf, 0, 12);
+	fill(ram + nsim_buf + 12, 40, 4);
+	nsim_ns = 1000000000ULL;
+	nsim_due = nsim_ns + 900000;
+	end = nsim_ns + span;
+	nsim_junk = junk;
+	nsim_rings = rings;
+	nsim_doorbell = false;
+	nsim_posts = 0;
+	virtio_poll_set_clock(net_sim_clock);
+	post(1, 0, &(struct fake_seg){ nsim_buf, 12 + 40, false }, 1);
+	drv.avail_idx[1] = 1;
+	kick(1);
+	while (nsim_ns < end) {
+		if (nsim_doorbell) {
+			nsim_doorbell = false;
+			kick(1);
+		} else {
+			net_sim_clock();
+		}
+	}
+	virtio_poll_set_clock(NULL);
+}
+
+/* Frames every 900 us for 10 s, kicked whenever the device asks: the
+ * windows catch them until the period's budget is spent; the pair spins
+ * at most 20 % of the time and every frame goes out. */
+static void test_poll_budget(void)
+{
+	const struct virtio_queue_poll *pl;
+	const uint64_t span = 10000000000ULL;
+
+	setup(all_features);
+	virtio_net_set_poll(net, 1000, false);
+	pl = virtio_net_get_poll(net, 0);
+	net_sim(false, true, span);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, nsim_posts + 1);
+	CHECK(pl->spin_ns <= span / 5 + VIRTIO_POLL_BUDGET_NS);
+	CHECK(pl->spin_ns >= span / 10);
+	CHECK(pl->capped >= 90);
+	fprintf(stderr, "  net: %u frames over 10 s, %llu hits, %llu ms spun "
+		"(cap %llu ms), %llu periods capped\n", nsim_posts + 1,
+		(unsigned long long)pl->hits,
+		(unsigned long long)(pl->spin_ns / 1000000),
+		(unsigned long long)(span / 5 / 1000000),
+		(unsigned long long)pl->capped);
+	teardown();
+}
+
+/* After one frame, junk every 900 us and no doorbell: junk is no frame
+ * moved, so it never restarts the window; the window ends at its bound
+ * and the junk waits for a kick that does not come. */
+static void test_poll_junk_trickle(void)
+{
+	const struct virtio_queue_poll *pl;
+
+	setup(all_features);
+	virtio_net_set_poll(net, 1000, true);
+	pl = virtio_net_get_poll(net, 0);
+	((struct virtio_queue_poll *)pl)->ns = 1000000;	/* learnt already */
+	net_sim(true, false, 10000000000ULL);
+	CHECK_EQ(pl->polls, 1);
+	CHECK_EQ(pl->hits, 0);
+	CHECK(pl->spin_ns <= 1000000);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 1);
+	CHECK(virtio_net_get_stats(net)->tx_dropped >= 1);
+	fprintf(stderr, "  net junk trickle: %u chains, %llu us spun\n",
+		nsim_posts, (unsigned long long)(pl->spin_ns / 1000));
+	teardown();
+}
+
 int main(void)
 {
 	RUN(test_config_and_features);
@@ -1045,6 +1157,8 @@ int main(void)
 	RUN(test_poll_rr);
 	RUN(test_no_poll);
 	RUN(test_poll_auto);
+	RUN(test_poll_budget);
+	RUN(test_poll_junk_trickle);
 	RUN(test_tx_irq_delay);
 	RUN(test_tx_irq_delay_auto);
 	return unit_finish("test_net");
