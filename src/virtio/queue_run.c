@@ -71,8 +71,9 @@ static uint64_t period_of(const struct virtio_queue_poll *p)
 static void judge_period(struct virtio_queue_poll *p)
 {
 	if (!p->max_ns || !p->ns ||
-	    p->period_spin_ns < VIRTIO_POLL_MIN_JUDGED_NS ||
-	    p->period_spin_ns <= p->period_hits * VIRTIO_POLL_NS_PER_HIT)
+	    p->period_spin_ns < VIRTIO_POLL_JUDGED_WINDOWS * p->max_ns ||
+	    p->period_spin_ns <=
+	    p->period_hits * VIRTIO_POLL_HIT_WINDOWS * p->max_ns)
 		return;
 	p->ns /= 2;
 	if (p->ns < VIRTIO_POLL_MIN_NS)

@@ -41,9 +41,9 @@ typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
  * those periods). Without it a guest adding one valid request every
  * ~900 us without a doorbell held a worker at 100 % of a host core for a
  * request rate that wake-ups would have served for a few per cent.
- * Adaptive, a period that spun more than VIRTIO_POLL_NS_PER_HIT for each
- * chain its windows caught halves the window as well: hits too rare for
- * the time they cost. */
+ * Adaptive, a period that spun more than two of its largest windows for
+ * each chain its windows caught halves the window as well: hits too rare
+ * for the time they cost. */
 struct virtio_queue_poll {
 	uint64_t ns;		/* the window; 0: no polling (now) */
 	uint64_t max_ns;	/* adaptive: the most ns grows to; 0: fixed */
@@ -67,13 +67,14 @@ struct virtio_queue_poll {
 #define VIRTIO_POLL_MIN_NS	4000
 #define VIRTIO_POLL_PERIOD_NS	100000000ULL	/* 100 ms */
 #define VIRTIO_POLL_BUDGET_NS	20000000ULL	/* 20 ms of each: 20 % */
-/* Adaptive: a period that spun more than this per chain caught halves
- * the window (twice the largest window, MMVM_MAX_POLL_US: most windows
- * closed empty). Judged only once a period spun at least
- * VIRTIO_POLL_MIN_JUDGED_NS, so a short burst is not judged on one
- * window. */
-#define VIRTIO_POLL_NS_PER_HIT	2000000ULL
-#define VIRTIO_POLL_MIN_JUDGED_NS 4000000ULL
+/* Adaptive: a period that spun more than VIRTIO_POLL_HIT_WINDOWS of its
+ * largest windows (max_ns) for each chain caught halves the window: most
+ * of its windows closed empty (2: 2 ms per hit with the 1000 us bound,
+ * MMVM_MAX_POLL_US). Judged only once a period spun at least
+ * VIRTIO_POLL_JUDGED_WINDOWS of them, so a short burst is not judged on
+ * one window. */
+#define VIRTIO_POLL_HIT_WINDOWS		2
+#define VIRTIO_POLL_JUDGED_WINDOWS	4
 
 /* Polling configured at all (fixed or adaptive). */
 static inline bool virtio_queue_poll_on(const struct virtio_queue_poll *p)

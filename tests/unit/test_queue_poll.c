@@ -439,10 +439,9 @@ static void test_budget_rule(void)
 	CHECK_EQ(p.ns, 1000000);	/* fixed: never judged */
 }
 
-/* Adaptive: a period that spun more than VIRTIO_POLL_NS_PER_HIT per hit
- * (and at least VIRTIO_POLL_MIN_JUDGED_NS) halves the window when the
- * next one begins; one with hits enough, or too short to judge, does
- * not. */
+/* Adaptive (bound 1000 us): a period that spun more than 2 ms per hit
+ * (and at least 4 ms) halves the window when the next one begins; one
+ * with hits enough, or too short to judge, does not. */
 static void test_budget_judges_hits(void)
 {
 	struct virtio_queue_poll p = { .max_ns = 1000000, .ns = 1000000 };
@@ -457,7 +456,7 @@ static void test_budget_judges_hits(void)
 	t += VIRTIO_POLL_PERIOD_NS;
 	CHECK_EQ(virtio_queue_poll_window(&p, t), 500000);
 	CHECK_EQ(p.shrinks, 1);
-	virtio_queue_poll_spent(&p, VIRTIO_POLL_MIN_JUDGED_NS - 1, 0);
+	virtio_queue_poll_spent(&p, 4000000 - 1, 0);
 	t += VIRTIO_POLL_PERIOD_NS;
 	CHECK_EQ(virtio_queue_poll_window(&p, t), 500000);
 	CHECK_EQ(p.shrinks, 1);
