@@ -287,6 +287,9 @@ static void ring_broken(struct net_pair *p, struct net_signals *s,
 			"device needs reset\n", p->n->name,
 			q == p->rxq ? "rx" : "tx", q->index,
 			q->vq.last_error ? q->vq.last_error : "?");
+	if (p->stats.broken_rings == 3)
+		fprintf(stderr, "mmvm: net %s: further breakage of pair %u's "
+			"queues not reported\n", p->n->name, p->index);
 	p->active = false;
 	s->needs_reset = true;
 }
