@@ -38,7 +38,10 @@ typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
  * VIRTIO_POLL_PERIOD_NS: 20 %). A window is cut to what is left of the
  * period's budget; once it is spent no window opens, the driver's
  * doorbells are back on, until the next period begins (capped counts
- * those periods). Without it a guest adding one valid request every
+ * those periods). Periods follow one another from the first window
+ * (a new one starts with the first window after the last ended), so
+ * over any span the average is at most 20 %; a 100 ms slice across two
+ * periods may hold up to both budgets. Without it a guest adding one valid request every
  * ~900 us without a doorbell held a worker at 100 % of a host core for a
  * request rate that wake-ups would have served for a few per cent.
  * Adaptive, a period that spun more than two of its largest windows for
