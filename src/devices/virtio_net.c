@@ -940,7 +940,8 @@ static uint64_t pair_progress(const struct net_pair *p)
 static void pair_poll(struct net_pair *p)
 {
 	struct virtqueue *txq = &p->txq->vq, *rxq = &p->rxq->vq;
-	uint64_t start = virtio_poll_now_ns(), t = start, looked;
+	struct virtio_poll_stamp from = virtio_poll_stamp();
+	uint64_t start = from.wall, t = start, looked;
 	uint64_t window = virtio_queue_poll_window(&p->poll, start);
 	struct net_signals s;
 	uint64_t before;
@@ -963,8 +964,10 @@ static void pair_poll(struct net_pair *p)
 		send_signals(p, &s);
 		if (pair_progress(p) != before) {
 			/* Up to t it was looking; since, serving. */
-			virtio_queue_poll_spent(&p->poll, t - start, 1);
-			start = t = virtio_poll_now_ns();
+			virtio_queue_poll_spent(&p->poll, t - start,
+				virtio_poll_cpu_share(&from, t - start), 1);
+			from = virtio_poll_stamp();
+			start = t = from.wall;
 			window = virtio_queue_poll_window(&p->poll, start);
 			continue;
 		}
@@ -972,7 +975,8 @@ static void pair_poll(struct net_pair *p)
 		t = virtio_poll_now_ns();
 	}
 	looked = t > start ? t - start : 0;
-	virtio_queue_poll_spent(&p->poll, looked, 0);
+	virtio_queue_poll_spent(&p->poll, looked,
+				virtio_poll_cpu_share(&from, looked), 0);
 	/* Kicks back on; net_tx re-checks the ring as it enables them. */
 	memset(&s, 0, sizeof(s));
 	if (pair_usable(p) && !p->tx_pending)

@@ -12,7 +12,18 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* The calling thread's CPU time: what a window really cost the host (a
+ * worker preempted while it spins costs nothing meanwhile). */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t (*poll_clock)(void) = monotonic_ns;
+static uint64_t (*poll_cpu_clock)(void) = thread_cpu_ns;
 
 uint64_t virtio_poll_now_ns(void)
 {
@@ -22,6 +33,29 @@ uint64_t virtio_poll_now_ns(void)
 void virtio_poll_set_clock(uint64_t (*now_ns)(void))
 {
 	poll_clock = now_ns ? now_ns : monotonic_ns;
+	poll_cpu_clock = now_ns ? now_ns : thread_cpu_ns;
+}
+
+void virtio_poll_set_cpu_clock(uint64_t (*cpu_ns)(void))
+{
+	poll_cpu_clock = cpu_ns ? cpu_ns : thread_cpu_ns;
+}
+
+struct virtio_poll_stamp virtio_poll_stamp(void)
+{
+	return (struct virtio_poll_stamp){ .wall = poll_clock(),
+					   .cpu = poll_cpu_clock() };
+}
+
+uint64_t virtio_poll_cpu_share(const struct virtio_poll_stamp *from,
+			       uint64_t looked_ns)
+{
+	struct virtio_poll_stamp now = virtio_poll_stamp();
+	uint64_t wall = now.wall - from->wall, cpu = now.cpu - from->cpu;
+
+	if (!wall || cpu >= wall)
+		return looked_ns;
+	return (uint64_t)((unsigned __int128)looked_ns * cpu / wall);
 }
 
 /* What one drain() did: chains completed, and how many of them were
@@ -102,10 +136,10 @@ uint64_t virtio_queue_poll_window(struct virtio_queue_poll *p, uint64_t now)
 }
 
 void virtio_queue_poll_spent(struct virtio_queue_poll *p, uint64_t spun_ns,
-			     unsigned int hits)
+			     uint64_t cpu_ns, unsigned int hits)
 {
 	p->spin_ns += spun_ns;
-	p->period_spin_ns += spun_ns;
+	p->period_spin_ns += cpu_ns;
 	p->hits += hits;
 	p->period_hits += hits;
 }
@@ -115,7 +149,8 @@ void virtio_queue_poll_spent(struct virtio_queue_poll *p, uint64_t spun_ns,
  * it was work the caller finds out when it drains it). */
 static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 {
-	uint64_t start = virtio_poll_now_ns(), t = start;
+	struct virtio_poll_stamp from = virtio_poll_stamp();
+	uint64_t start = from.wall, t = start;
 	uint64_t window = virtio_queue_poll_window(p, start);
 	bool found = false;
 
@@ -130,7 +165,8 @@ static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 		__builtin_ia32_pause();
 		t = virtio_poll_now_ns();
 	}
-	virtio_queue_poll_spent(p, t - start, 0);
+	virtio_queue_poll_spent(p, t - start,
+				virtio_poll_cpu_share(&from, t - start), 0);
 	return found;
 }
 
@@ -195,7 +231,7 @@ void virtio_queue_run_polled(struct virtio_queue *q,
 			/* The window that found this round counts a hit only
 			 * for work: junk it caught is not what it is for. */
 			if (polled && d.work)
-				virtio_queue_poll_spent(poll, 0, 1);
+				virtio_queue_poll_spent(poll, 0, 0, 1);
 		}
 		if (broken)
 			break;

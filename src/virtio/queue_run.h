@@ -34,7 +34,7 @@ typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
  * default in the same spirit, from the time each wait took.)
  *
  * Budget (fixed and adaptive alike): whatever the guest does, a poll
- * spins at most budget_ns in each period_ns (VIRTIO_POLL_BUDGET_NS of
+ * spins at most budget_ns of CPU time in each period_ns (VIRTIO_POLL_BUDGET_NS of
  * VIRTIO_POLL_PERIOD_NS: 20 %). A window is cut to what is left of the
  * period's budget; once it is spent no window opens, the driver's
  * doorbells are back on, until the next period begins (capped counts
@@ -55,7 +55,7 @@ struct virtio_queue_poll {
 	uint64_t budget_ns;	/* spin allowed per period; 0: the default */
 	uint64_t period_ns;	/* 0: the default */
 	uint64_t period_start_ns; /* the current period (0: none yet) */
-	uint64_t period_spin_ns;  /* spun in it */
+	uint64_t period_spin_ns;  /* CPU time spun in it */
 	uint64_t period_hits;	  /* chains its windows caught */
 	bool period_capped;	  /* its budget ran out */
 	uint64_t polls;		/* poll windows opened */
@@ -103,10 +103,13 @@ void virtio_queue_poll_doorbell(struct virtio_queue_poll *p);
 /* The clock poll windows are measured on (CLOCK_MONOTONIC, ns). */
 uint64_t virtio_poll_now_ns(void);
 
-/* Unit tests: the clock virtio_poll_now_ns() reads (NULL: the real one).
+/* Unit tests: the clock virtio_poll_now_ns() reads, and the CPU clock
+ * too (NULL: the real ones).
  * A fake clock that advances on each call lets a test simulate seconds
  * of spinning in milliseconds, and act as the guest in between. */
 void virtio_poll_set_clock(uint64_t (*now_ns)(void));
+/* ... and then the CPU clock alone. */
+void virtio_poll_set_cpu_clock(uint64_t (*cpu_ns)(void));
 
 /* The longest window that may open at now: ns, cut to what is left of
  * the period's budget; 0 when the budget is spent (the period is then
@@ -114,10 +117,26 @@ void virtio_poll_set_clock(uint64_t (*now_ns)(void));
  * current one, judging the one that ended (adaptive). */
 uint64_t virtio_queue_poll_window(struct virtio_queue_poll *p, uint64_t now);
 
-/* A window spun spun_ns (time watching, not time serving what it
- * found) and caught hits chains of work: counted against the budget. */
+/* Where a window started, on both clocks. */
+struct virtio_poll_stamp {
+	uint64_t wall, cpu;
+};
+struct virtio_poll_stamp virtio_poll_stamp(void);
+
+/* Of looked_ns of wall time since from (looked_ns may be less than all
+ * of it: the rest was serving), the CPU time the thread spent: looked_ns
+ * scaled by the share of the time since from that it ran. The budget is
+ * CPU time: a worker preempted while it spins costs the host nothing
+ * meanwhile, and on a loaded host (the nested harness) wall-clock
+ * accounting ran out of budget on preemption. */
+uint64_t virtio_poll_cpu_share(const struct virtio_poll_stamp *from,
+			       uint64_t looked_ns);
+
+/* A window watched spun_ns of wall time (looking, not serving what it
+ * found; the _poll_us_ counter), which cost cpu_ns of CPU time (counted
+ * against the budget), and caught hits chains of work. */
 void virtio_queue_poll_spent(struct virtio_queue_poll *p, uint64_t spun_ns,
-			     unsigned int hits);
+			     uint64_t cpu_ns, unsigned int hits);
 
 /* --stats lines of one poll's counters: "<name>.<kind>_polls_<i>",
  * "_poll_hits_<i>", "_poll_us_<i>", "_poll_capped_<i>" (periods whose

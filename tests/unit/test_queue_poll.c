@@ -425,9 +425,10 @@ static void test_budget_rule(void)
 	const uint64_t t0 = 5000000000ULL;
 
 	CHECK_EQ(virtio_queue_poll_window(&p, t0), 1000000);
-	virtio_queue_poll_spent(&p, VIRTIO_POLL_BUDGET_NS - 300000, 1);
+	virtio_queue_poll_spent(&p, VIRTIO_POLL_BUDGET_NS - 300000,
+				VIRTIO_POLL_BUDGET_NS - 300000, 1);
 	CHECK_EQ(virtio_queue_poll_window(&p, t0 + 1000), 300000);
-	virtio_queue_poll_spent(&p, 300000, 0);
+	virtio_queue_poll_spent(&p, 300000, 300000, 0);
 	CHECK_EQ(virtio_queue_poll_window(&p, t0 + 2000), 0);
 	CHECK_EQ(virtio_queue_poll_window(&p, t0 + 3000), 0);
 	CHECK_EQ(p.capped, 1);
@@ -448,18 +449,47 @@ static void test_budget_judges_hits(void)
 	uint64_t t = 5000000000ULL;
 
 	virtio_queue_poll_window(&p, t);
-	virtio_queue_poll_spent(&p, 10000000, 5);	/* 2 ms per hit */
+	virtio_queue_poll_spent(&p, 10000000, 10000000, 5);	/* 2 ms per hit */
 	t += VIRTIO_POLL_PERIOD_NS;
 	CHECK_EQ(virtio_queue_poll_window(&p, t), 1000000);
 	CHECK_EQ(p.shrinks, 0);
-	virtio_queue_poll_spent(&p, 10000000, 4);	/* 2.5 ms per hit */
+	virtio_queue_poll_spent(&p, 10000000, 10000000, 4);	/* 2.5 ms per hit */
 	t += VIRTIO_POLL_PERIOD_NS;
 	CHECK_EQ(virtio_queue_poll_window(&p, t), 500000);
 	CHECK_EQ(p.shrinks, 1);
-	virtio_queue_poll_spent(&p, 4000000 - 1, 0);
+	virtio_queue_poll_spent(&p, 4000000 - 1, 4000000 - 1, 0);
 	t += VIRTIO_POLL_PERIOD_NS;
 	CHECK_EQ(virtio_queue_poll_window(&p, t), 500000);
 	CHECK_EQ(p.shrinks, 1);
+}
+
+/* The budget counts CPU time: a window whose thread ran half the time
+ * (preempted the other half) is charged half its wall-clock time. */
+static uint64_t half_wall_ns, half_cpu_ns;
+
+static uint64_t half_wall(void)
+{
+	return half_wall_ns += 10000;
+}
+
+static uint64_t half_cpu(void)
+{
+	return half_cpu_ns += 5000;
+}
+
+static void test_cpu_share(void)
+{
+	struct virtio_poll_stamp from;
+	uint64_t share;
+
+	virtio_poll_set_clock(half_wall);
+	virtio_poll_set_cpu_clock(half_cpu);
+	from = virtio_poll_stamp();
+	share = virtio_poll_cpu_share(&from, 10000);	/* all of it */
+	CHECK_EQ(share, 5000);
+	virtio_poll_set_clock(NULL);
+	from = virtio_poll_stamp();
+	CHECK(virtio_poll_cpu_share(&from, 1000) <= 1000);
 }
 
 int main(void)
@@ -471,6 +501,7 @@ int main(void)
 	RUN(test_adapt_rule);
 	RUN(test_adaptive_run);
 	RUN(test_budget_rule);
+	RUN(test_cpu_share);
 	RUN(test_budget_judges_hits);
 	RUN(test_junk_trickle);
 	RUN(test_budget_fixed);
