@@ -38,6 +38,7 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/tap.h"
@@ -141,6 +142,21 @@ struct virtio_net {
 
 	struct virtq_chain ctrl_chain;
 	uint64_t ctrl_commands, ctrl_errors;
+	uint64_t ctrl_broken;		/* control ring found unusable */
+
+	/* Tap queue attach/detach (TUNSETQUEUE), limited like the GSI
+	 * route commits: see NET_ATTACH_BURST. attach_queue is NULL when
+	 * there is nothing to attach (one pair, or no tap); now_ns is the
+	 * limiter's clock. Both are replaced by the unit tests. The state
+	 * is written with every queue's lock held. */
+	int (*attach_queue)(int fd, bool on);
+	uint64_t (*now_ns)(void);
+	uint64_t attach_tat_ns;		/* GCRA: the bucket's virtual time */
+	int attach_timer_fd;		/* deferred changes: -1 none */
+	uint64_t attach_calls;		/* TUNSETQUEUE made (either way) */
+	uint64_t attach_deferred;	/* syncs the limit held back */
+	uint64_t attach_errors;
+	uint64_t pairs_coalesced;	/* PAIRS_SET superseded in a batch */
 	struct virtio_net_stats stats_sum;	/* virtio_net_get_stats() */
 
 	unsigned int nr_pairs;
@@ -271,6 +287,9 @@ static void ring_broken(struct net_pair *p, struct net_signals *s,
 			"device needs reset\n", p->n->name,
 			q == p->rxq ? "rx" : "tx", q->index,
 			q->vq.last_error ? q->vq.last_error : "?");
+	if (p->stats.broken_rings == 3)
+		fprintf(stderr, "mmvm: net %s: further breakage of pair %u's "
+			"queues not reported\n", p->n->name, p->index);
 	p->active = false;
 	s->needs_reset = true;
 }
@@ -612,39 +631,128 @@ static void rx_discard(struct net_pair *p)
 
 /* ---- which pairs the tap steers to ---- */
 
-/* Attaches or detaches pair p's tap queue (multi-queue taps only). A
- * failure leaves the queue as it was and is logged: the guest then sees
- * fewer flows spread, never a lost device. */
+/* Every TUNSETQUEUE takes the host-global rtnl lock, waits for an RCU
+ * grace period (synchronize_net()) and broadcasts RTM_NEWLINK to every
+ * netlink listener on the host, and the guest decides when they happen
+ * (each PAIRS_SET change, each reset). So, as the GSI route commits
+ * (irq/gsi_routing.h), they go through a token bucket per device:
+ * NET_ATTACH_BURST at once, then NET_ATTACH_RATE per second. Which pairs
+ * the device serves changes at once; only the tap's steering lags, and
+ * a change held back is made by a timer (or the next command) as soon as
+ * the limit allows, always towards the state the driver asked for last,
+ * so changes it undid meanwhile cost nothing. Numbers: a Linux guest
+ * makes one change at probe (1 -> N pairs, N - 1 attaches, at most 6),
+ * and a reset with its re-probe at most 12, so 16 lets those through
+ * without a deferral; 10/s after that holds a hostile driver to 10
+ * netlink events a second per device where it made 10-17 thousand. The
+ * price, beyond the burst: flows keep going to a pair the driver just
+ * disabled (and are dropped there, as before DRIVER_OK) for up to 100 ms
+ * per change still waiting, or do not go to a newly enabled one yet. */
+#define NET_ATTACH_BURST	16
+#define NET_ATTACH_RATE		10	/* per second, after the burst */
+#define NET_ATTACH_INTERVAL_NS	(1000000000ULL / NET_ATTACH_RATE)
+#define NET_ATTACH_SLACK_NS	((NET_ATTACH_BURST - 1) * NET_ATTACH_INTERVAL_NS)
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Takes a token if the limit allows a TUNSETQUEUE at now. */
+static bool attach_token(struct virtio_net *n, uint64_t now)
+{
+	if (n->attach_tat_ns > now + NET_ATTACH_SLACK_NS)
+		return false;
+	n->attach_tat_ns = (n->attach_tat_ns > now ? n->attach_tat_ns : now) +
+			   NET_ATTACH_INTERVAL_NS;
+	return true;
+}
+
+/* How long until the limit allows the next one. */
+static uint64_t attach_wait_ns(const struct virtio_net *n, uint64_t now)
+{
+	if (n->attach_tat_ns <= now + NET_ATTACH_SLACK_NS)
+		return 0;
+	return n->attach_tat_ns - NET_ATTACH_SLACK_NS - now;
+}
+
+/* Attaches or detaches pair p's tap queue. A failure leaves the queue as
+ * it was and is logged (3 times): the guest then sees fewer flows
+ * spread, never a lost device. */
 static void pair_attach(struct net_pair *p, bool on)
 {
+	struct virtio_net *n = p->n;
 	int err;
 
-	if (!p->n->is_tap || p->n->nr_pairs == 1 || p->attached == on)
-		return;
-	err = tap_attach_queue(p->fd, on);
+	n->attach_calls++;
+	err = n->attach_queue(p->fd, on);
 	if (err < 0) {
-		fprintf(stderr, "mmvm: net %s: cannot %s tap queue %u: %s\n",
-			p->n->name, on ? "attach" : "detach", p->index,
-			strerror(-err));
+		if (n->attach_errors++ < 3)
+			fprintf(stderr, "mmvm: net %s: cannot %s tap queue %u: "
+				"%s\n", n->name, on ? "attach" : "detach",
+				p->index, strerror(-err));
 		return;
 	}
 	p->attached = on;
 }
 
-/* With every queue's lock held: pairs below want are enabled (and their
- * tap queues attached), the others not. */
+/* Comes back when the limit allows the next change. */
+static void attach_arm_timer(struct virtio_net *n, uint64_t now)
+{
+	struct itimerspec its = { 0 };
+	uint64_t ns = attach_wait_ns(n, now);
+
+	if (n->attach_timer_fd < 0)
+		return;		/* tests: virtio_net_attach_timer() */
+	if (ns < 100000)
+		ns = 100000;	/* 0 would disarm it */
+	its.it_value.tv_sec = (time_t)(ns / 1000000000u);
+	its.it_value.tv_nsec = (long)(ns % 1000000000u);
+	timerfd_settime(n->attach_timer_fd, 0, &its, NULL);
+}
+
+/* With every queue's lock held: brings each pair's tap queue towards the
+ * enabled set (pairs below curr_pairs attached), as far as the limit
+ * allows; arms the timer for the rest. Pair 0 is always attached. */
+static void sync_attachments(struct virtio_net *n)
+{
+	uint64_t now;
+
+	if (!n->attach_queue || n->nr_pairs == 1)
+		return;
+	now = n->now_ns();
+	for (unsigned int i = 1; i < n->nr_pairs; i++) {
+		struct net_pair *p = &n->pairs[i];
+		bool want = i < n->curr_pairs;
+
+		if (p->attached == want)
+			continue;
+		if (!attach_token(n, now)) {
+			n->attach_deferred++;
+			attach_arm_timer(n, now);
+			return;
+		}
+		pair_attach(p, want);
+	}
+}
+
+/* With every queue's lock held: pairs below want are enabled, the others
+ * not, at once; their tap queues follow (sync_attachments()). */
 static void set_curr_pairs(struct virtio_net *n, unsigned int want)
 {
 	for (unsigned int i = 0; i < n->nr_pairs; i++) {
 		struct net_pair *p = &n->pairs[i];
 		bool on = i < want;
 
-		pair_attach(p, on);
 		if (!on)
 			p->tx_pending = false, p->rx_len = 0;
 		p->active = on && n->driver_ok;
 	}
 	n->curr_pairs = want;
+	sync_attachments(n);
 }
 
 /* ---- control queue ---- */
@@ -663,8 +771,11 @@ static void unlock_all(struct virtio_net *n)
 
 /* One command: its class/command header and data in the driver's buffers,
  * one ack byte after them (5.1.6.5). The answer is VIRTIO_NET_OK or
- * VIRTIO_NET_ERR. */
-static uint8_t ctrl_command(struct virtio_net *n, const struct virtq_chain *c)
+ * VIRTIO_NET_ERR. A valid VQ_PAIRS_SET is answered OK at once and its
+ * count left in *pairs for net_ctrl() to apply (5.1.6.5.5 lets the
+ * device apply it after the ack). */
+static uint8_t ctrl_command(struct virtio_net *n, const struct virtq_chain *c,
+			    unsigned int *pairs_set)
 {
 	struct virtio_net_ctrl_hdr hdr;
 	uint16_t pairs;
@@ -680,34 +791,50 @@ static uint8_t ctrl_command(struct virtio_net *n, const struct virtq_chain *c)
 		return VIRTIO_NET_ERR;
 	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > n->nr_pairs)
 		return VIRTIO_NET_ERR;
-	set_curr_pairs(n, pairs);
-	if (pairs > n->max_pairs_enabled)
-		n->max_pairs_enabled = pairs;
+	if (*pairs_set)
+		n->pairs_coalesced++;
+	*pairs_set = pairs;
 	return VIRTIO_NET_OK;
 }
 
-/* The control queue, on worker 0, with every queue's lock held. */
+/* The control queue's ring is unusable: NEEDS_RESET, and a line on
+ * stderr, the first 3 times only, as for the data queues (a driver that
+ * breaks it, resets and breaks it again must not flood our log). */
+static void ctrl_broken(struct virtio_net *n, struct virtqueue *vq)
+{
+	n->ctrl_broken++;
+	if (n->ctrl_broken <= 3)
+		fprintf(stderr, "mmvm: net %s: control queue unusable (%s), "
+			"device needs reset\n", n->name,
+			vq->last_error ? vq->last_error : "?");
+	if (n->ctrl_broken == 3)
+		fprintf(stderr, "mmvm: net %s: further control queue "
+			"breakage not reported\n", n->name);
+	virtio_interrupt_needs_reset(n->env.irq);
+}
+
+/* The control queue, on worker 0, with every queue's lock held. Of the
+ * VQ_PAIRS_SET commands in one batch only the last is applied: the
+ * others were superseded before any pair could use them. */
 static void net_ctrl(struct virtio_net *n)
 {
 	struct virtio_queue *q = n->env.queues[2 * n->nr_pairs];
 	struct virtqueue *vq = &q->vq;
 	enum virtq_pop_result r;
-	bool pushed = false;
+	unsigned int pairs_set = 0;
+	bool pushed = false, broken = false;
 	uint8_t ack;
 
 	if (!n->driver_ok || !virtio_queue_usable(q))
 		return;
 	while ((r = virtq_pop(vq, &n->ctrl_chain)) != VIRTQ_POP_EMPTY) {
 		if (r == VIRTQ_POP_BROKEN) {
-			fprintf(stderr, "mmvm: net %s: control queue unusable "
-				"(%s), device needs reset\n", n->name,
-				vq->last_error ? vq->last_error : "?");
-			virtio_interrupt_needs_reset(n->env.irq);
-			return;
+			broken = true;
+			break;
 		}
 		ack = VIRTIO_NET_ERR;
 		if (r != VIRTQ_POP_BAD_CHAIN && n->ctrl_chain.in_len >= 1)
-			ack = ctrl_command(n, &n->ctrl_chain);
+			ack = ctrl_command(n, &n->ctrl_chain, &pairs_set);
 		n->ctrl_commands++;
 		n->ctrl_errors += ack != VIRTIO_NET_OK;
 		/* The ack is the first device-writable byte. */
@@ -719,8 +846,49 @@ static void net_ctrl(struct virtio_net *n)
 		}
 		pushed = true;
 	}
+	/* Commands acked before a break were valid: applied all the same. */
+	if (pairs_set) {
+		set_curr_pairs(n, pairs_set);
+		if (pairs_set > n->max_pairs_enabled)
+			n->max_pairs_enabled = pairs_set;
+	} else {
+		sync_attachments(n);	/* a change held back, if the limit
+					 * allows it now */
+	}
 	if (pushed && virtq_should_notify(vq))
 		virtio_interrupt_queue(n->env.irq, q->index);
+	if (broken)
+		ctrl_broken(n, vq);
+}
+
+/* The attach timer expired: the changes the limit held back, as far as
+ * it allows now. */
+static void net_attach_timer(void *opaque, uint32_t events)
+{
+	struct virtio_net *n = opaque;
+	uint64_t expirations;
+
+	(void)events;
+	if (n->attach_timer_fd >= 0 &&
+	    read(n->attach_timer_fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		return;
+	lock_all(n);
+	sync_attachments(n);
+	unlock_all(n);
+}
+
+void virtio_net_attach_timer(struct virtio_net *n)
+{
+	net_attach_timer(n, EPOLLIN);
+}
+
+void virtio_net_set_attach_ops(struct virtio_net *n,
+			       int (*attach_queue)(int fd, bool on),
+			       uint64_t (*now_ns)(void))
+{
+	n->attach_queue = n->nr_pairs > 1 ? attach_queue : NULL;
+	n->now_ns = now_ns ? now_ns : monotonic_ns;
 }
 
 /* ---- entry points ---- */
@@ -745,15 +913,13 @@ static bool pair_usable(const struct net_pair *p)
 
 /* ---- bounded polling (--net poll=auto|US) ---- */
 
-/* Frames moved or dropped either way so far: what "work" means for
- * starting or restarting a window (a copied tx frame is completed without
- * a note_push). */
+/* Frames moved either way so far: what "work" means for starting or
+ * restarting a window and for learning one (a copied tx frame is
+ * completed without a note_push). Frames dropped and chains returned
+ * unused are not: a guest must not hold a window open with junk. */
 static uint64_t pair_progress(const struct net_pair *p)
 {
-	const struct virtio_net_stats *st = &p->stats;
-
-	return st->tx_packets + st->tx_dropped + st->rx_packets +
-	       st->rx_dropped + st->bad_chains;
+	return p->stats.tx_packets + p->stats.rx_packets;
 }
 
 /* After a round that moved packets, the worker stays on the pair for up
@@ -767,17 +933,23 @@ static uint64_t pair_progress(const struct net_pair *p)
  * out before the next look, so polling never delays a completion. The
  * pair's locks stay held (a reset from a vCPU waits for the window, at
  * most MMVM_MAX_POLL_US after the last frame), and a window opens only
- * after work, so an idle pair costs nothing. */
+ * after work, so an idle pair costs nothing. The time spent looking
+ * (not serving what was found) goes against the poll's budget
+ * (virtio_queue_poll_window(), queue_run.h): each window, restarted or
+ * not, is cut to what is left of it. */
 static void pair_poll(struct net_pair *p)
 {
 	struct virtqueue *txq = &p->txq->vq, *rxq = &p->rxq->vq;
-	uint64_t start = virtio_poll_now_ns(), t = start, spun = 0;
+	struct virtio_poll_stamp from = virtio_poll_stamp();
+	uint64_t start = from.wall, t = start, looked;
+	uint64_t window = virtio_queue_poll_window(&p->poll, start);
 	struct net_signals s;
 	uint64_t before;
 
-	p->poll.polls++;
+	if (window)
+		p->poll.polls++;
 	virtq_disable_notify(txq);
-	while (t - start < p->poll.ns && pair_usable(p) && !p->tx_pending) {
+	while (t - start < window && pair_usable(p) && !p->tx_pending) {
 		memset(&s, 0, sizeof(s));
 		before = pair_progress(p);
 		if (virtq_has_avail(txq)) {
@@ -791,15 +963,20 @@ static void pair_poll(struct net_pair *p)
 		flush_signals(p, &s);
 		send_signals(p, &s);
 		if (pair_progress(p) != before) {
-			p->poll.hits++;
-			spun += t - start;
-			start = t = virtio_poll_now_ns();
+			/* Up to t it was looking; since, serving. */
+			virtio_queue_poll_spent(&p->poll, t - start,
+				virtio_poll_cpu_share(&from, t - start), 1);
+			from = virtio_poll_stamp();
+			start = t = from.wall;
+			window = virtio_queue_poll_window(&p->poll, start);
 			continue;
 		}
 		__builtin_ia32_pause();
 		t = virtio_poll_now_ns();
 	}
-	p->poll.spin_ns += spun + (t - start);
+	looked = t > start ? t - start : 0;
+	virtio_queue_poll_spent(&p->poll, looked,
+				virtio_poll_cpu_share(&from, looked), 0);
 	/* Kicks back on; net_tx re-checks the ring as it enables them. */
 	memset(&s, 0, sizeof(s));
 	if (pair_usable(p) && !p->tx_pending)
@@ -1066,6 +1243,29 @@ static unsigned int net_queue_worker(unsigned int q)
 	return q / 2;
 }
 
+/* The timer for the tap queue changes the limit holds back, on worker 0
+ * with the control queue. Without workers (unit tests) there is none:
+ * the tests call virtio_net_attach_timer(). */
+static int bind_attach_timer(struct virtio_net *n)
+{
+	if (!n->attach_queue || !n->env.nr_workers || n->attach_timer_fd >= 0)
+		return 0;
+	n->attach_timer_fd = timerfd_create(CLOCK_MONOTONIC,
+					    TFD_NONBLOCK | TFD_CLOEXEC);
+	if (n->attach_timer_fd < 0) {
+		fprintf(stderr, "mmvm: net %s: timerfd_create: %s\n", n->name,
+			strerror(errno));
+		return -1;
+	}
+	if (event_loop_add(n->env.workers[0], n->attach_timer_fd, EPOLLIN,
+			   net_attach_timer, n) < 0) {
+		fprintf(stderr, "mmvm: net %s: cannot watch the attach timer\n",
+			n->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Called once by the device manager; each pair's tap queue is watched on
  * the pair's worker. */
 static int net_bind(void *dev, const struct virtio_device_env *env)
@@ -1073,6 +1273,8 @@ static int net_bind(void *dev, const struct virtio_device_env *env)
 	struct virtio_net *n = dev;
 
 	n->env = *env;
+	if (bind_attach_timer(n) < 0)
+		return -1;
 	for (unsigned int i = 0; i < n->nr_pairs; i++) {
 		struct net_pair *p = &n->pairs[i];
 
@@ -1150,6 +1352,8 @@ struct virtio_net *virtio_net_new_mq(const int *fds, unsigned int nr_pairs,
 	n->ops = virtio_net_ops;
 	n->nr_pairs = nr_pairs;
 	n->curr_pairs = 1;
+	n->now_ns = monotonic_ns;
+	n->attach_timer_fd = -1;
 	if (nr_pairs > 1) {
 		n->ops.features |= NET_MQ_FEATURES;
 		n->ops.num_queues = 2 * nr_pairs + 1;
@@ -1256,6 +1460,14 @@ static void net_print_stats(void *dev, const char *name, FILE *f)
 	fprintf(f, "%s.net_ctrl_commands %" PRIu64 "\n", name,
 		n->ctrl_commands);
 	fprintf(f, "%s.net_ctrl_errors %" PRIu64 "\n", name, n->ctrl_errors);
+	fprintf(f, "%s.net_ctrl_broken %" PRIu64 "\n", name, n->ctrl_broken);
+	fprintf(f, "%s.net_pairs_set_coalesced %" PRIu64 "\n", name,
+		n->pairs_coalesced);
+	/* TUNSETQUEUE calls made, and syncs the limit held back. */
+	fprintf(f, "%s.net_tap_attach_calls %" PRIu64 "\n", name,
+		n->attach_calls);
+	fprintf(f, "%s.net_tap_attach_deferred %" PRIu64 "\n", name,
+		n->attach_deferred);
 	for (unsigned int i = 0; i < n->nr_pairs; i++) {
 		fprintf(f, "%s.net_tx_packets_%u %" PRIu64 "\n", name, i,
 			n->pairs[i].stats.tx_packets);
@@ -1269,6 +1481,15 @@ void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us,
 {
 	for (unsigned int i = 0; i < n->nr_pairs; i++)
 		virtio_queue_poll_init(&n->pairs[i].poll, poll_us, adaptive);
+}
+
+void virtio_net_set_poll_budget(struct virtio_net *n, uint64_t budget_ns,
+				uint64_t period_ns)
+{
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		n->pairs[i].poll.budget_ns = budget_ns;
+		n->pairs[i].poll.period_ns = period_ns;
+	}
 }
 
 void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us,
@@ -1306,6 +1527,8 @@ void virtio_net_free(struct virtio_net *n)
 		if (n->pairs[i].tx_irq_fd >= 0)
 			close(n->pairs[i].tx_irq_fd);
 	}
+	if (n->attach_timer_fd >= 0)
+		close(n->attach_timer_fd);
 	free(n);
 }
 
@@ -1389,6 +1612,8 @@ int virtio_net_make(const struct net_config *nc, unsigned int index,
 		return -1;
 	}
 	n->is_tap = true;
+	if (nr > 1)
+		n->attach_queue = tap_attach_queue;
 	for (unsigned int i = 1; i < nr; i++)
 		n->pairs[i].attached = false;
 	snprintf(n->name, sizeof(n->name), "%s", nc->tap);
@@ -1405,4 +1630,14 @@ int virtio_net_make(const struct net_config *nc, unsigned int index,
 		.ops = &n->ops, .dev = n, .config = &n->config,
 	};
 	return 0;
+}
+
+void virtio_net_get_ctrl_stats(const struct virtio_net *n,
+			       struct virtio_net_ctrl_stats *st)
+{
+	st->attach_calls = n->attach_calls;
+	st->attach_deferred = n->attach_deferred;
+	st->pairs_coalesced = n->pairs_coalesced;
+	st->ctrl_broken = n->ctrl_broken;
+	st->curr_pairs = n->curr_pairs;
 }

@@ -9,6 +9,7 @@
 #ifndef MMVM_DEVICES_VIRTIO_NET_H
 #define MMVM_DEVICES_VIRTIO_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "virtio/queue_run.h"
@@ -81,12 +82,36 @@ const struct virtio_net_stats *virtio_net_get_stats(struct virtio_net *n);
  * binding. */
 void virtio_net_set_poll(struct virtio_net *n, unsigned int poll_us,
 			 bool adaptive);
+/* Tests: each pair's poll budget, budget_ns of spinning per period_ns
+ * (0: VIRTIO_POLL_BUDGET_NS, VIRTIO_POLL_PERIOD_NS). After
+ * virtio_net_set_poll(). */
+void virtio_net_set_poll_budget(struct virtio_net *n, uint64_t budget_ns,
+				uint64_t period_ns);
 /* --net tx-irq-delay=US|auto: each pair's tx interrupt check put off by
  * up to US microseconds (0: off; see tx_irq_due()); adaptive (auto):
  * only while the driver's backlog of sent frames is small
  * (tx_irq_may_wait()). Before binding. */
 void virtio_net_set_tx_irq_delay(struct virtio_net *n, unsigned int delay_us,
 				 bool adaptive);
+/* Tests: the tap queue attach/detach call (TUNSETQUEUE, tap.h's
+ * tap_attach_queue() for a multi-queue tap; NULL: nothing to attach) and
+ * the clock its rate limit reads (NULL: CLOCK_MONOTONIC). Before
+ * binding. */
+void virtio_net_set_attach_ops(struct virtio_net *n,
+			       int (*attach_queue)(int fd, bool on),
+			       uint64_t (*now_ns)(void));
+/* Runs the attach timer's handler now: the tap queue changes the rate
+ * limit held back, as far as it allows (tests). */
+void virtio_net_attach_timer(struct virtio_net *n);
+/* Its control queue counters (tests): TUNSETQUEUE calls made, syncs the
+ * limit held back, PAIRS_SET commands superseded in their batch, pairs
+ * enabled now. */
+struct virtio_net_ctrl_stats {
+	uint64_t attach_calls, attach_deferred, pairs_coalesced, ctrl_broken;
+	unsigned int curr_pairs;
+};
+void virtio_net_get_ctrl_stats(const struct virtio_net *n,
+			       struct virtio_net_ctrl_stats *st);
 /* Runs pair's tx-irq-delay timer handler now (tests). */
 void virtio_net_tx_irq_timer(struct virtio_net *n, unsigned int pair);
 /* Pair i's polling counters (tests; not thread-safe while it runs). */

@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <time.h>
 
-uint64_t virtio_poll_now_ns(void)
+static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
 
@@ -12,37 +12,152 @@ uint64_t virtio_poll_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Takes every available chain; returns how many it served. *broken: the
- * ring broke (what was served before it is pushed and still counted, so
- * that its interrupt is not lost). */
-static unsigned int drain(struct virtqueue *vq, struct virtq_chain *chain,
-			  virtio_chain_fn handle, void *dev,
-			  unsigned int index, bool *broken)
+/* The calling thread's CPU time: what a window really cost the host (a
+ * worker preempted while it spins costs nothing meanwhile). */
+static uint64_t thread_cpu_ns(void)
 {
-	unsigned int n = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t (*poll_clock)(void) = monotonic_ns;
+static uint64_t (*poll_cpu_clock)(void) = thread_cpu_ns;
+
+uint64_t virtio_poll_now_ns(void)
+{
+	return poll_clock();
+}
+
+void virtio_poll_set_clock(uint64_t (*now_ns)(void))
+{
+	poll_clock = now_ns ? now_ns : monotonic_ns;
+	poll_cpu_clock = now_ns ? now_ns : thread_cpu_ns;
+}
+
+void virtio_poll_set_cpu_clock(uint64_t (*cpu_ns)(void))
+{
+	poll_cpu_clock = cpu_ns ? cpu_ns : thread_cpu_ns;
+}
+
+struct virtio_poll_stamp virtio_poll_stamp(void)
+{
+	return (struct virtio_poll_stamp){ .wall = poll_clock(),
+					   .cpu = poll_cpu_clock() };
+}
+
+uint64_t virtio_poll_cpu_share(const struct virtio_poll_stamp *from,
+			       uint64_t looked_ns)
+{
+	struct virtio_poll_stamp now = virtio_poll_stamp();
+	uint64_t wall = now.wall - from->wall, cpu = now.cpu - from->cpu;
+
+	if (!wall || cpu >= wall)
+		return looked_ns;
+	return (uint64_t)((unsigned __int128)looked_ns * cpu / wall);
+}
+
+/* What one drain() did: chains completed, and how many of them were
+ * work (answered with a used length above 0). */
+struct drained {
+	unsigned int served, work;
+};
+
+/* Takes every available chain. *broken: the ring broke (what was served
+ * before it is pushed and still counted, so that its interrupt is not
+ * lost). */
+static struct drained drain(struct virtqueue *vq, struct virtq_chain *chain,
+			    virtio_chain_fn handle, void *dev,
+			    unsigned int index, bool *broken)
+{
+	struct drained d = { 0 };
 	int r;
 
 	while ((r = virtq_pop(vq, chain)) != VIRTQ_POP_EMPTY) {
+		uint32_t len = 0;
+
 		if (r == VIRTQ_POP_BROKEN) {
 			*broken = true;
 			break;
 		}
-		virtq_push(vq, chain->head, r == VIRTQ_POP_OK ?
-			   handle(dev, index, chain) : 0);
-		n++;
+		if (r == VIRTQ_POP_OK)
+			len = handle(dev, index, chain);
+		virtq_push(vq, chain->head, len);
+		d.served++;
+		d.work += len > 0;
 	}
-	return n;
+	return d;
 }
 
-/* Watches the avail ring, notifications still off, for up to the bound.
- * True if the driver added a chain meanwhile. */
+static uint64_t budget_of(const struct virtio_queue_poll *p)
+{
+	return p->budget_ns ? p->budget_ns : VIRTIO_POLL_BUDGET_NS;
+}
+
+static uint64_t period_of(const struct virtio_queue_poll *p)
+{
+	return p->period_ns ? p->period_ns : VIRTIO_POLL_PERIOD_NS;
+}
+
+/* Adaptive: the period that just ended caught too few chains for the
+ * time it spun: the window halves, as after a doorbell too late for it. */
+static void judge_period(struct virtio_queue_poll *p)
+{
+	if (!p->max_ns || !p->ns ||
+	    p->period_spin_ns < VIRTIO_POLL_JUDGED_WINDOWS * p->max_ns ||
+	    p->period_spin_ns <=
+	    p->period_hits * VIRTIO_POLL_HIT_WINDOWS * p->max_ns)
+		return;
+	p->ns /= 2;
+	if (p->ns < VIRTIO_POLL_MIN_NS)
+		p->ns = 0;
+	p->shrinks++;
+}
+
+uint64_t virtio_queue_poll_window(struct virtio_queue_poll *p, uint64_t now)
+{
+	uint64_t budget = budget_of(p), left;
+
+	if (!p->period_start_ns || now - p->period_start_ns >= period_of(p)) {
+		if (p->period_start_ns)
+			judge_period(p);
+		p->period_start_ns = now ? now : 1;
+		p->period_spin_ns = 0;
+		p->period_hits = 0;
+		p->period_capped = false;
+	}
+	left = p->period_spin_ns < budget ? budget - p->period_spin_ns : 0;
+	if (!left && p->ns && !p->period_capped) {
+		p->period_capped = true;
+		p->capped++;
+	}
+	return p->ns < left ? p->ns : left;
+}
+
+void virtio_queue_poll_spent(struct virtio_queue_poll *p, uint64_t spun_ns,
+			     uint64_t cpu_ns, unsigned int hits)
+{
+	p->spin_ns += spun_ns;
+	p->period_spin_ns += cpu_ns;
+	p->hits += hits;
+	p->period_hits += hits;
+}
+
+/* Watches the avail ring, notifications still off, for up to the window
+ * the budget allows. True if the driver added a chain meanwhile (whether
+ * it was work the caller finds out when it drains it). */
 static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 {
-	uint64_t start = virtio_poll_now_ns(), t = start;
+	struct virtio_poll_stamp from = virtio_poll_stamp();
+	uint64_t start = from.wall, t = start;
+	uint64_t window = virtio_queue_poll_window(p, start);
 	bool found = false;
 
+	if (!window)
+		return false;
 	p->polls++;
-	while (t - start < p->ns) {
+	while (t - start < window) {
 		if (virtq_has_avail(vq)) {
 			found = true;
 			break;
@@ -50,9 +165,8 @@ static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 		__builtin_ia32_pause();
 		t = virtio_poll_now_ns();
 	}
-	p->spin_ns += t - start;
-	if (found)
-		p->hits++;
+	virtio_queue_poll_spent(p, t - start,
+				virtio_poll_cpu_share(&from, t - start), 0);
 	return found;
 }
 
@@ -96,7 +210,7 @@ void virtio_queue_run_polled(struct virtio_queue *q,
 			     void *dev, struct virtio_queue_poll *poll)
 {
 	struct virtqueue *vq = &q->vq;
-	bool pushed = false, broken = false;
+	bool pushed = false, broken = false, polled = false;
 	uint64_t work_ns = 0;
 
 	if (!virtio_queue_begin(q))
@@ -107,23 +221,33 @@ void virtio_queue_run_polled(struct virtio_queue *q,
 	/* Kicks are off while we drain (and poll); re-enabling them
 	 * re-checks the ring so a buffer added in between is not missed. */
 	for (;;) {
-		unsigned int n;
+		struct drained d;
 
 		virtq_disable_notify(vq);
-		n = drain(vq, chain, handle, dev, q->index, &broken);
-		pushed |= n > 0;
+		d = drain(vq, chain, handle, dev, q->index, &broken);
+		pushed |= d.served > 0;
+		if (poll) {
+			poll->junk += d.served - d.work;
+			/* The window that found this round counts a hit only
+			 * for work: junk it caught is not what it is for. */
+			if (polled && d.work)
+				virtio_queue_poll_spent(poll, 0, 0, 1);
+		}
 		if (broken)
 			break;
-		if (n > 0 && poll && poll->max_ns)
+		if (d.work && poll && poll->max_ns)
 			work_ns = virtio_poll_now_ns();
-		if (n > 0 && poll && poll->ns) {
+		/* Only work opens a window: junk closes it. */
+		if (d.work && poll && poll->ns) {
 			/* Completions first: the poll must not delay them. */
 			if (virtq_should_notify(vq))
 				virtio_interrupt_queue(irq, q->index);
 			pushed = false;
+			polled = true;
 			if (poll_ring(vq, poll))
 				continue;
 		}
+		polled = false;
 		if (!virtq_enable_notify(vq))
 			break;
 	}
@@ -152,6 +276,8 @@ void virtio_queue_poll_print(const struct virtio_queue_poll *p,
 	fprintf(f, "%s.%s_poll_hits_%u %" PRIu64 "\n", name, kind, i, p->hits);
 	fprintf(f, "%s.%s_poll_us_%u %" PRIu64 "\n", name, kind, i,
 		p->spin_ns / 1000);
+	fprintf(f, "%s.%s_poll_capped_%u %" PRIu64 "\n", name, kind, i,
+		p->capped);
 	if (!p->max_ns)
 		return;
 	fprintf(f, "%s.%s_poll_window_us_%u %" PRIu64 "\n", name, kind, i,

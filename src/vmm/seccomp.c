@@ -60,7 +60,8 @@ static const unsigned int main_ioctls[] = {
 
 /* vCPU: KVM_RUN and the exits it handles in device code. */
 static const int vcpu_syscalls[] = {
-	SYS_timerfd_settime,	/* MSI route retry timer */
+	SYS_timerfd_settime,	/* MSI route retry timer; net attach timer
+				 * (a reset's detaches held back) */
 	SYS_ioctl,
 };
 static const unsigned int vcpu_ioctls[] = {
@@ -88,7 +89,8 @@ static const int io_syscalls[] = {
 	SYS_pwritev2,				/* blk write-through: RWF_DSYNC */
 	SYS_fallocate,				/* blk discard, write zeroes */
 	SYS_getrandom,
-	SYS_timerfd_settime,			/* MSI route retry */
+	SYS_timerfd_settime,			/* MSI route retry, net
+						 * tx-irq and attach timers */
 	SYS_clock_nanosleep,			/* usleep: UART FIFO full */
 	SYS_ioctl,
 };

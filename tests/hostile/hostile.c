@@ -9,6 +9,23 @@
  * on COM1 and asks for a reset through the ACPI reset register (port
  * 0x602; mmvm exits 0, "guest rebooted (ACPI reset register)").
  *
+ * hostile.trickle=1|2 (issue 26) instead sets up the first virtio-blk
+ * device's queue 0 properly, teaches its poll window with requests and
+ * doorbells back to back, then for hostile.trickle_ms (default 10000)
+ * adds one chain every ~900 us (timed on the PIT): 1, junk (an empty
+ * chain, then one outside RAM, in turn) and never a doorbell; 2, a valid
+ * request (GET_ID) with a doorbell only when the device asks for one.
+ * Between "MMVM-TRICKLE begin" and "MMVM-TRICKLE end ..." the blk
+ * worker may spin only as long as mmvm's poll budget allows.
+ *
+ * hostile.storm=1 (issue 26) instead sets up the first virtio-net
+ * device's control queue (two pairs: VERSION_1, CTRL_VQ, MQ) and for
+ * hostile.storm_ms (default 5000) sends VQ_PAIRS_SET in batches of three
+ * (2, 1, 2 then 1, 2, 1 ...: each batch flips the count it ends with),
+ * one kick per batch, waiting for the acks; then prints
+ * "MMVM-STORM end batches=B commands=C ok=K us=T". mmvm may attach and
+ * detach the tap's queues only as often as its limit allows.
+ *
  * Everything the devices may write (used rings, blk reads, rng output)
  * is pointed at the scratch region from 16 MiB up, outside guest RAM, or
  * at the MMIO windows, never at this code (1-2 MiB): the point is to hurt
@@ -317,6 +334,327 @@ static uint64_t param(const char *cmdline, const char *key, uint64_t def)
 	return def;
 }
 
+/* ---- hostile.trickle: chains without doorbells (issue 26) ---- */
+
+#define PIT_HZ		1193182u
+#define TQ_SIZE		16
+#define TQ_DESC		(SCRATCH + 0x200000)
+#define TQ_AVAIL	(TQ_DESC + 0x1000)
+#define TQ_USED		(TQ_DESC + 0x2000)
+#define TQ_BUFS		(TQ_DESC + 0x3000)	/* 8 x (hdr 16, id+status 21) */
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static uint16_t pit_last;
+static uint64_t pit_total;	/* PIT ticks since pit_start() */
+
+/* Channel 0 as a free-running 16-bit down-counter (mode 2, reload
+ * 65536): KVM's in-kernel PIT counts host time, whatever our vCPU's
+ * speed. Read at least every 55 ms so it cannot wrap unseen. */
+static void pit_start(void)
+{
+	outb(0x43, 0x34);
+	outb(0x40, 0);
+	outb(0x40, 0);
+	outb(0x43, 0x00);
+	pit_last = (uint16_t)(inb(0x40) | inb(0x40) << 8);
+	pit_total = 0;
+}
+
+static uint64_t pit_us(void)
+{
+	uint16_t now;
+
+	outb(0x43, 0x00);			/* latch channel 0 */
+	now = (uint16_t)(inb(0x40) | inb(0x40) << 8);
+	pit_total += (uint16_t)(pit_last - now);
+	pit_last = now;
+	return pit_total * 1000000 / PIT_HZ;
+}
+
+static void pit_wait_until(uint64_t us)
+{
+	while (pit_us() < us)
+		__asm__ volatile("pause");
+}
+
+struct trickle_q {
+	uint64_t win;
+	uint16_t posted;
+};
+
+static volatile uint64_t *tq_desc(unsigned int i)
+{
+	return (volatile uint64_t *)(TQ_DESC + 16 * i);
+}
+
+static void tq_set_desc(unsigned int i, uint64_t addr, uint32_t len,
+			uint16_t flags, uint16_t next)
+{
+	tq_desc(i)[0] = addr;
+	tq_desc(i)[1] = len | (uint64_t)flags << 32 | (uint64_t)next << 48;
+}
+
+static uint16_t tq_used_idx(void)
+{
+	return ((volatile uint16_t *)TQ_USED)[1];
+}
+
+/* Does the device want a doorbell (no EVENT_IDX: used->flags)? */
+static int tq_wants_kick(void)
+{
+	return !(((volatile uint16_t *)TQ_USED)[0] & 1);
+}
+
+static void tq_publish(struct trickle_q *t, uint16_t head)
+{
+	volatile uint16_t *avail = (volatile uint16_t *)TQ_AVAIL;
+
+	avail[2 + t->posted % TQ_SIZE] = head;
+	__asm__ volatile("" ::: "memory");
+	avail[1] = ++t->posted;
+}
+
+/* A GET_ID request in descriptors 2k, 2k+1 (k: posted % 8). */
+static void tq_post_request(struct trickle_q *t)
+{
+	unsigned int k = t->posted % 8, d = 2 * k;
+	uint64_t buf = TQ_BUFS + 64 * k;
+	volatile uint32_t *hdr = (volatile uint32_t *)buf;
+
+	hdr[0] = 8;			/* VIRTIO_BLK_T_GET_ID */
+	hdr[1] = 0;
+	hdr[2] = hdr[3] = 0;
+	tq_set_desc(d, buf, 16, 1, (uint16_t)(d + 1));	/* NEXT */
+	tq_set_desc(d + 1, buf + 16, 21, 2, 0);		/* WRITE */
+	tq_publish(t, (uint16_t)d);
+}
+
+/* Junk in descriptor 2k: an empty chain (a zero-length buffer, nothing
+ * to answer into), or, in turn, one whose buffer is outside RAM. */
+static void tq_post_junk(struct trickle_q *t)
+{
+	unsigned int k = t->posted % 8, d = 2 * k;
+
+	if (t->posted % 2)
+		tq_set_desc(d, TQ_BUFS + 64 * k, 0, 0, 0);
+	else
+		tq_set_desc(d, ram_end + (1ULL << 30), 16, 2, 0);
+	tq_publish(t, (uint16_t)d);
+}
+
+static void tq_kick(struct trickle_q *t)
+{
+	w32(t->win, 0x050, 0);
+}
+
+/* The driver's side of initialisation for queue 0 only (VERSION_1, no
+ * other feature). 0 if the device refused. */
+static int tq_setup(struct trickle_q *t)
+{
+	volatile uint8_t *z = (volatile uint8_t *)TQ_DESC;
+
+	for (unsigned int i = 0; i < 0x3000; i++)
+		z[i] = 0;
+	w32(t->win, 0x070, 0);
+	w32(t->win, 0x070, 1);
+	w32(t->win, 0x070, 3);
+	w32(t->win, 0x024, 1);
+	w32(t->win, 0x020, 1);		/* VERSION_1 */
+	w32(t->win, 0x024, 0);
+	w32(t->win, 0x020, 0);
+	w32(t->win, 0x070, 0xb);
+	if (!(r32(t->win, 0x070) & 8))
+		return 0;
+	w32(t->win, 0x030, 0);
+	w32(t->win, 0x038, TQ_SIZE);
+	w32(t->win, 0x080, (uint32_t)TQ_DESC);
+	w32(t->win, 0x084, 0);
+	w32(t->win, 0x090, (uint32_t)TQ_AVAIL);
+	w32(t->win, 0x094, 0);
+	w32(t->win, 0x0a0, (uint32_t)TQ_USED);
+	w32(t->win, 0x0a4, 0);
+	w32(t->win, 0x044, 1);
+	w32(t->win, 0x070, 0xf);
+	return (r32(t->win, 0x070) & 0x4f) == 0xf;
+}
+
+/* Waits (up to 100 ms) until the device has used all we posted. */
+static int tq_wait_used(struct trickle_q *t)
+{
+	uint64_t until = pit_us() + 100000;
+
+	while (tq_used_idx() != t->posted)
+		if (pit_us() > until)
+			return 0;
+	return 1;
+}
+
+static void trickle(const char *cmdline, uint64_t mode)
+{
+	uint64_t ms = param(cmdline, "hostile.trickle_ms", 10000);
+	struct trickle_q t = { 0 };
+	uint64_t start, next, kicks = 0, chains = 0, taught = 0;
+
+	for (unsigned int i = 0; i < nwin && !t.win; i++)
+		if (r32(windows[i], 0x008) == 2)
+			t.win = windows[i];
+	pit_start();
+	if (!t.win || !tq_setup(&t)) {
+		puts_com1("MMVM-TRICKLE no usable virtio-blk device\r\n");
+		return;
+	}
+	/* Teach the window: requests back to back, each with a doorbell
+	 * as soon as the last one is used (the gap poll=auto learns from is
+	 * then the doorbell's own latency). */
+	for (unsigned int i = 0; i < 64; i++) {
+		tq_post_request(&t);
+		tq_kick(&t);
+		taught += tq_wait_used(&t);
+	}
+	puts_com1("MMVM-TRICKLE begin mode=");
+	puts_com1(mode == 1 ? "junk" : "valid");
+	puts_com1(" taught=");
+	put_dec(taught);
+	puts_com1("\r\n");
+	start = pit_us();
+	for (next = start + 900; next < start + ms * 1000; next += 900) {
+		pit_wait_until(next);
+		if ((uint16_t)(t.posted - tq_used_idx()) >= 8)
+			continue;	/* ring full: the device is not looking */
+		if (mode == 1)
+			tq_post_junk(&t);
+		else
+			tq_post_request(&t);
+		chains++;
+		if (mode != 1 && tq_wants_kick()) {
+			tq_kick(&t);
+			kicks++;
+		}
+	}
+	puts_com1("MMVM-TRICKLE end chains=");
+	put_dec(chains);
+	puts_com1(" used=");
+	put_dec(tq_used_idx());
+	puts_com1(" kicks=");
+	put_dec(kicks);
+	puts_com1(" us=");
+	put_dec(pit_us() - start);
+	puts_com1("\r\n");
+	/* Long enough for the host to take its last sample, even a host
+	 * slowed down by the trickle it serves. */
+	pit_wait_until(pit_us() + 3000000);
+}
+
+/* ---- hostile.storm: VQ_PAIRS_SET as fast as the device answers ---- */
+
+#define SQ_DESC		(SCRATCH + 0x300000)
+#define SQ_AVAIL	(SQ_DESC + 0x1000)
+#define SQ_USED		(SQ_DESC + 0x2000)
+#define SQ_BUFS		(SQ_DESC + 0x3000)
+#define SQ_SIZE		16
+#define NET_CTRL_Q	4	/* 2N with two pairs */
+
+static int sq_setup(uint64_t win)
+{
+	volatile uint8_t *z = (volatile uint8_t *)SQ_DESC;
+
+	for (unsigned int i = 0; i < 0x4000; i++)
+		z[i] = 0;
+	w32(win, 0x070, 0);
+	w32(win, 0x070, 1);
+	w32(win, 0x070, 3);
+	w32(win, 0x024, 1);
+	w32(win, 0x020, 1);				/* VERSION_1 */
+	w32(win, 0x024, 0);
+	w32(win, 0x020, 1u << 17 | 1u << 22);		/* CTRL_VQ, MQ */
+	w32(win, 0x070, 0xb);
+	if (!(r32(win, 0x070) & 8))
+		return 0;
+	w32(win, 0x030, NET_CTRL_Q);
+	w32(win, 0x038, SQ_SIZE);
+	w32(win, 0x080, (uint32_t)SQ_DESC);
+	w32(win, 0x084, 0);
+	w32(win, 0x090, (uint32_t)SQ_AVAIL);
+	w32(win, 0x094, 0);
+	w32(win, 0x0a0, (uint32_t)SQ_USED);
+	w32(win, 0x0a4, 0);
+	w32(win, 0x044, 1);
+	w32(win, 0x070, 0xf);
+	return (r32(win, 0x070) & 0x4f) == 0xf;
+}
+
+/* Command i of a batch in descriptors 2i, 2i+1: class MQ (4), cmd
+ * VQ_PAIRS_SET (0), the count; the ack byte after it. */
+static void sq_post(uint16_t *posted, unsigned int i, uint16_t pairs)
+{
+	uint64_t buf = SQ_BUFS + 16 * i;
+	volatile uint8_t *b = (volatile uint8_t *)buf;
+	volatile uint16_t *avail = (volatile uint16_t *)SQ_AVAIL;
+	volatile uint64_t *d = (volatile uint64_t *)SQ_DESC;
+
+	b[0] = 4;
+	b[1] = 0;
+	b[2] = (uint8_t)pairs;
+	b[3] = 0;
+	b[8] = 0xee;
+	d[4 * i] = buf;
+	d[4 * i + 1] = 4 | (uint64_t)1 << 32 | (uint64_t)(2 * i + 1) << 48;
+	d[4 * i + 2] = buf + 8;
+	d[4 * i + 3] = 1 | (uint64_t)2 << 32;
+	avail[2 + *posted % SQ_SIZE] = (uint16_t)(2 * i);
+	__asm__ volatile("" ::: "memory");
+	avail[1] = ++*posted;
+}
+
+static void storm(const char *cmdline)
+{
+	uint64_t ms = param(cmdline, "hostile.storm_ms", 5000);
+	uint64_t win = 0, start, batches = 0, commands = 0, ok = 0;
+	uint16_t posted = 0;
+
+	for (unsigned int i = 0; i < nwin && !win; i++)
+		if (r32(windows[i], 0x008) == 1)
+			win = windows[i];
+	pit_start();
+	if (!win || !sq_setup(win)) {
+		puts_com1("MMVM-STORM no usable multi-queue virtio-net device\r\n");
+		return;
+	}
+	puts_com1("MMVM-STORM begin\r\n");
+	start = pit_us();
+	while (pit_us() - start < ms * 1000) {
+		uint64_t until;
+
+		for (unsigned int i = 0; i < 3; i++)
+			sq_post(&posted, i, (uint16_t)((3 * batches + i) % 2 + 1));
+		w32(win, 0x050, NET_CTRL_Q);
+		until = pit_us() + 100000;
+		while (((volatile uint16_t *)SQ_USED)[1] != posted &&
+		       pit_us() < until)
+			;
+		for (unsigned int i = 0; i < 3; i++)
+			ok += ((volatile uint8_t *)SQ_BUFS)[16 * i + 8] == 0;
+		commands += 3;
+		batches++;
+	}
+	puts_com1("MMVM-STORM end batches=");
+	put_dec(batches);
+	puts_com1(" commands=");
+	put_dec(commands);
+	puts_com1(" ok=");
+	put_dec(ok);
+	puts_com1(" us=");
+	put_dec(pit_us() - start);
+	puts_com1("\r\n");
+}
+
 void hostile_main(const uint8_t *zp);
 void hostile_main(const uint8_t *zp)
 {
@@ -335,6 +673,14 @@ void hostile_main(const uint8_t *zp)
 	puts_com1(" ram_end=");
 	put_dec(ram_end >> 20);
 	puts_com1("M\r\n");
+	if (param(cmdline, "hostile.storm", 0)) {
+		storm(cmdline);
+		iters = 0;
+	}
+	if (param(cmdline, "hostile.trickle", 0)) {
+		trickle(cmdline, param(cmdline, "hostile.trickle", 0));
+		iters = 0;
+	}
 	for (uint64_t i = 0; i < iters && nwin; i++) {
 		uint64_t win = windows[below(nwin)];
 		unsigned int action = (unsigned int)below(16);

@@ -234,6 +234,40 @@ device_ticks() {
 		END { print t + 0 }'
 }
 
+# thread_ticks PID NAME: utime + stime of mmvm's threads named NAME (e.g.
+# "blk0-w0", a device worker), in clock ticks ("" once it is gone).
+thread_ticks() {
+	[ -d "/proc/$1/task" ] || return 0
+	cat /proc/"$1"/task/*/stat 2>/dev/null | awk -v n="$2" '
+		{ c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c)
+		  s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
+		  if (c == n) t += f[12] + f[13] }
+		END { print t + 0 }'
+}
+
+# window_thread_ticks LOG PID BEGIN END NAME [timeout]: as
+# idle_window_ticks, for the one thread NAME: sets WIN_TICKS to its CPU
+# time between the markers (thread_ticks) and WIN_MS to the wall time
+# between the two samples, or both to "" if a marker never came.
+window_thread_ticks() {
+	local m= a= b= ta= tb=
+	[ "${6:-}" = timeout ] || m=$2
+	while kill -0 "$2" 2>/dev/null; do
+		[ -n "$m" ] || m=$(pgrep -P "$2" | head -n 1)
+		if [ -z "$a" ] && grep -a -q "$3" "$1"; then
+			a=$(thread_ticks "$m" "$5") ta=$(date +%s%N)
+		fi
+		if [ -z "$b" ] && grep -a -q "$4" "$1"; then
+			b=$(thread_ticks "$m" "$5") tb=$(date +%s%N)
+		fi
+		sleep 0.1
+	done
+	WIN_TICKS= WIN_MS=
+	[ -n "$a" ] && [ -n "$b" ] &&
+		WIN_TICKS=$((b - a)) WIN_MS=$(((tb - ta) / 1000000))
+	return 0
+}
+
 # idle_window_ticks LOG PID BEGIN END [timeout]: while PID runs, takes
 # mmvm's CPU time when LOG first shows BEGIN and when it first shows END
 # (the guest's idle window), in steps of 0.1 s. With "timeout", PID is

@@ -565,6 +565,27 @@ static void test_broken_ring(void)
 
 static int mq_peer[2], mq_devfd[2];
 
+/* A mock TUNSETQUEUE for the multi-queue tests that want one (setup_mq()
+ * with mq_mock_attach set), on a clock the test moves. */
+static bool mq_mock_attach;
+static unsigned int mock_attach_calls;
+static bool mock_attached[2];
+static uint64_t mock_now;
+
+static int mock_attach(int fd, bool on)
+{
+	mock_attach_calls++;
+	for (unsigned int i = 0; i < 2; i++)
+		if (mq_devfd[i] == fd)
+			mock_attached[i] = on;
+	return 0;
+}
+
+static uint64_t mock_clock(void)
+{
+	return mock_now;
+}
+
 static void setup_mq(void)
 {
 	const struct virtio_mmio_config cfg = { .version = 2 };
@@ -587,6 +608,12 @@ static void setup_mq(void)
 	virtio_mmio_init(&t, &cfg, virtio_net_device_ops(net), net, &host_ops,
 			 NULL, &mem);
 	virtio_mmio_set_config(&t, virtio_net_config(net));
+	if (mq_mock_attach) {
+		mock_attach_calls = 0;
+		mock_attached[0] = mock_attached[1] = true;
+		mock_now = 1000000000ULL;
+		virtio_net_set_attach_ops(net, mock_attach, mock_clock);
+	}
 	virtio_net_bind(net, test_device_env(&t));
 	irqs = kicks = 0;
 	next_buf = 0x80000;	/* above the five queues' rings */
@@ -606,13 +633,12 @@ static void teardown_mq(void)
 	next_buf = BUF_BASE;
 }
 
-/* A control command: class, cmd, data out; returns the ack the device
- * wrote (0xee if it wrote none) and checks the used length. */
-static uint8_t ctrl(uint8_t class, uint8_t cmd, const void *data,
-		    uint32_t len, uint16_t slot)
+/* Posts a control command (class, cmd, data out) without a kick;
+ * returns where its ack goes (0xee until the device writes it). */
+static uint64_t ctrl_post(uint8_t class, uint8_t cmd, const void *data,
+			  uint32_t len, uint16_t slot)
 {
 	uint64_t out = alloc_buf(64), in = alloc_buf(16);
-	uint32_t id, used_len;
 
 	ram[out] = class;
 	ram[out + 1] = cmd;
@@ -620,6 +646,17 @@ static uint8_t ctrl(uint8_t class, uint8_t cmd, const void *data,
 	ram[in] = 0xee;
 	post(4, slot, (struct fake_seg[]){ { out, 2 + len, false },
 					   { in, 1, true } }, 2);
+	return in;
+}
+
+/* A control command: class, cmd, data out; returns the ack the device
+ * wrote (0xee if it wrote none) and checks the used length. */
+static uint8_t ctrl(uint8_t class, uint8_t cmd, const void *data,
+		    uint32_t len, uint16_t slot)
+{
+	uint64_t in = ctrl_post(class, cmd, data, len, slot);
+	uint32_t id, used_len;
+
 	kick(4);
 	if (!used(4, &id, &used_len))
 		return 0xff;
@@ -736,6 +773,7 @@ static void test_poll_rr(void)
 
 	setup(all_features);
 	virtio_net_set_poll(net, 200000, false);	/* 200 ms: room for a slow host */
+	virtio_net_set_poll_budget(net, 10000000000ULL, 0);	/* not the point */
 	fill(reply + 12, 60, 5);
 	rb = alloc_buf(1526);
 	post(0, 0, &(struct fake_seg){ rb, 1526, true }, 1);
@@ -1027,6 +1065,274 @@ static void test_poll_auto(void)
 	teardown();
 }
 
+/* ---- the poll budget, on a simulated clock: each reading advances it
+ * by 1 us and the "guest" sends a frame every 900 us (a valid one, or
+ * junk: a header with no frame), ringing only when the device asks ---- */
+
+static uint64_t nsim_ns, nsim_due, nsim_buf;
+static bool nsim_junk, nsim_rings, nsim_doorbell;
+static unsigned int nsim_posts;
+
+static uint64_t net_sim_clock(void)
+{
+	uint8_t sink[256];
+	uint32_t id, len;
+	uint16_t flags;
+
+	nsim_ns += 1000;
+	if (nsim_ns < nsim_due)
+		return nsim_ns;
+	nsim_due += 900000;
+	while (used(1, &id, &len))
+		;
+	while (read(peer, sink, sizeof(sink)) > 0)
+		;
+	if ((uint16_t)(drv.avail_idx[1] - drv.used_seen[1]) >= QSIZE)
+		return nsim_ns;
+	post(1, drv.avail_idx[1] % QSIZE,
+	     &(struct fake_seg){ nsim_buf, nsim_junk ? 12 : 12 + 40, false }, 1);
+	nsim_posts++;
+	memcpy(&flags, ram + fake_used_gpa(1), sizeof(flags));
+	if (nsim_rings && !(flags & 1))
+		nsim_doorbell = true;
+	return nsim_ns;
+}
+
+/* One valid frame and its kick open a window; then the guest trickles
+ * for span ns. */
+static void net_sim(bool junk, bool rings, uint64_t span)
+{
+	uint64_t end;
+
+	nsim_buf = alloc_buf(12 + 40);
+	memset(ram + nsim_buf, 0, 12);
+	fill(ram + nsim_buf + 12, 40, 4);
+	nsim_ns = 1000000000ULL;
+	nsim_due = nsim_ns + 900000;
+	end = nsim_ns + span;
+	nsim_junk = junk;
+	nsim_rings = rings;
+	nsim_doorbell = false;
+	nsim_posts = 0;
+	virtio_poll_set_clock(net_sim_clock);
+	post(1, 0, &(struct fake_seg){ nsim_buf, 12 + 40, false }, 1);
+	drv.avail_idx[1] = 1;
+	kick(1);
+	while (nsim_ns < end) {
+		if (nsim_doorbell) {
+			nsim_doorbell = false;
+			kick(1);
+		} else {
+			net_sim_clock();
+		}
+	}
+	virtio_poll_set_clock(NULL);
+}
+
+/* Frames every 900 us for 10 s, kicked whenever the device asks: the
+ * windows catch them until the period's budget is spent; the pair spins
+ * at most 20 % of the time and every frame goes out. */
+static void test_poll_budget(void)
+{
+	const struct virtio_queue_poll *pl;
+	const uint64_t span = 10000000000ULL;
+
+	setup(all_features);
+	virtio_net_set_poll(net, 1000, false);
+	pl = virtio_net_get_poll(net, 0);
+	net_sim(false, true, span);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, nsim_posts + 1);
+	CHECK(pl->spin_ns <= span / 5 + VIRTIO_POLL_BUDGET_NS);
+	CHECK(pl->spin_ns >= span / 10);
+	CHECK(pl->capped >= 90);
+	fprintf(stderr, "  net: %u frames over 10 s, %llu hits, %llu ms spun "
+		"(cap %llu ms), %llu periods capped\n", nsim_posts + 1,
+		(unsigned long long)pl->hits,
+		(unsigned long long)(pl->spin_ns / 1000000),
+		(unsigned long long)(span / 5 / 1000000),
+		(unsigned long long)pl->capped);
+	teardown();
+}
+
+/* After one frame, junk every 900 us and no doorbell: junk is no frame
+ * moved, so it never restarts the window; the window ends at its bound
+ * and the junk waits for a kick that does not come. */
+static void test_poll_junk_trickle(void)
+{
+	const struct virtio_queue_poll *pl;
+
+	setup(all_features);
+	virtio_net_set_poll(net, 1000, true);
+	pl = virtio_net_get_poll(net, 0);
+	((struct virtio_queue_poll *)pl)->ns = 1000000;	/* learnt already */
+	net_sim(true, false, 10000000000ULL);
+	CHECK_EQ(pl->polls, 1);
+	CHECK_EQ(pl->hits, 0);
+	CHECK(pl->spin_ns <= 1000000);
+	CHECK_EQ(virtio_net_get_stats(net)->tx_packets, 1);
+	CHECK(virtio_net_get_stats(net)->tx_dropped >= 1);
+	fprintf(stderr, "  net junk trickle: %u chains, %llu us spun\n",
+		nsim_posts, (unsigned long long)(pl->spin_ns / 1000));
+	teardown();
+}
+
+/* ---- PAIRS_SET storms (issue 26, defect 6) ---- */
+
+static uint8_t pairs_set(uint16_t pairs, uint16_t slot)
+{
+	return ctrl(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		    &pairs, 2, slot);
+}
+
+/* 1000 PAIRS_SET changes in 1 s (2, 1, 2, ...), each its own kick, the
+ * attach timer run every 10 ms: every one answered OK and every one
+ * obeyed at once by the data path, but the tap queue attach/detach calls
+ * stay within the limit (16 at once, then 10/s), and once the storm ends
+ * the tap is attached as the driver last asked. Then, the limit
+ * recovered, a change is made at once. */
+static void test_pairs_set_storm(void)
+{
+	struct virtio_net_ctrl_stats st;
+	unsigned int base, ok = 0, served_right = 0;
+
+	mq_mock_attach = true;
+	setup_mq();
+	mq_mock_attach = false;
+	base = mock_attach_calls;	/* DRIVER_OK: pair 1 detached */
+	CHECK_EQ(base, 1);
+	CHECK(!mock_attached[1]);
+	for (unsigned int i = 0; i < 1000; i++) {
+		uint16_t want = i % 2 ? 1 : 2;
+
+		mock_now += 1000000;
+		ok += pairs_set(want, (uint16_t)(2 * i % QSIZE)) ==
+		      VIRTIO_NET_OK;
+		virtio_net_get_ctrl_stats(net, &st);
+		served_right += st.curr_pairs == want;
+		if (i % 10 == 9)
+			virtio_net_attach_timer(net);
+	}
+	CHECK_EQ(ok, 1000);
+	CHECK_EQ(served_right, 1000);
+	virtio_net_get_ctrl_stats(net, &st);
+	CHECK(mock_attach_calls - base <= 16 + 10 + 1);
+	CHECK_EQ(st.attach_calls, mock_attach_calls);
+	CHECK(st.attach_deferred > 0);
+	fprintf(stderr, "  storm: 1000 PAIRS_SET in 1 s, %u attach/detach "
+		"calls, %llu syncs held back\n", mock_attach_calls - base,
+		(unsigned long long)st.attach_deferred);
+	/* The last command asked for 1 pair: after the timer, detached. */
+	mock_now += 2000000000ULL;
+	virtio_net_attach_timer(net);
+	CHECK(!mock_attached[1]);
+	CHECK_EQ(st.curr_pairs, 1);
+	CHECK(!tx_on(3, 0, mq_peer[1]));	/* pair 1 not served */
+	/* The limit recovered: a change goes to the tap at once. */
+	base = mock_attach_calls;
+	mock_now += 2000000000ULL;
+	CHECK_EQ(pairs_set(2, 0), VIRTIO_NET_OK);
+	CHECK(mock_attached[1]);
+	CHECK_EQ(mock_attach_calls - base, 1);
+	CHECK(tx_on(3, 1, mq_peer[1]));		/* served again */
+	teardown_mq();
+}
+
+/* Three PAIRS_SET (2, 1, 2) in one batch: all answered OK, the last
+ * applied, the two before it superseded: one attach in all. */
+static void test_pairs_set_coalesced(void)
+{
+	struct virtio_net_ctrl_stats st;
+	uint64_t in[3];
+	uint16_t p[3] = { 2, 1, 2 };
+	unsigned int base;
+	uint32_t id, len;
+
+	mq_mock_attach = true;
+	setup_mq();
+	mq_mock_attach = false;
+	base = mock_attach_calls;
+	for (unsigned int i = 0; i < 3; i++)
+		in[i] = ctrl_post(VIRTIO_NET_CTRL_MQ,
+				  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &p[i], 2,
+				  (uint16_t)(2 * i));
+	kick(4);
+	for (unsigned int i = 0; i < 3; i++) {
+		CHECK(used(4, &id, &len));
+		CHECK_EQ(ram[in[i]], VIRTIO_NET_OK);
+	}
+	virtio_net_get_ctrl_stats(net, &st);
+	CHECK_EQ(st.pairs_coalesced, 2);
+	CHECK_EQ(st.curr_pairs, 2);
+	CHECK_EQ(mock_attach_calls - base, 1);
+	CHECK(mock_attached[1]);
+	CHECK(tx_on(3, 0, mq_peer[1]));
+	teardown_mq();
+}
+
+/* Runs f with stderr going to a pipe; returns how many lines of it
+ * contain what. */
+static unsigned int stderr_lines(void (*f)(void), const char *what)
+{
+	static char buf[65536];
+	unsigned int count = 0;
+	int pfd[2], saved;
+	ssize_t got;
+
+	fflush(stderr);
+	if (pipe(pfd) < 0)
+		return 0;
+	saved = dup(2);
+	dup2(pfd[1], 2);
+	f();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(pfd[1]);
+	got = read(pfd[0], buf, sizeof(buf) - 1);
+	close(pfd[0]);
+	buf[got > 0 ? got : 0] = 0;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+		count += strstr(l, what) != NULL;
+	return count;
+}
+
+/* Break the control ring, reset, set the device up again: 6 rounds. */
+static void break_ctrl_six_times(void)
+{
+	const uint64_t features = all_features | (1ULL << VIRTIO_NET_F_MQ) |
+				  (1ULL << VIRTIO_NET_F_CTRL_VQ);
+
+	for (unsigned int i = 0; i < 6; i++) {
+		uint16_t *avail = (void *)(ram + fake_avail_gpa(4));
+
+		avail[1] = 1000;
+		kick(4);
+		CHECK(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+		wr32(VIRTIO_MMIO_STATUS, 0);
+		memset(ram + fake_avail_gpa(4), 0, 0x1000);
+		memset(ram + fake_used_gpa(4), 0, 0x1000);
+		drv.avail_idx[4] = drv.used_seen[4] = 0;
+		drive_to_driver_ok(features, 5);
+	}
+}
+
+/* The control queue's breakage is reported 3 times, then once that
+ * further breakage is not: as for the data queues (defect 7). */
+static void test_ctrl_broken_log_capped(void)
+{
+	struct virtio_net_ctrl_stats st;
+
+	setup_mq();
+	CHECK_EQ(stderr_lines(break_ctrl_six_times, "control queue unusable"),
+		 3);
+	virtio_net_get_ctrl_stats(net, &st);
+	CHECK_EQ(st.ctrl_broken, 6);
+	teardown_mq();
+	setup_mq();
+	CHECK_EQ(stderr_lines(break_ctrl_six_times, "not reported"), 1);
+	teardown_mq();
+}
+
 int main(void)
 {
 	RUN(test_config_and_features);
@@ -1042,9 +1348,14 @@ int main(void)
 	RUN(test_reset);
 	RUN(test_broken_ring);
 	RUN(test_mq);
+	RUN(test_pairs_set_storm);
+	RUN(test_pairs_set_coalesced);
+	RUN(test_ctrl_broken_log_capped);
 	RUN(test_poll_rr);
 	RUN(test_no_poll);
 	RUN(test_poll_auto);
+	RUN(test_poll_budget);
+	RUN(test_poll_junk_trickle);
 	RUN(test_tx_irq_delay);
 	RUN(test_tx_irq_delay_auto);
 	return unit_finish("test_net");
