@@ -41,9 +41,14 @@ struct virtio_blk {
 static uint32_t blk_chain(void *dev, unsigned int queue,
 			  struct virtq_chain *chain)
 {
-	struct virtio_blk *b = dev;
+	struct blk_backend *be = &((struct virtio_blk *)dev)->q[queue].be;
+	uint64_t bad = be->stats.bad_requests;
+	uint32_t len = blk_handle_request(be, chain);
 
-	return blk_handle_request(&b->q[queue].be, chain);
+	/* A malformed request is answered (IOERR) but is no work: it must
+	 * not hold a poll window open (issue 26). */
+	chain->refused = be->stats.bad_requests != bad;
+	return len;
 }
 
 static void blk_queue_notify(void *dev, unsigned int queue)

@@ -59,7 +59,8 @@ uint64_t virtio_poll_cpu_share(const struct virtio_poll_stamp *from,
 }
 
 /* What one drain() did: chains completed, and how many of them were
- * work (answered with a used length above 0). */
+ * work (answered with a used length above 0, and not refused by the
+ * device as malformed). */
 struct drained {
 	unsigned int served, work;
 };
@@ -81,11 +82,12 @@ static struct drained drain(struct virtqueue *vq, struct virtq_chain *chain,
 			*broken = true;
 			break;
 		}
+		chain->refused = false;
 		if (r == VIRTQ_POP_OK)
 			len = handle(dev, index, chain);
 		virtq_push(vq, chain->head, len);
 		d.served++;
-		d.work += len > 0;
+		d.work += len > 0 && !chain->refused;
 	}
 	return d;
 }

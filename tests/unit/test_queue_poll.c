@@ -29,9 +29,12 @@ static uint64_t now_ns(void)
 
 /* Answers like virtio-blk: a status byte when there is room for one,
  * nothing (length 0) when the chain has no device-writable byte. */
+static bool refuse;	/* the device finds every request malformed */
+
 static uint32_t handle(void *dev, unsigned int queue, struct virtq_chain *c)
 {
 	__atomic_add_fetch(&handled, 1, __ATOMIC_RELAXED);
+	c->refused = refuse;
 	return c->in_len ? 1 : 0;
 }
 
@@ -319,6 +322,32 @@ static void sim_end(void)
 	virtio_mmio_destroy(&mt);
 }
 
+/* A request the device answers but refuses as malformed (virtio-blk: a
+ * bad header, type or range, answered IOERR) is no work: after it no
+ * window opens and nothing is learnt, even with a learnt window; the
+ * same request accepted opens one. */
+static void test_refused_is_no_work(void)
+{
+	struct virtio_queue_poll p;
+
+	setup();
+	virtio_queue_poll_init(&p, 1000, true);
+	p.ns = 100000;
+	refuse = true;
+	post();
+	run(&p);
+	refuse = false;
+	CHECK_EQ(handled, 1);
+	CHECK_EQ(used()[1], 1);		/* answered all the same */
+	CHECK_EQ(p.polls, 0);
+	CHECK_EQ(p.last_work_ns, 0);
+	post();
+	run(&p);
+	CHECK_EQ(p.polls, 1);
+	CHECK(p.last_work_ns != 0);
+	virtio_mmio_destroy(&mt);
+}
+
 /* The attack of issue 26: one request and its doorbell teach a window,
  * then one empty or malformed chain every 900 us, no doorbell, for 10 s.
  * The first junk chain ends the window (notifications back on); the rest
@@ -503,6 +532,7 @@ int main(void)
 	RUN(test_budget_rule);
 	RUN(test_cpu_share);
 	RUN(test_budget_judges_hits);
+	RUN(test_refused_is_no_work);
 	RUN(test_junk_trickle);
 	RUN(test_budget_fixed);
 	RUN(test_budget_adaptive);
