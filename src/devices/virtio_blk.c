@@ -41,14 +41,11 @@ struct virtio_blk {
 static uint32_t blk_chain(void *dev, unsigned int queue,
 			  struct virtq_chain *chain)
 {
-	struct blk_backend *be = &((struct virtio_blk *)dev)->q[queue].be;
-	uint64_t bad = be->stats.bad_requests;
-	uint32_t len = blk_handle_request(be, chain);
-
-	/* A malformed request is answered (IOERR) but is no work: it must
-	 * not hold a poll window open (issue 26). */
-	chain->refused = be->stats.bad_requests != bad;
-	return len;
+	/* A request that did no work (malformed, unknown, empty) is
+	 * answered but marked refused: it must not hold a poll window open
+	 * (issue 26). */
+	return blk_handle_request(&((struct virtio_blk *)dev)->q[queue].be,
+				  chain);
 }
 
 static void blk_queue_notify(void *dev, unsigned int queue)
@@ -328,7 +325,7 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 	}
 	b->fd = fd;
 	b->read_only = dc->read_only;
-	b->disk.path = dc->path;
+	blk_disk_init(&b->disk, dc->path);
 	/* One queue per vCPU unless asked (queues=N), at most 8 (cli.c). */
 	b->nr_queues = dc->queues ? dc->queues : default_queues;
 	if (b->nr_queues < 1)

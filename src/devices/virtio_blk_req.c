@@ -29,6 +29,7 @@ int blk_backend_init(struct blk_backend *b, int fd, uint64_t capacity,
 	b->read_only = read_only;
 	b->direct = direct;
 	b->block_size = VIRTIO_BLK_SECTOR_SIZE;
+	blk_disk_init(&b->own_disk, NULL);
 	b->disk = &b->own_disk;
 	b->features = blk_backend_features(b) | (1ULL << VIRTIO_BLK_F_FLUSH);
 	{
@@ -58,6 +59,13 @@ void blk_backend_destroy(struct blk_backend *b)
 {
 	free(b->bounce);
 	b->bounce = NULL;
+}
+
+void blk_disk_init(struct blk_disk_state *d, const char *path)
+{
+	d->write_error = false;
+	d->path = path;
+	pthread_mutex_init(&d->sync_lock, NULL);
 }
 
 void blk_backend_share(struct blk_backend *b, struct blk_disk_state *d)
@@ -122,29 +130,47 @@ static int datasync(const struct blk_backend *b)
 	return 0;
 }
 
-int blk_backend_flush_at_exit(struct blk_backend *b)
+/* Under the disk's sync_lock (struct blk_disk_state): an error a call
+ * made meanwhile on another queue took is latched before this one looks
+ * at the latch. */
+static void sync_lock(struct blk_backend *b)
+{
+	pthread_mutex_lock(&b->disk->sync_lock);
+}
+
+static void sync_unlock(struct blk_backend *b)
+{
+	pthread_mutex_unlock(&b->disk->sync_lock);
+}
+
+/* A flush: -EIO at once if an error was latched, since a later
+ * fdatasync() would say OK over pages Linux already gave up on; else
+ * fdatasync(), latching its failure. */
+static int flush_latched(struct blk_backend *b)
 {
 	int ret;
 
-	if (blk_backend_write_error(b))
-		return -EIO;
-	ret = datasync(b);
-	if (ret)
+	sync_lock(b);
+	ret = blk_backend_write_error(b) ? -EIO : datasync(b);
+	if (ret && !blk_backend_write_error(b))
 		latch_write_error(b, ret);
+	sync_unlock(b);
 	return ret;
 }
 
-/* VIRTIO_BLK_T_FLUSH: fails for good once an error was latched, since a
- * later fdatasync() would say OK over pages Linux already gave up on. */
+int blk_backend_flush_at_exit(struct blk_backend *b)
+{
+	return flush_latched(b);
+}
+
+/* VIRTIO_BLK_T_FLUSH: fails for good once an error was latched. */
 static uint8_t do_flush(struct blk_backend *b)
 {
 	int ret;
 
 	b->stats.flushes++;
-	ret = blk_backend_write_error(b) ? -EIO : datasync(b);
+	ret = flush_latched(b);
 	if (ret) {
-		if (!blk_backend_write_error(b))
-			latch_write_error(b, ret);
 		b->stats.flush_errors++;
 		b->stats.io_errors++;
 		return VIRTIO_BLK_S_IOERR;
@@ -247,20 +273,30 @@ static bool iov_copy(const struct iovec *iov, unsigned int n, uint64_t off,
 }
 
 /* One pwritev(); write-through, stable when it returns: RWF_DSYNC, or
- * fdatasync() after it where the host's kernel predates RWF_DSYNC. */
-static ssize_t write_at(const struct blk_backend *b, const struct iovec *iov,
+ * fdatasync() after it where the host's kernel predates RWF_DSYNC. The
+ * sync may report a write-back error of any earlier write: latched under
+ * the disk's sync_lock, as a flush's (EINVAL, a request the host refused
+ * as it is, and EINTR, retried, write nothing). */
+static ssize_t write_at(struct blk_backend *b, const struct iovec *iov,
 			int cnt, uint64_t pos)
 {
 	ssize_t n;
+	int err;
 
 	if (!write_through(b))
 		return pwritev(b->fd, iov, cnt, (off_t)pos);
+	sync_lock(b);
 	n = pwritev2(b->fd, iov, cnt, (off_t)pos, RWF_DSYNC);
-	if (n >= 0 || errno != EOPNOTSUPP)
-		return n;
-	n = pwritev(b->fd, iov, cnt, (off_t)pos);
-	if (n > 0 && fdatasync(b->fd) < 0)
-		return -1;
+	if (n < 0 && errno == EOPNOTSUPP) {
+		n = pwritev(b->fd, iov, cnt, (off_t)pos);
+		if (n > 0 && fdatasync(b->fd) < 0)
+			n = -1;
+	}
+	err = errno;
+	if (n < 0 && err != EINTR && err != EINVAL)
+		latch_write_error(b, -err);
+	sync_unlock(b);
+	errno = err;
 	return n;
 }
 
@@ -495,9 +531,12 @@ static uint8_t do_dwz(struct blk_backend *b, const struct virtq_chain *c,
 	/* Write-through: the zeroes are data written, stable on completion
 	 * like any write. (A discard only says the data is not wanted.) */
 	if (!discard && write_through(b)) {
+		sync_lock(b);
 		ret = datasync(b);
-		if (ret) {
+		if (ret)
 			latch_write_error(b, ret);
+		sync_unlock(b);
+		if (ret) {
 			b->stats.io_errors++;
 			return VIRTIO_BLK_S_IOERR;
 		}
@@ -509,14 +548,18 @@ static uint8_t do_dwz(struct blk_backend *b, const struct virtq_chain *c,
 	return VIRTIO_BLK_S_OK;
 }
 
-uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
+uint32_t blk_handle_request(struct blk_backend *b, struct virtq_chain *c)
 {
 	const struct iovec *out = c->iov, *in = c->iov + c->nr_out;
 	struct blk_req_hdr hdr;
 	uint64_t data_len, written = 0;
 	uint8_t status;
+	bool work = false;
 	int ret;
 
+	/* No work until the request has moved data, synced or dropped
+	 * blocks: see blk_handle_request() in the header. */
+	c->refused = true;
 	if (c->nr_out + c->nr_in > VIRTQ_MAX_SEGS || c->in_len == 0) {
 		/* Nowhere to report: complete with nothing written. */
 		b->stats.bad_requests++;
@@ -548,6 +591,7 @@ uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
 		b->stats.reads++;
 		b->stats.bytes_read += data_len;
 		written = data_len;
+		work = data_len > 0;
 		status = VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_OUT:
@@ -572,10 +616,12 @@ uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
 			b->stats.writes_through++;
 		b->stats.writes++;
 		b->stats.bytes_written += data_len;
+		work = data_len > 0;
 		status = VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		status = do_flush(b);
+		work = status == VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		written = data_len < VIRTIO_BLK_ID_BYTES ? data_len :
@@ -587,6 +633,7 @@ uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		status = do_dwz(b, c, hdr.type == VIRTIO_BLK_T_DISCARD);
+		work = status == VIRTIO_BLK_S_OK;
 		break;
 	default:
 		b->stats.unsupported++;
@@ -594,6 +641,7 @@ uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c)
 		break;
 	}
 done:
+	c->refused = !work;
 	iov_copy(in, c->nr_in, c->in_len - 1, &status, 1, true);
 	return (uint32_t)(written + 1);
 }

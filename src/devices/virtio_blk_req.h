@@ -11,6 +11,7 @@
 #ifndef MMVM_DEVICES_VIRTIO_BLK_REQ_H
 #define MMVM_DEVICES_VIRTIO_BLK_REQ_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,10 +130,17 @@ struct blk_stats {
  * failed pages clean by then: a later fdatasync() succeeds over lost
  * data. So the first failed flush (or write-through write) latches the
  * disk, and every later flush on any queue fails, for the rest of the run
- * (QEMU's choice: nothing tells us the data got to the disk after all). */
+ * (QEMU's choice: nothing tells us the data got to the disk after all).
+ * The latch alone is not enough while two queues sync at once: the error
+ * goes to one of them, and the other's fdatasync() could return OK before
+ * the first has latched. So every call that can take a write-back error
+ * (a flush, a write-through write, the exit flush) runs under sync_lock
+ * and latches before releasing it (QEMU serialises a device's flushes
+ * too). */
 struct blk_disk_state {
 	bool write_error;	/* latched; atomic */
 	const char *path;	/* the image, for the one log line */
+	pthread_mutex_t sync_lock;	/* order: after the queues' locks */
 };
 
 struct blk_backend {
@@ -162,6 +170,9 @@ struct blk_backend {
 int blk_backend_init(struct blk_backend *b, int fd, uint64_t capacity,
 		     bool read_only, bool direct, unsigned int index);
 void blk_backend_destroy(struct blk_backend *b);
+
+/* d's lock initialised, path the image's name for the log line. */
+void blk_disk_init(struct blk_disk_state *d, const char *path);
 
 /* The disk's queues share one latch (d, which outlives them). */
 void blk_backend_share(struct blk_backend *b, struct blk_disk_state *d);
@@ -199,7 +210,14 @@ void blk_backend_fill_config(const struct blk_backend *b,
 
 /* Executes one request and writes its status byte. Returns the used
  * length: bytes written to the driver's buffers including the status, or 0
- * for a chain with no writable byte (there is nowhere to put a status). */
-uint32_t blk_handle_request(struct blk_backend *b, const struct virtq_chain *c);
+ * for a chain with no writable byte (there is nowhere to put a status).
+ * Sets c->refused unless the request was work for polling
+ * (virtio/queue_run.h): a read or write that moved at least one sector,
+ * a flush, discard or write zeroes answered OK. Anything else is answered
+ * without costing the host anything a poll window should wait for: a
+ * malformed request, an unknown type or a feature not negotiated
+ * (UNSUPP), a read or write of 0 bytes, GET_ID, a request the host
+ * refused (IOERR: off the ,direct block grid, a latched flush). */
+uint32_t blk_handle_request(struct blk_backend *b, struct virtq_chain *c);
 
 #endif

@@ -19,9 +19,10 @@ typedef uint32_t (*virtio_chain_fn)(void *dev, unsigned int queue,
  * wake-up). Polling starts only after work, so an idle queue costs
  * nothing. Work means a chain the device answered (a used length above
  * 0: every virtio-blk answer has its status byte) and did not mark
- * refused (a request it found malformed: a bad header, type, range or
- * layout); a malformed chain, a refused request, or one with nothing to
- * answer into, is completed but neither opens nor
+ * refused (virtio-blk: a request that moved no data and synced nothing,
+ * such as a bad header, range or layout, an unknown type, a read of 0
+ * bytes: blk_handle_request()); a malformed chain, a refused request, or
+ * one with nothing to answer into, is completed but neither opens nor
  * restarts a window nor teaches the adaptive rule, so a guest cannot
  * hold a window open with junk. (virtio-net, whose tx chains are
  * answered with length 0, counts frames moved instead: pair_poll().)

@@ -98,9 +98,10 @@ struct virtq_chain {
 	unsigned int nr_out;	/* device-readable segments: iov[0..nr_out) */
 	unsigned int nr_in;	/* device-writable: iov[nr_out..nr_out+nr_in) */
 	uint64_t out_len, in_len;	/* byte totals */
-	bool refused;		/* set by a device's handler: a malformed
-				 * request, answered but no work done
-				 * (queue_run.c: it opens no poll window) */
+	bool refused;		/* set by a device's handler: a request
+				 * answered but no work done (malformed,
+				 * unknown, empty; queue_run.c: it opens
+				 * no poll window) */
 	struct iovec iov[VIRTQ_MAX_SEGS];
 };
 

@@ -3,11 +3,13 @@
  * refuse without touching the image. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "devices/virtio_blk.h"
@@ -25,6 +27,17 @@ struct hdr {
 	uint32_t type, reserved;
 	uint64_t sector;
 };
+
+/* fdatasync() as the device calls it: the real one, unless a test stands
+ * in for the kernel (test_flush_race). */
+static int (*fake_datasync)(int fd);
+
+int fdatasync(int fd)
+{
+	if (fake_datasync)
+		return fake_datasync(fd);
+	return (int)syscall(SYS_fdatasync, fd);
+}
 
 static void open_image(bool ro, bool direct)
 {
@@ -702,12 +715,13 @@ static void test_dwz_edges(void)
 static void test_flush_error_latch(void)
 {
 	struct hdr h = { VIRTIO_BLK_T_FLUSH, 0, 0 };
-	struct blk_disk_state disk = { .path = "test.img" };
+	struct blk_disk_state disk;
 	struct blk_backend other;
 	uint8_t status;
 	int pfd[2];
 
 	open_image(false, false);
+	blk_disk_init(&disk, "test.img");
 	CHECK(blk_backend_init(&other, img_fd, CAP_SECTORS, false, false,
 			       4) == 0);
 	blk_backend_share(&be, &disk);
@@ -744,6 +758,71 @@ static void test_flush_error_latch(void)
 	open_image(false, false);
 	CHECK_EQ(blk_backend_flush_at_exit(&be), 0);
 	CHECK(!blk_backend_write_error(&be));
+}
+
+/* Two queues flush at once and a write-back error is pending: Linux
+ * reports it to one fdatasync() (queue A's), and the other's (B's),
+ * finding it already reported, says OK. B's flush must not complete OK
+ * before A has latched the error, or B acknowledges lost data. The
+ * stand-in kernel holds A's fdatasync() until B's flush has completed (or
+ * 300 ms), then fails it. */
+static int race_calls, race_a_inside, race_b_done;
+static uint8_t race_b_status;
+
+static int racing_datasync(int fd)
+{
+	(void)fd;
+	if (__atomic_fetch_add(&race_calls, 1, __ATOMIC_SEQ_CST) == 0) {
+		__atomic_store_n(&race_a_inside, 1, __ATOMIC_SEQ_CST);
+		for (int i = 0; i < 300 &&
+		     !__atomic_load_n(&race_b_done, __ATOMIC_SEQ_CST); i++)
+			usleep(1000);
+		errno = EIO;
+		return -1;
+	}
+	return 0;	/* the error went to A */
+}
+
+static void *race_queue_b(void *arg)
+{
+	static struct hdr h = { VIRTIO_BLK_T_FLUSH, 0, 0 };
+	static struct virtq_chain c;
+
+	while (!__atomic_load_n(&race_a_inside, __ATOMIC_SEQ_CST))
+		usleep(100);
+	c.iov[0] = (struct iovec){ &h, sizeof(h) };
+	c.iov[1] = (struct iovec){ &race_b_status, 1 };
+	c.nr_out = c.nr_in = 1;
+	c.out_len = sizeof(h);
+	c.in_len = 1;
+	blk_handle_request(arg, &c);
+	__atomic_store_n(&race_b_done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void test_flush_race(void)
+{
+	struct blk_disk_state disk;
+	struct blk_backend other;
+	pthread_t t;
+
+	open_image(false, false);
+	blk_disk_init(&disk, "race.img");
+	CHECK(blk_backend_init(&other, img_fd, CAP_SECTORS, false, false,
+			       4) == 0);
+	blk_backend_share(&be, &disk);
+	blk_backend_share(&other, &disk);
+	race_b_status = 0xff;
+	fake_datasync = racing_datasync;
+	CHECK_EQ(pthread_create(&t, NULL, race_queue_b, &other), 0);
+	CHECK_EQ(rw(VIRTIO_BLK_T_FLUSH, 0, 0), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	fake_datasync = NULL;
+	CHECK_EQ(race_calls, 1);	/* B found the latch: no fdatasync */
+	CHECK_EQ(race_b_status, VIRTIO_BLK_S_IOERR);
+	CHECK(blk_backend_write_error(&other));
+	blk_backend_destroy(&other);
+	open_image(false, false);	/* be off the stack's disk */
 }
 
 /* No FLUSH accepted: writes are write-through (counted) and a failing
@@ -869,6 +948,71 @@ static void test_block_size(void)
 	CHECK(!blk_backend_write_error(&be));
 }
 
+/* What is work for polling (chain.refused clear): a read or write that
+ * moved data, a flush, a discard or write zeroes done. A request that
+ * costs the host nothing a window should wait for is refused, whatever
+ * its status: else a guest trickling them holds a worker's window open
+ * (issue 26) with an unknown type, a 0-byte read, GET_ID, a feature it
+ * did not negotiate or a request off the ,direct block grid. */
+static void test_work_for_polling(void)
+{
+	struct virtio_blk_dwz_seg seg = { .sector = 0, .num_sectors = 8 };
+	struct hdr h = { 42, 0, 0 };
+	uint8_t status = 0xff, id[20];
+
+	open_image(false, false);
+	CHECK_EQ(rw(VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+	CHECK(!chain.refused);
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 0, 512), VIRTIO_BLK_S_OK);
+	CHECK(!chain.refused);
+	CHECK_EQ(rw(VIRTIO_BLK_T_FLUSH, 0, 0), VIRTIO_BLK_S_OK);
+	CHECK(!chain.refused);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, &seg, 1), VIRTIO_BLK_S_OK);
+	CHECK(!chain.refused);
+
+	/* Unknown type: UNSUPP, no work. */
+	chain_reset();
+	add(&h, sizeof(h), false);
+	add(&status, 1, true);
+	CHECK_EQ(blk_handle_request(&be, &chain), 1);
+	CHECK_EQ(status, VIRTIO_BLK_S_UNSUPP);
+	CHECK(chain.refused);
+	/* 0 bytes read or written: OK, nothing moved. */
+	CHECK_EQ(rw(VIRTIO_BLK_T_IN, 5, 0), VIRTIO_BLK_S_OK);
+	CHECK(chain.refused);
+	CHECK_EQ(rw(VIRTIO_BLK_T_OUT, 5, 0), VIRTIO_BLK_S_OK);
+	CHECK(chain.refused);
+	/* GET_ID: 20 bytes of our own. */
+	h.type = VIRTIO_BLK_T_GET_ID;
+	chain_reset();
+	add(&h, sizeof(h), false);
+	add(id, sizeof(id), true);
+	add(&status, 1, true);
+	CHECK_EQ(blk_handle_request(&be, &chain), 21);
+	CHECK(chain.refused);
+	/* Malformed: out of range, no header. */
+	CHECK_EQ(rw(VIRTIO_BLK_T_IN, CAP_SECTORS, 512), VIRTIO_BLK_S_IOERR);
+	CHECK(chain.refused);
+	chain_reset();
+	add(&status, 1, true);
+	blk_handle_request(&be, &chain);
+	CHECK(chain.refused);
+	/* Write zeroes the driver did not accept: UNSUPP. */
+	blk_backend_set_features(&be, 1ULL << VIRTIO_BLK_F_FLUSH);
+	CHECK_EQ(dwz(VIRTIO_BLK_T_WRITE_ZEROES, &seg, 1),
+		 VIRTIO_BLK_S_UNSUPP);
+	CHECK(chain.refused);
+
+	/* ,direct on 4 KiB blocks: a request off the grid is refused
+	 * before it reaches the host, and is no work either. */
+	open_image(false, true);
+	CHECK_EQ(blk_backend_set_block_size(&be, 4096), 0);
+	CHECK_EQ(rw(VIRTIO_BLK_T_IN, 8, 4096), VIRTIO_BLK_S_OK);
+	CHECK(!chain.refused);
+	CHECK_EQ(rw(VIRTIO_BLK_T_IN, 1, 512), VIRTIO_BLK_S_IOERR);
+	CHECK(chain.refused);
+}
+
 /* The device over a file: kept reachable, never freed (there is no
  * destructor: a disk lives as long as mmvm). */
 static struct virtio_device_spec specs[8];
@@ -934,10 +1078,12 @@ int main(void)
 	RUN(test_dwz_fallback);
 	RUN(test_dwz_edges);
 	RUN(test_flush_error_latch);
+	RUN(test_flush_race);
 	RUN(test_write_through_buffered);
 	RUN(test_write_through_direct);
 	RUN(test_dwz_not_negotiated);
 	RUN(test_block_size);
+	RUN(test_work_for_polling);
 	RUN(test_image_lock);
 	RUN(test_rng_fill);
 	blk_backend_destroy(&be);
