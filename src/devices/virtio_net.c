@@ -647,7 +647,9 @@ static void rx_discard(struct net_pair *p)
  * netlink events a second per device where it made 10-17 thousand. The
  * price, beyond the burst: flows keep going to a pair the driver just
  * disabled (and are dropped there, as before DRIVER_OK) for up to 100 ms
- * per change still waiting, or do not go to a newly enabled one yet. */
+ * per change still waiting, or do not go to a newly enabled one yet, and
+ * the frames the driver sends on a newly enabled pair meanwhile are
+ * dropped (a detached tap queue refuses writes with EBADFD: tx_dropped). */
 #define NET_ATTACH_BURST	16
 #define NET_ATTACH_RATE		10	/* per second, after the burst */
 #define NET_ATTACH_INTERVAL_NS	(1000000000ULL / NET_ATTACH_RATE)
