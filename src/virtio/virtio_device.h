@@ -195,8 +195,10 @@ struct virtio_device_ops {
 	 * the transport's as "<name>.<key> <value>" lines, at exit. */
 	void (*print_stats)(void *dev, const char *name, FILE *f);
 	/* Optional: mmvm is ending (whatever the reason: power-off, reboot,
-	 * panic, timeout, signal), the vCPUs and workers have stopped; on
-	 * the main thread, once, before print_stats. The device makes what
+	 * panic, timeout, signal), the vCPUs and workers have been stopped
+	 * (one that did not stop in time may still run: the device guards
+	 * its own state against it); on the main thread, once, before
+	 * print_stats. The device makes what
 	 * the guest wrote durable (blk: fdatasync). Returns 0, or -1 after
 	 * printing a one-line error (mmvm then exits non-zero). */
 	int (*shutdown)(void *dev, const char *name);
