@@ -30,6 +30,9 @@
 # and exits non-zero if any step failed. Env: MMVM_KERNEL_SOURCE,
 # MMVM_JOBS (default 2), MMVM_BISECT_DIR.
 set -uo pipefail
+# One compound command, read whole before it runs (editing the script
+# while it runs cannot change what the running copy does).
+{
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tarball=${MMVM_KERNEL_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
 jobs=${MMVM_JOBS:-2}
@@ -65,7 +68,8 @@ for p in "$here"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
 done
 [ "${#patches[@]}" -gt 0 ] || die "no patches"
 
-top=${MMVM_BISECT_DIR:-/var/tmp/mmvm-bisect}/$arch-${variant:-base}
+[ "$arch" = arm64 ] && variant=	# arm64 has its own config, no variant
+top=${MMVM_BISECT_DIR:-/var/tmp/mmvm-bisect}/$arch${variant:+-$variant}
 src=$top/linux obj=$top/obj
 mkdir -p "$top"
 # The fragment for this build.
@@ -121,5 +125,7 @@ for p in "${patches[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
-log "$arch ${variant:-base}: $((n - failed)) of $n steps built ($([ "$last" = 1 ] && echo "whole series only" || echo "every prefix")), $(($(date +%s) - total0)) s"
+log "$arch${variant:+ $variant}: $((n - failed)) of $n steps built ($([ "$last" = 1 ] && echo "whole series only" || echo "every prefix")), $(($(date +%s) - total0)) s"
 [ "$failed" = 0 ]
+exit
+}
