@@ -127,9 +127,17 @@ if [ -r "$drv" ]; then
 	missing=
 	nsym=0
 	for sym in $(grep -oE '\b[a-z_][a-z0-9_]*\(' "$drv" | tr -d '(' | sort -u); do
-		defs=$(grep -lE "^[a-z].*[ *]$sym\(" "$tree"/kernel/irq/*.c \
-			"$tree"/arch/x86/kernel/apic/msi.c 2>/dev/null |
-			xargs -r grep -LE "^static .*[ *]$sym\(" 2>/dev/null || true)
+		# Files with a non-static definition: "type sym(" on one line,
+		# or "type" then "sym(" on the next; not a declaration (;).
+		defs=$(awk -v sym="$sym" '
+			FNR == 1 { prev = "" }
+			$0 !~ /;[ \t]*$/ &&
+			($0 ~ ("^" sym "[(]") || $0 ~ ("^[a-z].*[ *]" sym "[(]")) {
+				line = ($0 ~ ("^" sym "[(]")) ? prev " " $0 : $0
+				if (line !~ /^static[ \t]/) print FILENAME
+			}
+			{ prev = $0 }' "$tree"/kernel/irq/*.c \
+			"$tree"/arch/x86/kernel/apic/msi.c 2>/dev/null | sort -u)
 		[ -n "$defs" ] || continue
 		nsym=$((nsym + 1))
 		grep -qE "^EXPORT_SYMBOL(_GPL)?\($sym\);" $defs ||
