@@ -185,6 +185,8 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 	/* No ACPI reset register: have Linux reboot through the i8042,
 	 * which we catch. */
 	if ((!cfg->acpi && !vm_cmdline_append(vm, "reboot=k")) ||
+	    (cli_virtio_guest_params(cfg) &&
+	     !vm_cmdline_append(vm, cli_virtio_guest_params(cfg))) ||
 	    boot_check_cmdline(&vm->boot.info, strlen(vm->cmdline))) {
 		snprintf(err, ERRLEN, "--cmdline: too long (%zu bytes with mmvm's additions, kernel allows %u)",
 			 strlen(vm->cmdline), vm->boot.info.cmdline_size);

@@ -5,8 +5,10 @@
 #
 # --variant NAME: the same kernel with guest/kernel/config.NAME on top of
 # the fragment (its lines replace the fragment's for the same options),
-# e.g. "nopci": no CONFIG_PCI, to show MSI on virtio-mmio needs no PCI. Its
-# own work tree (tree-NAME/), cache keys and copy (build/guest/bzImage-NAME).
+# e.g. "nopci": no CONFIG_PCI, to show MSI on virtio-mmio needs no PCI;
+# "modules": CONFIG_MODULES with virtio_mmio=m (also runs `make modules`,
+# so modpost checks the exports the driver needs). Its own work tree
+# (tree-NAME/), cache keys and copy (build/guest/bzImage-NAME).
 #
 # Last line on stdout: the path of the bzImage. Progress goes to stderr.
 #
@@ -14,7 +16,8 @@
 # style: what the fragment does not ask for stays off), then every line
 # of the fragment is checked against the final .config (after patching).
 # Patches: guest/kernel/patches/*.patch but the cover letter (0000-*),
-# applied with patch -p1 in name order.
+# applied with patch -p1 in name order: the upstream series 0001-0099,
+# then the out-of-tree ones 0100-* (NOT FOR UPSTREAM, opt-in).
 #
 # Cache (${MMVM_CACHE:-/var/cache/mmvm}/kernel):
 #   <key>/bzImage  the result (+ .config, build.log); key = sha256 of the
@@ -264,6 +267,12 @@ fi
 verify_config
 log "make -j$jobs bzImage (log $buildlog)"
 kmake -j"$jobs" bzImage
+# With modules (the "modules" variant: virtio_mmio=m), build them too:
+# modpost is what finds a symbol a module uses but nobody exports.
+if grep -q '^CONFIG_MODULES=y' "$tree/.config"; then
+	log "make -j$jobs modules"
+	kmake -j"$jobs" modules
+fi
 
 stage=$(mktemp -d "$cache/tmp/out.XXXXXX")
 cp "$tree/arch/x86/boot/bzImage" "$tree/.config" "$buildlog" "$stage/"

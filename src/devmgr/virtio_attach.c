@@ -82,6 +82,7 @@ int virtio_attach(struct vm *vm, const struct virtio_device_spec *spec)
 	const char *type = ops->name ? ops->name : "virtio";
 	struct virtio_mmio_config cfg = {
 		.version = vm->cfg->virtio_version,
+		.oasis_v3 = vm->cfg->virtio_oasis_v3,
 		.msi = vm->cfg->virtio_msi,
 		.no_doorbells = !vm->cfg->virtio_doorbells,
 	};

@@ -285,8 +285,8 @@ void virtio_mmio_init(struct virtio_mmio_dev *t,
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->irq_lock, NULL);
 	t->cfg = *cfg;
-	if (t->cfg.version != 3)
-		t->cfg.version = 2;
+	if (t->cfg.version != 3 || t->cfg.oasis_v3)
+		t->cfg.version = 2;	/* 3-oasis: version 2's layout */
 	t->ops = ops;
 	t->dev = dev;
 	t->host_ops = host_ops;
@@ -716,7 +716,7 @@ static uint32_t read_reg(struct virtio_mmio_dev *t, uint64_t off, bool *ok)
 	case VIRTIO_MMIO_MAGIC_VALUE:
 		return VIRTIO_MMIO_MAGIC;
 	case VIRTIO_MMIO_VERSION:
-		return v3 ? 3 : 2;
+		return v3 || t->cfg.oasis_v3 ? 3 : 2;
 	case VIRTIO_MMIO_DEVICE_ID:
 		return t->ops->device_id;
 	case VIRTIO_MMIO_VENDOR_ID:

@@ -193,6 +193,10 @@ struct virtio_mmio_config {
 				 * v3 QueueNotify reads 0; the driver notifies
 				 * through QueueNotify. v2 with neither: plain
 				 * virtio 1.2, a 4 KiB window */
+	bool oasis_v3;		/* version 2's layout, Version reads 3: the
+				 * virtio spec's Version 3 (issue #246, reset
+				 * completion polled; our reset is immediate),
+				 * not the 2019 layout. A test mode. */
 };
 
 struct virtio_mmio_dev {

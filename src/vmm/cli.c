@@ -108,6 +108,12 @@ void cli_usage(FILE *f)
 "                          3: the 2019 layout (Version 3, MSI registers at\n"
 "                          0x0c0; docs/virtio-mmio-v3.md), for the patched\n"
 "                          kernel only: stock kernels refuse Version 3.\n"
+"                          3-oasis (a test mode): version 2's devices, but\n"
+"                          Version reads 3 as with the virtio spec's Version 3\n"
+"                          (reset polling): a guest must refuse or drive them\n"
+"                          as standard, never as the 2019 layout.\n"
+"                          With 3, mmvm adds virtio_mmio.layout_2019=1 to the\n"
+"                          kernel command line (the patched kernel's opt-in).\n"
 "  --no-msi                offer no MSI (the legacy line only)\n"
 "  --no-doorbells          offer no doorbells (notify through QueueNotify);\n"
 "                          version 2 with both: plain virtio 1.2, 4 KiB\n"
@@ -485,9 +491,14 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 		cfg->virtio_rng = true;
 		break;
 	case OPT_VIRTIO_VERSION:
+		cfg->virtio_oasis_v3 = !strcmp(val, "3-oasis");
+		if (cfg->virtio_oasis_v3) {
+			cfg->virtio_version = 2;	/* version 2's layout */
+			break;
+		}
 		if (parse_uint(val, 1000, &cfg->virtio_version) ||
 		    (cfg->virtio_version != 2 && cfg->virtio_version != 3)) {
-			snprintf(err, errlen, "--virtio-version '%s': want 2 or 3",
+			snprintf(err, errlen, "--virtio-version '%s': want 2 or 3 (or 3-oasis)",
 				 val);
 			return CLI_ERROR;
 		}
@@ -626,4 +637,11 @@ int cli_check_host_memory(const struct mmvm_config *cfg, uint64_t host_bytes,
 		return -1;
 	}
 	return 0;
+}
+
+const char *cli_virtio_guest_params(const struct mmvm_config *cfg)
+{
+	if (cfg->virtio_version == 3 && !cfg->virtio_oasis_v3)
+		return "virtio_mmio.layout_2019=1";
+	return NULL;
 }

@@ -40,4 +40,10 @@ uint64_t cli_host_memory(void);
 
 void cli_usage(FILE *f);
 
+/* Kernel parameters mmvm adds for its virtio-mmio layout, NULL if none:
+ * the 2019 layout (--virtio-version 3) is opt-in in the guest kernel
+ * (virtio_mmio.layout_2019=1), as a Version 3 device may mean the
+ * virtio spec's Version 3. */
+const char *cli_virtio_guest_params(const struct mmvm_config *cfg);
+
 #endif

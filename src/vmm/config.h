@@ -75,6 +75,11 @@ struct mmvm_config {
 
 	unsigned int virtio_version;	/* 2 (default: feature-bit layout) or
 					 * 3 (the 2019 layout) */
+	bool virtio_oasis_v3;		/* --virtio-version 3-oasis: version
+					 * 2's layout, but Version reads 3 as
+					 * the virtio spec's Version 3 (reset
+					 * completion polling) would: a
+					 * guest must not take it for 2019 */
 	bool virtio_msi;		/* offer MSI (default true) */
 	bool virtio_doorbells;		/* offer doorbells (default true) */
 

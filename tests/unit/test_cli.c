@@ -341,6 +341,21 @@ static void test_host_memory(void)
 	CHECK(cli_host_memory() > 0);
 }
 
+static void test_virtio_oasis_v3(void)
+{
+	CHECK_EQ(parse("--kernel bz --virtio-version 3-oasis"), CLI_RUN);
+	CHECK(cfg.virtio_oasis_v3 && cfg.virtio_version == 2);
+	CHECK(cli_virtio_guest_params(&cfg) == NULL);
+	/* The 2019 layout asks the guest kernel for it, nothing else does */
+	CHECK_EQ(parse("--kernel bz --virtio-version 3"), CLI_RUN);
+	CHECK(!cfg.virtio_oasis_v3 && cfg.virtio_version == 3);
+	CHECK(!strcmp(cli_virtio_guest_params(&cfg),
+		      "virtio_mmio.layout_2019=1"));
+	CHECK_EQ(parse("--kernel bz --virtio-version 2"), CLI_RUN);
+	CHECK(cli_virtio_guest_params(&cfg) == NULL);
+	CHECK_EQ(parse("--kernel bz --virtio-version 3-oasisx"), CLI_ERROR);
+}
+
 static void test_cmdline_append(void)
 {
 	static struct vm vm;
@@ -375,6 +390,7 @@ static void test_cmdline_append(void)
 
 int main(void)
 {
+	RUN(test_virtio_oasis_v3);
 	RUN(test_cmdline_append);
 	RUN(test_defaults);
 	RUN(test_all_options);

@@ -871,6 +871,36 @@ static void test_print_stats(void)
 	virtio_mmio_destroy(&t);
 }
 
+/* --virtio-version 3-oasis: the virtio spec's Version 3 as a guest sees
+ * it. Version reads 3, but the layout is version 2's (feature bits, page
+ * 1): no 2019 MSI registers at 0x0c0, QueueNotify write-only. */
+static void test_oasis_v3_identity(void)
+{
+	struct virtio_mmio_config cfg = {
+		.version = 3, .oasis_v3 = true, .msi = true,
+	};
+	uint64_t f;
+
+	memset(&mt_host, 0, sizeof(mt_host));
+	memset(&dev, 0, sizeof(dev));
+	memset(&mem, 0, sizeof(mem));
+	guest_mem_add_region(&mem, RAM_GPA, RAM_SIZE, ram);
+	virtio_mmio_init(&t, &cfg, &dops, &dev, &mt_host_ops, &mt_host, &mem);
+	virtio_mmio_set_config(&t, dev.config);
+	CHECK_EQ(rd32(VIRTIO_MMIO_VERSION), 3);
+	CHECK_EQ(t.cfg.version, 2);
+	CHECK_EQ(virtio_mmio_window_size(&t), 0x2000);
+	f = virtio_mmio_offered_features(&t);
+	CHECK(f & (1ULL << VIRTIO_F_MMIO_MSI));
+	CHECK(f & (1ULL << VIRTIO_F_MMIO_DOORBELLS));
+	CHECK_EQ(t.stats.invalid, 0);
+	CHECK_EQ(rd16(VIRTIO_MMIO_MSI_STATUS), 0);	/* no 2019 block */
+	CHECK_EQ(t.stats.invalid, 1);
+	CHECK_EQ(rd32(VIRTIO_MMIO_QUEUE_NOTIFY), 0);	/* write-only */
+	CHECK_EQ(t.stats.invalid, 2);
+	virtio_mmio_destroy(&t);
+}
+
 int main(void)
 {
 	RUN(test_v2_identity);
@@ -883,6 +913,7 @@ int main(void)
 	RUN(test_v3_identity_and_doorbells);
 	RUN(test_v3_without_msi);
 	RUN(test_v3_without_doorbells);
+	RUN(test_oasis_v3_identity);
 	RUN(test_msi_delivery);
 	RUN(test_msi_mask_pending);
 	RUN(test_msi_unprogrammed_pending);
