@@ -1007,11 +1007,20 @@ static bool late_frame_kick;
 
 /* The guest's next request, 2 ms into the worker's poll window: posted
  * without a kick, after looking whether the driver would have kicked. */
+static const struct virtio_queue_poll *late_frame_poll;
+
+/* The driver adding a frame while the window is open: it waits (2 s at
+ * most) for the window to open rather than a fixed time, which a loaded
+ * machine can overrun, then a little more for the device to turn kicks
+ * off, and looks whether it would have to kick. */
 static void *late_frame(void *arg)
 {
 	uint64_t tb = (uint64_t)(uintptr_t)arg;
 
-	nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+	for (int i = 0; i < 20000 &&
+	     !__atomic_load_n(&late_frame_poll->polls, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+	nanosleep(&(struct timespec){ .tv_nsec = 200000 }, NULL);
 	late_frame_kick = driver_must_kick(1);
 	post(1, 2, &(struct fake_seg){ tb, 12 + 40, false }, 1);
 	return NULL;
@@ -1037,17 +1046,20 @@ static void test_poll_auto(void)
 	CHECK_EQ(pl->polls, 0);		/* nothing learnt: no window */
 	CHECK_EQ(pl->ns, 0);
 	CHECK(pl->last_work_ns != 0);
-	nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	/* 10 ms: a window that long outlasts the frame thread's wake-up on a
+	 * loaded machine, and stays within the poll budget (20 ms). */
+	nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+	late_frame_poll = pl;
 
 	tb = alloc_buf(12 + 40);
 	memset(ram + tb, 0, 12);
 	fill(ram + tb + 12, 40, 9);
 	CHECK_EQ(pthread_create(&thr, NULL, late_frame,
 				(void *)(uintptr_t)tb), 0);
-	send_one(1);		/* 5 ms later: a window of that, at once */
+	send_one(1);		/* 10 ms later: a window of that, at once */
 	pthread_join(thr, NULL);
 	CHECK_EQ(pl->grows, 1);
-	CHECK(pl->ns >= 5000000 && pl->ns < 50000000);
+	CHECK(pl->ns >= 10000000 && pl->ns < 50000000);
 	CHECK_EQ(pl->polls, 1);
 	CHECK(!late_frame_kick);	/* kicks were off in the window */
 	CHECK_EQ(pl->hits, 1);		/* ... and it took the frame */
