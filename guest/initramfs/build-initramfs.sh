@@ -8,7 +8,8 @@
 # extra files in (e.g. --add build/bench/rr:/bin/rr), for variants such as
 # the benchmark's. Guest tests are every guest/initramfs/tests/*.sh, installed
 # as /tests/<name>.sh and selected with mmvm.test=<name> on the kernel
-# command line. --modules adds kernel modules, with their dependencies, for
+# command line; guest/initramfs/lib/*.sh, the shell functions they share,
+# go to /lib/mmvm/<name>.sh. --modules adds kernel modules, with their dependencies, for
 # a stock kernel (ROOT holds lib/modules/KVER: / for the installed one, or
 # an unpacked kernel package); /init loads them first, in order. The
 # output is only replaced when its content changes, and
@@ -55,6 +56,13 @@ done
 install -m 0755 "$here/init" "$stage/init"
 echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
 echo "root:x:0:" >"$stage/etc/group"
+
+# Shell functions the guest tests share: /lib/mmvm/NAME.sh.
+mkdir -p "$stage/lib/mmvm"
+for l in "$here"/lib/*.sh; do
+	[ -e "$l" ] || continue
+	install -m 0644 "$l" "$stage/lib/mmvm/$(basename "$l")"
+done
 
 ntests=0
 for t in "$here"/tests/*.sh; do

@@ -34,20 +34,8 @@ for r in 1 2; do
 	fi
 done
 
-devs() {
-	local p
-	p=$(readlink -f "/sys/block/$1/device")
-	vdev=$(basename "$p")
-	pdev=$(basename "$(dirname "$p")")
-}
-wait_disk() {
-	local i=0
-	while [ ! -b "/dev/$1" ] || [ ! -e "/sys/block/$1/device" ]; do
-		i=$((i + 1))
-		[ "$i" -gt 100 ] && return 1
-		sleep 0.1
-	done
-}
+# devs (vdev, pdev) and wait_disk
+. /lib/mmvm/disk.sh
 
 failed=0
 i=1
