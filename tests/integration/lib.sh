@@ -23,6 +23,11 @@
 #                           pass if the last run_guest exited WANT_RC and LOG
 #                           has a line "mmvm: PATTERN...", else fail and show
 #                           the log
+#   initrd_with_helpers NAME...
+#                           builds guest/initramfs/helpers/NAME.c (static)
+#                           into $MMVM_WORK/NAME and an initramfs with each
+#                           at /bin/NAME; MMVM_INITRD points at it. Returns
+#                           1 after a FAIL line if a build failed
 #   guest_field LOG KEY     a field of the guest's "MMVM-GUEST k=v ..." line
 #   guest_test_rc LOG       the guest test's status (MMVM-TEST-END rc=N)
 #   show_log LOG [N]        the last N (30) lines of LOG, indented
@@ -306,6 +311,21 @@ wait_idle() {
 		sleep 0.2
 	done
 	return 1
+}
+
+initrd_with_helpers() {
+	local h adds=()
+	for h in "$@"; do
+		cc -std=gnu11 -O2 -static -D_GNU_SOURCE -Wall -Wextra -Werror \
+			-o "$MMVM_WORK/$h" "$MMVM_REPO/guest/initramfs/helpers/$h.c" ||
+			{ fail "cannot build guest/initramfs/helpers/$h.c"; return 1; }
+		adds+=(--add "$MMVM_WORK/$h:/bin/$h")
+	done
+	MMVM_INITRD=$("$MMVM_REPO/guest/initramfs/build-initramfs.sh" \
+		-o "$MMVM_WORK/initramfs.cpio.gz" "${adds[@]}" 2>/dev/null |
+		tail -n 1)
+	[ -f "$MMVM_INITRD" ] ||
+		{ fail "initramfs with $*: build failed"; return 1; }
 }
 
 show_log() {

@@ -49,13 +49,7 @@ dmsetup targets 2>/dev/null | grep -q '^log-writes' ||
 tools=$MMVM_REPO/tests/integration/tools
 cc -std=gnu11 -O2 -Wall -Wextra -Werror -Wshadow -o "$MMVM_WORK/logreplay" \
 	"$tools/logreplay.c" || { fail "cannot build tools/logreplay.c"; finish; }
-cc -std=gnu11 -O2 -static -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-o "$MMVM_WORK/crashrec" "$MMVM_REPO/guest/initramfs/helpers/crashrec.c" ||
-	{ fail "cannot build guest/initramfs/helpers/crashrec.c"; finish; }
-MMVM_INITRD=$("$MMVM_REPO/guest/initramfs/build-initramfs.sh" \
-	-o "$MMVM_WORK/initramfs.cpio.gz" \
-	--add "$MMVM_WORK/crashrec:/bin/crashrec" 2>/dev/null | tail -n 1)
-[ -f "$MMVM_INITRD" ] || { fail "initramfs with crashrec: build failed"; finish; }
+initrd_with_helpers crashrec || finish
 lr=$MMVM_WORK/logreplay
 cr=$MMVM_WORK/crashrec
 

@@ -24,13 +24,7 @@ require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
 require_kvm
 command -v cc >/dev/null || skip "no C compiler for the blkzero helper"
 
-cc -std=gnu11 -O2 -static -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-o "$MMVM_WORK/blkzero" "$MMVM_REPO/guest/initramfs/helpers/blkzero.c" ||
-	{ fail "cannot build guest/initramfs/helpers/blkzero.c"; finish; }
-MMVM_INITRD=$("$MMVM_REPO/guest/initramfs/build-initramfs.sh" \
-	-o "$MMVM_WORK/initramfs.cpio.gz" \
-	--add "$MMVM_WORK/blkzero:/bin/blkzero" 2>/dev/null | tail -n 1)
-[ -f "$MMVM_INITRD" ] || { fail "initramfs with blkzero: build failed"; finish; }
+initrd_with_helpers blkzero || finish
 
 img=$MMVM_WORK/disk.img
 truncate -s 64M "$img"
