@@ -247,9 +247,13 @@ if [ "${MMVM_HOSTILE_TRICKLE:-1}" != 0 ]; then
 		fi
 		p=$(pct "$WIN_TICKS" "$WIN_MS")
 		figures="blk0-w0 used $WIN_TICKS ticks in $WIN_MS ms ($p % of a CPU; poll=0 $p0 %); $(tstat "$name" blk_polls_0) windows, $(tstat "$name" blk_poll_hits_0) hits, $(tstat "$name" blk_poll_us_0) us spun in all, $(tstat "$name" blk_poll_capped_0) periods capped; $(trickle_line)"
-		[ "$p" -le $((p0 + 25)) ] &&
-			pass "valid trickle, $label: at most the 20 % budget + 5 % over poll=0: $figures" ||
-			fail "valid trickle, $label: want at most $((p0 + 25)) %: $figures"
+		# The budget caps the spinning at 20 % of a CPU; the 10 points
+		# over it are for what the windows cost besides (their clock
+		# reads) and for two nested runs differing (the default came
+		# out 23 points over poll=0 once).
+		[ "$p" -le $((p0 + 30)) ] &&
+			pass "valid trickle, $label: at most the 20 % budget + 10 % over poll=0: $figures" ||
+			fail "valid trickle, $label: want at most $((p0 + 30)) %: $figures"
 	done
 fi
 if [ "${MMVM_HOSTILE_STORM:-1}" = 0 ]; then
