@@ -248,8 +248,8 @@ if [ "${MMVM_HOSTILE_TRICKLE:-1}" != 0 ]; then
 		p=$(pct "$WIN_TICKS" "$WIN_MS")
 		figures="blk0-w0 used $WIN_TICKS ticks in $WIN_MS ms ($p % of a CPU; poll=0 $p0 %); $(tstat "$name" blk_polls_0) windows, $(tstat "$name" blk_poll_hits_0) hits, $(tstat "$name" blk_poll_us_0) us spun in all, $(tstat "$name" blk_poll_capped_0) periods capped; $(trickle_line)"
 		# The budget caps the spinning at 20 % of a CPU; the 10 points
-		# over it are for what the windows cost besides (their clock
-		# reads) and for two nested runs differing (the default came
+		# over it are for what the windows cost besides (their own
+		# bookkeeping) and for two nested runs differing (the default came
 		# out 23 points over poll=0 once).
 		[ "$p" -le $((p0 + 30)) ] &&
 			pass "valid trickle, $label: at most the 20 % budget + 10 % over poll=0: $figures" ||
