@@ -4,6 +4,8 @@
 #include "devmgr/virtio_devices.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
@@ -27,9 +29,36 @@ static unsigned int count_disks(const struct mmvm_config *cfg)
 	return cfg->nr_disks;
 }
 
+/* Is disk i's image that of an earlier disk, one of them writable and
+ * locked? Then the image lock would refuse it as held by "another
+ * process"; say what really happened. (The lock still guards the rest.) */
+static bool same_image_as_earlier(const struct mmvm_config *cfg,
+				  unsigned int i)
+{
+	const struct disk_config *d = &cfg->disks[i];
+	struct stat a, b;
+
+	if (d->no_lock || stat(d->path, &a) < 0)
+		return false;
+	for (unsigned int j = 0; j < i; j++) {
+		const struct disk_config *e = &cfg->disks[j];
+
+		if (e->no_lock || (d->read_only && e->read_only) ||
+		    stat(e->path, &b) < 0 ||
+		    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+			continue;
+		fprintf(stderr, "mmvm: --disk %s: the same image as --disk %s: a writable image can back one disk only\n",
+			d->path, e->path);
+		return true;
+	}
+	return false;
+}
+
 static int make_disk(const struct mmvm_config *cfg, unsigned int i,
 		     struct virtio_device_spec *spec)
 {
+	if (same_image_as_earlier(cfg, i))
+		return -1;
 	return virtio_blk_new(&cfg->disks[i], i, cfg->cpus, spec);
 }
 

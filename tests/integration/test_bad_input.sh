@@ -88,6 +88,11 @@ if [ "$have_kvm" = 0 ]; then
 else
 	# With KVM the device layer reports missing backing files.
 	expect "disk missing" "nonexistent" "${K[@]}" --disk "$W/nonexistent" --timeout 5
+	truncate -s 1M "$W/twice.img"
+	ln -s "$W/twice.img" "$W/twice-link.img"
+	expect "the same image twice" "the same image as --disk $W/twice.img" \
+		"${K[@]}" --disk "$W/twice.img" --disk "$W/twice-link.img,ro" \
+		--timeout 5
 	if "$MMVM" --check-kvm | grep -q '^mmvm: /dev/kvm: usable: .*probe guest read back'; then
 		pass "--check-kvm says usable, and why"
 	else
