@@ -251,7 +251,7 @@ if [ "${MMVM_HOSTILE_TRICKLE:-1}" != 0 ]; then
 		# over it are for what the windows cost besides (their own
 		# bookkeeping) and for two nested runs differing (the default came
 		# out 23 points over poll=0 once).
-		# Not vacuous: the trickle's reads are work, so windows open.
+		# Not vacuous: the trickle's flushes are work, so windows open.
 		[ "$(tstat "$name" blk_polls_0)" -gt 0 ] 2>/dev/null ||
 			fail "valid trickle, $label: no poll window opened, so the budget was not exercised: $figures"
 		[ "$p" -le $((p0 + 30)) ] &&
