@@ -146,14 +146,23 @@ static void sync_unlock(struct blk_backend *b)
 /* A flush: -EIO at once if an error was latched, since a later
  * fdatasync() would say OK over pages Linux already gave up on; else
  * fdatasync(), latching its failure. */
+/* fdatasync() under the sync_lock held by the caller, latching a
+ * failure (latch_write_error() says so once, whoever gets there). */
+static int datasync_latching(struct blk_backend *b)
+{
+	int ret = datasync(b);
+
+	if (ret)
+		latch_write_error(b, ret);
+	return ret;
+}
+
 static int flush_latched(struct blk_backend *b)
 {
 	int ret;
 
 	sync_lock(b);
-	ret = blk_backend_write_error(b) ? -EIO : datasync(b);
-	if (ret && !blk_backend_write_error(b))
-		latch_write_error(b, ret);
+	ret = blk_backend_write_error(b) ? -EIO : datasync_latching(b);
 	sync_unlock(b);
 	return ret;
 }
@@ -532,9 +541,7 @@ static uint8_t do_dwz(struct blk_backend *b, const struct virtq_chain *c,
 	 * like any write. (A discard only says the data is not wanted.) */
 	if (!discard && write_through(b)) {
 		sync_lock(b);
-		ret = datasync(b);
-		if (ret)
-			latch_write_error(b, ret);
+		ret = datasync_latching(b);
 		sync_unlock(b);
 		if (ret) {
 			b->stats.io_errors++;
