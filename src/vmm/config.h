@@ -21,6 +21,9 @@ struct disk_config {
 	bool poll_adaptive;	/* poll=auto (the default): the window is
 				 * learnt, poll_us is its bound */
 	bool no_lock;		/* lock=off: no OFD lock on the image */
+	int engine;		/* engine=: 0 default (io_uring where the
+				 * host has it), 1 sync, 2 io_uring (enum
+				 * blk_engine_kind, devices/blk_engine.h) */
 };
 
 /* VIRTIO_BLK_F_MQ: queues per disk (the transport has 16, one vector
