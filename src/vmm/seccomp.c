@@ -127,11 +127,11 @@ static const struct sandbox_lists {
 	size_t nextra;
 } lists[SANDBOX_NR_KINDS] = {
 	[SANDBOX_MAIN] = { "main", main_syscalls, N(main_syscalls),
-			   main_ioctls, N(main_ioctls) },
+			   main_ioctls, N(main_ioctls), NULL, 0 },
 	[SANDBOX_VCPU] = { "vcpu", vcpu_syscalls, N(vcpu_syscalls),
-			   vcpu_ioctls, N(vcpu_ioctls) },
+			   vcpu_ioctls, N(vcpu_ioctls), NULL, 0 },
 	[SANDBOX_IO] = { "io", io_syscalls, N(io_syscalls),
-			 io_ioctls, N(io_ioctls) },
+			 io_ioctls, N(io_ioctls), NULL, 0 },
 	[SANDBOX_IO_URING] = { "io-uring", io_syscalls, N(io_syscalls),
 			       io_ioctls, N(io_ioctls), io_uring_syscalls,
 			       N(io_uring_syscalls) },
