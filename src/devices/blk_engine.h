@@ -52,8 +52,10 @@ struct blk_engine_ops {
 	 * with discard, done() is not called and nothing is written to the
 	 * requests' buffers (a reset: their memory is the next driver's).
 	 * Makes no io_uring system call: it runs on a vCPU or the main
-	 * thread, whose filters have none. */
-	void (*drain)(struct blk_engine *e, bool discard);
+	 * thread, whose filters have none. max_ms: give up after that long
+	 * (0: never), returning false (the exit drain: what the host still
+	 * has then ends with the process). */
+	bool (*drain)(struct blk_engine *e, bool discard, unsigned int max_ms);
 	void (*destroy)(struct blk_engine *e);
 };
 

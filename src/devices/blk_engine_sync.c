@@ -33,10 +33,13 @@ static bool sync_ready(const struct blk_engine *e)
 	return false;
 }
 
-static void sync_drain(struct blk_engine *e, bool discard)
+static bool sync_drain(struct blk_engine *e, bool discard,
+		       unsigned int max_ms)
 {
 	(void)e;
 	(void)discard;
+	(void)max_ms;
+	return true;
 }
 
 static void sync_destroy(struct blk_engine *e)

@@ -260,10 +260,12 @@ static void nap(long us)
 	syscall(SYS_futex, &never, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
 }
 
-static void uring_drain(struct blk_engine *e, bool discard)
+static bool uring_drain(struct blk_engine *e, bool discard,
+			unsigned int max_ms)
 {
 	struct uring *u = (struct uring *)e;
 	long us = 20;
+	uint64_t waited_us = 0;
 
 	/* Nothing is left unentered: the worker enters each round's SQEs
 	 * before it drops the queue's lock, which the caller holds. Should
@@ -279,9 +281,13 @@ static void uring_drain(struct blk_engine *e, bool discard)
 		e->drained += before - e->in_host;
 		if (!e->in_host)
 			break;
+		if (max_ms && waited_us >= (uint64_t)max_ms * 1000)
+			return false;
 		nap(us);
+		waited_us += (uint64_t)us;
 		us = us < 1000 ? us * 2 : 1000;
 	}
+	return true;
 }
 
 /* The worker itself waiting for its requests (a flush orders after
@@ -295,7 +301,7 @@ static void wait_all(struct uring *u)
 			break;
 		if (sys_enter(u->ring_fd, 0, 1, IORING_ENTER_GETEVENTS) < 0 &&
 		    errno != EINTR && errno != EAGAIN && errno != EBUSY) {
-			uring_drain(&u->e, false);
+			uring_drain(&u->e, false, 0);
 			return;
 		}
 	}

@@ -166,7 +166,7 @@ static void blk_reset(void *dev)
 
 	for (unsigned int i = 0; i < b->nr_queues; i++) {
 		if (b->q[i].aq_ready) {
-			b->q[i].engine->ops->drain(b->q[i].engine, true);
+			b->q[i].engine->ops->drain(b->q[i].engine, true, 0);
 			virtio_async_reset(&b->q[i].aq);
 		}
 		blk_backend_set_features(&b->q[i].be, 0);
@@ -183,10 +183,20 @@ static int blk_shutdown(void *dev, const char *name)
 	int ret;
 
 	/* Workers stopped: what the host still has is waited for before
-	 * guest memory goes (and before the flush, which must cover it). */
-	for (unsigned int i = 0; i < b->nr_queues; i++)
-		if (b->q[i].aq_ready)
-			b->q[i].engine->ops->drain(b->q[i].engine, true);
+	 * guest memory goes (and before the flush, which must cover it),
+	 * under the queue's lock (a worker that did not stop may still
+	 * reap), for at most 10 s a queue. */
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		struct virtio_queue *q = b->env.queues[i];
+
+		if (!b->q[i].aq_ready)
+			continue;
+		virtio_queue_lock(q);
+		if (!b->q[i].engine->ops->drain(b->q[i].engine, true, 10000))
+			fprintf(stderr, "mmvm: --disk %s (%s): queue %u: %u requests still at the host after 10 s\n",
+				b->disk.path, name, i, b->q[i].engine->in_host);
+		virtio_queue_unlock(q);
+	}
 	if (b->read_only)
 		return 0;
 	b->exit_flushes++;

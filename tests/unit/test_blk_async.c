@@ -592,7 +592,7 @@ static void test_uring_reset_slow_disk(void)
 	/* The reset, as blk_reset() does it under the queue's lock. */
 	t0 = now_ms();
 	pthread_mutex_lock(&q.lock);
-	g.e->ops->drain(g.e, true);
+	CHECK(g.e->ops->drain(g.e, true, 0));
 	virtio_async_reset(&aq);
 	q.live = false;
 	pthread_mutex_unlock(&q.lock);
