@@ -17,6 +17,8 @@
 # io_uring, 2 the other way round, 3 uses io_uring (the default) for
 # both; the first boot's --stats must name the engine asked for.
 # MMVM_BLK_ENGINE=sync|io_uring runs every boot with that one instead.
+# The read-only boot runs with io_uring made to fail
+# (MMVM_TEST_NO_IO_URING=1): one line on stderr, then sync.
 #
 # Needs KVM: tests/integration/run-all.sh test_virtio_blk.sh
 # Env: MMVM_BLK_VERSIONS (default "2plain 2 3": lib.sh transport_opts), and lib.sh's.
@@ -130,9 +132,16 @@ for v in $versions; do
 	fi
 
 	before=$(sha256sum "$img" | cut -d' ' -f1)
-	boot "$MMVM_WORK/r-$v.log" blk_ro "${vopt[@]}" --disk "$img,ro" &&
+	# The fallback: io_uring made to fail (a test hook): one line says
+	# why, and the disk runs sync.
+	MMVM_TEST_NO_IO_URING=1 boot "$MMVM_WORK/r-$v.log" blk_ro "${vopt[@]}" \
+		--disk "$img,ro" &&
 		pass "$v: ,ro disk is read-only in the guest, reads work" ||
 		fail "$v: read-only boot (blk_ro)"
+	nfb=$(grep -a -c "^mmvm: --disk $img: engine=sync: io_uring unavailable (" "$MMVM_WORK/r-$v.log")
+	[ "$nfb" = 1 ] &&
+		pass "$v: without io_uring one line: $(grep -a -m1 "engine=sync: io_uring unavailable" "$MMVM_WORK/r-$v.log" | tr -d '\r')" ||
+		fail "$v: fallback: $nfb lines saying engine=sync (want 1)"
 	dmax=$(field "$MMVM_WORK/r-$v.log" discard_max)
 	wzmax=$(field "$MMVM_WORK/r-$v.log" write_zeroes_max)
 	[ "$dmax" = 0 ] && [ "$wzmax" = 0 ] &&
