@@ -401,10 +401,10 @@ def perf_table(w, t, configs, workloads, ref):
                 any(t.fig(c, r, what) for r in t.reps)]
         if not rows:
             continue
-        w("\n**%s**\n" % workload_text(what))
+        w("\n**%s** (ratio: %s to %s's)\n" % (workload_text(what),
+                                              unit(what), LABEL.get(ref, ref)))
         w("| configuration | %s | p50 µs | p99 µs | exits/op | MMIO/op | "
-          "interrupts/op | HLT/op | VMM CPU µs/op | %s / %s |" %
-          (unit(what), unit(what), LABEL.get(ref, ref)))
+          "interrupts/op | HLT/op | VMM CPU µs/op | ratio |" % unit(what))
         w("|---|---|---|---|---|---|---|---|---|---|")
         for c in rows:
             r = "—" if c == ref else fmt_ratio(t.ratio(c, ref, what, "rate"))
@@ -507,9 +507,12 @@ def breakdown(w, t, configs, workloads):
         if not rows:
             continue
         names = sorted({n for _, rsn in rows for n, v in rsn.items()
-                        if v >= 0.05},
+                        if v >= 0.05 and not n.startswith("irq: ")},
                        key=lambda n: -max(rsn.get(n, 0) for _, rsn in rows))
-        w("\n*%s*, exits per op by reason (traced run)\n" %
+        # Interrupts injected are not exits: last, apart.
+        names += ["irq: timer", "irq: other"]
+        w("\n*%s*, exits per op by reason, then interrupts injected per "
+          "op (the guest's timer and the rest), traced run\n" %
           workload_text(what))
         w("| configuration | " + " | ".join(names) + " |")
         w("|---|" + "---|" * len(names))
@@ -583,9 +586,12 @@ def memory_section(w, t):
       "device), at the end of the request/response workload. The guest's "
       "RAM is each VMM's largest mapping: *own* figures leave it out "
       "(process minus that mapping). PSS charges pages shared with other "
-      "processes (the binary, libraries) in part, so it is what one more "
-      "VM of the same kind costs the host; private anonymous memory is "
-      "what no other process can share.\n")
+      "processes (the binary, libraries) in part; private anonymous "
+      "memory is what no other process can share. The N-th VM of a kind "
+      "costs the host its private memory and the guest RAM it touched, "
+      "since its binary and libraries are already resident: the private "
+      "anonymous column plus the guest's (computed from smaps, not "
+      "measured by starting N VMs).\n")
     w("| configuration | RSS own MiB | PSS own MiB | private anonymous own "
       "MiB | guest RAM touched MiB |")
     w("|---|---|---|---|---|")
