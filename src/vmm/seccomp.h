@@ -17,6 +17,7 @@ enum sandbox_kind {
 	SANDBOX_MAIN,
 	SANDBOX_VCPU,
 	SANDBOX_IO,
+	SANDBOX_API,
 	SANDBOX_NR_KINDS,
 };
 
