@@ -306,7 +306,8 @@ static int prepare(struct vm *vm, struct mmvm_config *cfg, char *err,
 }
 
 /* Starts the I/O thread, the devices' workers and the vCPUs. */
-static int run_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
+static int run_vm(struct vm *vm, struct mmvm_config *cfg,
+		  struct api_vm *api, char *err)
 {
 	host_term_raw();
 	/* stdin may be /dev/null or a file, which epoll refuses: no input
@@ -314,6 +315,8 @@ static int run_vm(struct vm *vm, struct mmvm_config *cfg, char *err)
 	 * (the virtio console registered it) and the serial only writes. */
 	if (!cfg->virtio_console)
 		event_loop_add(vm->io, STDIN_FILENO, EPOLLIN, stdin_ready, vm);
+	if (api_vm_add_metrics_timer(api, vm->io, err, ERRLEN))
+		return -1;
 	if (event_loop_start(vm->io) < 0) {
 		snprintf(err, ERRLEN, "cannot start the I/O thread");
 		return -1;
@@ -412,6 +415,7 @@ int main(int argc, char **argv)
 				if (err[0])
 					die(err);
 				free_vm(vm);
+				vm_desc_release(&cfg);
 				return MMVM_EXIT_SETUP;
 			}
 		}
@@ -424,11 +428,12 @@ int main(int argc, char **argv)
 		vm_desc_release(&cfg);
 		return MMVM_EXIT_SETUP;
 	}
-	ret = run_vm(vm, &cfg, err);
+	ret = run_vm(vm, &cfg, &api, err);
 	if (ret == -1) {
 		api_vm_start_done(&api, -1, err);
 		api_vm_stop(&api);
 		free_vm(vm);
+		vm_desc_release(&cfg);
 		return die(err);
 	}
 	if (ret < 0) {
@@ -465,8 +470,11 @@ int main(int argc, char **argv)
 		(double)(vm_now_ns() - vm->start_ns) / 1e9);
 	write_stats(vm);
 	api_vm_finish(&api, status, vm->exit.msg);
-	if (stopped)
+	/* (A thread that did not stop may still read the description's
+	 * strings: they stay, with the VM, for the exit to reclaim.) */
+	if (stopped) {
 		free_vm(vm);
-	vm_desc_release(&cfg);
+		vm_desc_release(&cfg);
+	}
 	return status;
 }

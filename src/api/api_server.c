@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api/api_server.h"
@@ -33,9 +32,6 @@ struct api_server {
 	bool started;
 	bool sandboxed;
 	struct api_router router;
-	unsigned int tick_ms;
-	void (*tick)(void *opaque);
-	void *tick_opaque;
 	void (*log)(void *opaque, const char *method, const char *path,
 		    int status, const char *fault);
 	void *log_opaque;
@@ -237,25 +233,15 @@ static void accept_one(struct api_server *s)
 	close(fd);	/* too many clients at once */
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void *api_thread(void *arg)
 {
 	struct api_server *s = arg;
-	uint64_t next_tick = s->tick_ms ? now_ms() + s->tick_ms : 0;
 
 	pthread_setname_np(pthread_self(), "api");
 	for (;;) {
 		struct pollfd pfd[2 + API_MAX_CONNS];
 		struct api_conn *who[2 + API_MAX_CONNS];
 		unsigned int n = 0;
-		int timeout = -1;
 
 		maybe_sandbox(s);
 		pfd[n++] = (struct pollfd){ .fd = s->stop_pipe[0],
@@ -269,21 +255,10 @@ static void *api_thread(void *arg)
 			pfd[n++] = (struct pollfd){ .fd = s->conns[i].fd,
 						    .events = POLLIN };
 		}
-		if (next_tick) {
-			uint64_t now = now_ms();
-
-			timeout = now >= next_tick ? 0 :
-				  (int)(next_tick - now);
-		}
-		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, n, -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents)
 			break;
-		if (next_tick && now_ms() >= next_tick) {
-			next_tick = now_ms() + s->tick_ms;
-			if (s->tick && s->router.state != API_NOT_STARTED)
-				s->tick(s->tick_opaque);
-		}
 		for (unsigned int i = 2; i < n; i++)
 			if (pfd[i].revents)
 				conn_read(s, who[i]);
@@ -352,14 +327,6 @@ fail:
 struct api_router *api_server_router(struct api_server *s)
 {
 	return &s->router;
-}
-
-void api_server_set_tick(struct api_server *s, unsigned int period_ms,
-			 void (*tick)(void *opaque), void *opaque)
-{
-	s->tick_ms = period_ms;
-	s->tick = tick;
-	s->tick_opaque = opaque;
 }
 
 void api_server_set_log(struct api_server *s,

@@ -17,11 +17,9 @@ struct api_server;
  * else there is an error). NULL with err filled in. */
 struct api_server *api_server_create(const char *path, char *err,
 				     size_t errlen);
-/* The router it serves (its ops, cfg and state) and a hook run on the
- * API thread every period_ms (0: never), e.g. periodic metrics. */
+/* The router it serves (its ops, cfg and state: set them before the
+ * start). */
 struct api_router *api_server_router(struct api_server *s);
-void api_server_set_tick(struct api_server *s, unsigned int period_ms,
-			 void (*tick)(void *opaque), void *opaque);
 /* Log hook: one line per request (method, path, status). */
 void api_server_set_log(struct api_server *s,
 			void (*log)(void *opaque, const char *method,

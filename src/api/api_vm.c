@@ -1,7 +1,12 @@
 /* The API on a real VM (api_vm.h). */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/api_vm.h"
 #include "devmgr/virtio_devices.h"
@@ -118,13 +123,39 @@ static const struct api_ops vm_ops = {
 	.open_metrics = op_open_metrics,
 };
 
-static void tick(void *opaque)
+/* The periodic metrics line, on the I/O thread (its timerfd). */
+static void metrics_tick(void *opaque, uint32_t events)
 {
 	struct api_vm *a = opaque;
+	uint64_t expirations;
 	char err[128];
 
-	if (a->out.metrics_fd >= 0)
-		op_flush_metrics(a, err, sizeof(err));
+	if (read(a->metrics_timer, &expirations, sizeof(expirations)) < 0)
+		return;
+	op_flush_metrics(a, err, sizeof(err));
+}
+
+int api_vm_add_metrics_timer(struct api_vm *a, struct event_loop *loop,
+			     char *err, size_t errlen)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = VM_METRICS_PERIOD_MS / 1000 },
+		.it_value = { .tv_sec = VM_METRICS_PERIOD_MS / 1000 },
+	};
+
+	if (a->out.metrics_fd < 0)
+		return 0;
+	a->metrics_timer = timerfd_create(CLOCK_MONOTONIC,
+					  TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->metrics_timer < 0 ||
+	    timerfd_settime(a->metrics_timer, 0, &its, NULL) < 0 ||
+	    event_loop_add(loop, a->metrics_timer, EPOLLIN, metrics_tick,
+			   a) < 0) {
+		snprintf(err, errlen, "metrics: cannot set up the periodic timer: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static void log_request(void *opaque, const char *method, const char *path,
@@ -142,7 +173,7 @@ int api_vm_init(struct api_vm *a, struct vm *vm, struct mmvm_config *cfg,
 {
 	struct api_router *r;
 
-	*a = (struct api_vm){ .vm = vm, .cfg = cfg };
+	*a = (struct api_vm){ .vm = vm, .cfg = cfg, .metrics_timer = -1 };
 	vm_outputs_init(&a->out);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
@@ -158,7 +189,6 @@ int api_vm_init(struct api_vm *a, struct vm *vm, struct mmvm_config *cfg,
 	r->cfg = cfg;
 	r->ops = &vm_ops;
 	r->opaque = a;
-	api_server_set_tick(a->server, VM_METRICS_PERIOD_MS, tick, a);
 	api_server_set_log(a->server, log_request, a);
 	return 0;
 }

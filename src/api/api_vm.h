@@ -23,6 +23,7 @@ struct api_vm {
 	bool start_requested, start_answered;
 	int start_ret;
 	char start_err[512];
+	int metrics_timer;		/* timerfd: periodic metrics, or -1 */
 };
 
 /* Opens the config's logger and metrics outputs and, with --api-sock,
@@ -32,6 +33,12 @@ int api_vm_init(struct api_vm *a, struct vm *vm, struct mmvm_config *cfg,
 /* Starts the API thread (if there is a socket); running: the VM already
  * runs (a --config-file boot), so pre-boot requests are refused. */
 int api_vm_serve(struct api_vm *a, bool running, char *err, size_t errlen);
+
+/* With a metrics output: a line every VM_METRICS_PERIOD_MS, from a
+ * timerfd on loop (the I/O thread's), whether or not there is an API.
+ * Call before the loop starts. 0, or -1 with err. */
+int api_vm_add_metrics_timer(struct api_vm *a, struct event_loop *loop,
+			     char *err, size_t errlen);
 
 /* Main thread, before the VM exists: waits for InstanceStart. True once
  * it came, false if the run ended first (signal, --timeout). */
