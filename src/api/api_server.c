@@ -142,6 +142,10 @@ size_t api_serve_buffer(struct api_router *r, const char *in, size_t inlen,
 	while (inlen) {
 		size_t n = inlen < CONN_BUF - c.len ? inlen : CONN_BUF - c.len;
 
+		if (n == 0) {	/* (cannot happen: a full buffer parses) */
+			*close_conn = true;
+			break;
+		}
 		memcpy(c.buf + c.len, in, n);
 		c.len += n;
 		in += n;

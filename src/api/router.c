@@ -6,6 +6,7 @@
 
 #include "api/router.h"
 #include "api/vm_config_json.h"
+#include "api/vm_config_out.h"
 #include "vmm/cli.h"
 #include "vmm/vm_desc.h"
 
@@ -75,39 +76,6 @@ static void version(struct api_response *resp)
 
 	json_object_object_add(o, "firecracker_version",
 			       json_object_new_string(MMVM_VERSION));
-	set_json(resp, 200, o);
-}
-
-static void machine_config(const struct mmvm_config *cfg,
-			   struct api_response *resp)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *ext = json_object_new_object();
-
-	json_object_object_add(o, "vcpu_count",
-			       json_object_new_int64(cfg->cpus));
-	json_object_object_add(o, "mem_size_mib",
-			       json_object_new_int64((int64_t)(cfg->mem_bytes >> 20)));
-	json_object_object_add(o, "smt", json_object_new_boolean(0));
-	json_object_object_add(o, "track_dirty_pages",
-			       json_object_new_boolean(0));
-	json_object_object_add(o, "huge_pages", json_object_new_string("None"));
-	if (cfg->virtio_oasis_v3)
-		json_object_object_add(ext, "virtio_version",
-				       json_object_new_string("3-oasis"));
-	else
-		json_object_object_add(ext, "virtio_version",
-				       json_object_new_int64(cfg->virtio_version));
-	json_object_object_add(ext, "msi",
-			       json_object_new_boolean(cfg->virtio_msi));
-	json_object_object_add(ext, "doorbells",
-			       json_object_new_boolean(cfg->virtio_doorbells));
-	json_object_object_add(ext, "acpi", json_object_new_boolean(cfg->acpi));
-	json_object_object_add(ext, "pin_vcpus",
-			       json_object_new_boolean(cfg->pin_cpus));
-	json_object_object_add(ext, "virtio_console",
-			       json_object_new_boolean(cfg->virtio_console));
-	json_object_object_add(o, "mmvm", ext);
 	set_json(resp, 200, o);
 }
 
@@ -361,7 +329,7 @@ void api_route(struct api_router *r, const struct http_request *req,
 		return version(resp);
 	if (!strcmp(p, "/machine-config")) {
 		if (m == HTTP_GET)
-			return machine_config(r->cfg, resp);
+			return set_json(resp, 200, vmj_machine_config(r->cfg));
 		if (m == HTTP_PUT || m == HTTP_PATCH)
 			return apply_section(r, req, resp,
 					     m == HTTP_PUT ? VMJ_MACHINE_PUT :
@@ -398,6 +366,8 @@ void api_route(struct api_router *r, const struct http_request *req,
 		return actions(r, req, resp);
 	if (!strcmp(p, "/vm") && m == HTTP_PATCH)
 		return vm_state(r, req, resp);
+	if (!strcmp(p, "/vm/config") && m == HTTP_GET)
+		return set_json(resp, 200, vmj_full_config(r->cfg));
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]);
 	     i++) {
 		size_t n = strlen(unsupported[i][0]);

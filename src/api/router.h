@@ -37,7 +37,7 @@ struct api_router {
 	void *opaque;
 };
 
-#define API_MAX_RESPONSE	4096
+#define API_MAX_RESPONSE	32768
 
 struct api_response {
 	int status;		/* 200 with body, 204 without, 400 fault */

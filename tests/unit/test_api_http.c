@@ -210,6 +210,9 @@ static void test_route_preboot(void)
 	CHECK(out_has("machine-config.mem_size_mib: missing"));
 	CHECK_EQ(call("GET", "/machine-config", NULL), 200);
 	CHECK(out_has("\"vcpu_count\":3") && out_has("\"mem_size_mib\":512"));
+	CHECK_EQ(call("GET", "/vm/config", NULL), 200);
+	CHECK(out_has("\"machine-config\":{\"vcpu_count\":3"));
+	CHECK(out_has("\"drives\":[]"));
 	CHECK_EQ(call("PUT", "/boot-source", "{\"kernel_image_path\": \"/k\", \"boot_args\": \"console=ttyS0 quiet\"}"), 204);
 	CHECK(!strcmp(cfg.kernel, "/k") && !strcmp(cfg.cmdline, "console=ttyS0 quiet"));
 	CHECK_EQ(call("PUT", "/drives/root", "{\"drive_id\": \"root\", \"path_on_host\": \"/r.img\", \"is_root_device\": true, \"is_read_only\": true}"), 204);

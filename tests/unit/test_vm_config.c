@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "api/vm_config_json.h"
+#include "api/vm_config_out.h"
 #include "api/vm_outputs.h"
 #include "unit.h"
 #include "vmm/cli.h"
@@ -156,6 +159,58 @@ static void test_cli_merge(void)
 	vm_desc_release(&cfg);
 }
 
+/* GET /vm/config's JSON, fed back as a config file, gives the same
+ * description. */
+static void test_round_trip(void)
+{
+	static struct mmvm_config again;
+	struct json_object *o;
+	const char *text;
+
+	CHECK_EQ(apply(
+		"{\"boot-source\": {\"kernel_image_path\": \"/k\", \"initrd_path\": \"/i\"},"
+		" \"drives\": [{\"drive_id\": \"r\", \"path_on_host\": \"/r\", \"is_root_device\": true,"
+		"   \"partuuid\": \"abcd-01\", \"mmvm\": {\"poll\": 20, \"queues\": 3, \"lock\": false}}],"
+		" \"network-interfaces\": [{\"iface_id\": \"e\", \"host_dev_name\": \"tap9\","
+		"   \"guest_mac\": \"02:00:00:00:00:09\", \"mmvm\": {\"tx_irq_delay\": 300}},"
+		"  {\"iface_id\": \"v\", \"host_dev_name\": \"tap8\", \"mmvm\": {\"vhost\": true}}],"
+		" \"machine-config\": {\"vcpu_count\": 4, \"mem_size_mib\": 640,"
+		"   \"mmvm\": {\"virtio_version\": \"3-oasis\", \"pin_vcpus\": true}},"
+		" \"logger\": {\"log_path\": \"/l\", \"level\": \"Trace\"},"
+		" \"metrics\": {\"metrics_path\": \"/m\"}, \"entropy\": {}}"), 0);
+	o = vmj_full_config(&cfg);
+	text = json_object_to_json_string(o);
+	vm_desc_init(&again);
+	CHECK_EQ(vmj_apply_config(&again, text, strlen(text), err, sizeof(err)), 0);
+	if (err[0])
+		fprintf(stderr, "round trip: %s\n%s\n", err, text);
+	CHECK(!strcmp(again.kernel, "/k") && !strcmp(again.initrd, "/i"));
+	CHECK(!strcmp(again.cmdline, cfg.cmdline));
+	CHECK_EQ(again.cpus, 4);
+	CHECK_EQ(again.mem_bytes, 640ULL << 20);
+	CHECK(again.virtio_oasis_v3 && again.pin_cpus);
+	CHECK_EQ(again.nr_disks, 1);
+	CHECK(!strcmp(again.disks[0].path, "/r"));
+	CHECK_EQ(again.disks[0].queues, 3);
+	CHECK(again.disks[0].poll_us == 20 && !again.disks[0].poll_adaptive);
+	CHECK(again.disks[0].no_lock && !again.disks[0].read_only);
+	CHECK(again.disks[0].root && !strcmp(again.disks[0].partuuid, "abcd-01"));
+	CHECK_EQ(again.nr_nets, 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		CHECK(!strcmp(again.nets[i].tap, cfg.nets[i].tap));
+		CHECK(!memcmp(again.nets[i].mac, cfg.nets[i].mac, 6));
+		CHECK_EQ(again.nets[i].vhost, cfg.nets[i].vhost);
+		CHECK_EQ(again.nets[i].poll_us, cfg.nets[i].poll_us);
+		CHECK_EQ(again.nets[i].tx_irq_delay_us, cfg.nets[i].tx_irq_delay_us);
+		CHECK_EQ(again.nets[i].tx_irq_delay_auto, cfg.nets[i].tx_irq_delay_auto);
+	}
+	CHECK_EQ(again.log_level, VM_LOG_TRACE);
+	CHECK(again.virtio_rng && !strcmp(again.metrics_path, "/m"));
+	json_object_put(o);
+	vm_desc_release(&again);
+	vm_desc_release(&cfg);
+}
+
 static void test_metrics_json(void)
 {
 	const char *stats = "blk0.blk_reads 12\nblk0.blk_writes 3\n"
@@ -182,6 +237,7 @@ int main(void)
 	RUN(test_missing_kernel);
 	RUN(test_shared_checks);
 	RUN(test_cli_merge);
+	RUN(test_round_trip);
 	RUN(test_metrics_json);
 	vm_desc_release(&cfg);
 	return unit_finish("vm_config");
