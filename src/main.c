@@ -449,7 +449,9 @@ int main(int argc, char **argv)
 	sandbox_enter(SANDBOX_MAIN);	/* seccomp: the others have started */
 	status = vm_wait_exit(vm, cfg.timeout_s);
 	api_vm_stop(&api);
-	vm_resume(vm);		/* a paused guest's vCPUs must see the stop */
+	/* A paused guest: its vCPUs and workers must see the stop (which
+	 * wakes them anyway); the metrics at exit read running counters. */
+	vm_resume(vm);
 	stopped = stop_vm(vm);
 	/* Console output and our notes often share a file: start on a line
 	 * of our own if the guest stopped mid-line. */

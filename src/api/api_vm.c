@@ -40,11 +40,23 @@ static int op_pause(void *opaque, bool pause, char *err, size_t errlen)
 	struct api_vm *a = opaque;
 
 	if (!pause) {
+		virtio_devices_pause(a->vm, false);
+		event_loop_pause(a->vm->io, false);
 		vm_resume(a->vm);
 		vm_outputs_log(&a->out, VM_LOG_INFO, "api_vm", "resumed");
 		return 0;
 	}
+	/* vCPUs first (nothing new for the devices), then the device
+	 * workers and the I/O thread, each once its current work is done. */
 	if (vm_pause(a->vm, err, errlen)) {
+		vm_resume(a->vm);
+		return -1;
+	}
+	if (!event_loop_pause(a->vm->io, true) ||
+	    !virtio_devices_pause(a->vm, true)) {
+		snprintf(err, errlen, "pause: a device worker did not stop within a second");
+		virtio_devices_pause(a->vm, false);
+		event_loop_pause(a->vm->io, false);
 		vm_resume(a->vm);
 		return -1;
 	}

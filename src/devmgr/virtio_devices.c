@@ -221,3 +221,18 @@ int virtio_devices_blk_swap(struct vm *vm, unsigned int index,
 	snprintf(err, errlen, "drives: %s is not attached", name);
 	return -1;
 }
+
+bool virtio_devices_pause(struct vm *vm, bool pause)
+{
+	struct virtio_attached *a;
+	bool all = true;
+
+	for (a = vm->virtio_devs; a; a = a->next) {
+		if (!a->workers_started)
+			continue;
+		for (unsigned int w = 0; w < a->env.nr_workers; w++)
+			if (!event_loop_pause(a->env.workers[w], pause))
+				all = false;
+	}
+	return all;
+}
