@@ -14,7 +14,9 @@
 #          FlushMetrics writes a JSON line with blk0's counters; the guest
 #          powers off and mmvm exits 0;
 #   boot 2 (--config-file FILE --no-api): the same guest from a file, with
-#          its root drive.
+#          its root drive;
+#   boot 3 (--config-file FILE --api-sock, MMVM_SECCOMP_SELFTEST=api): the
+#          API thread's filter is installed once the VM runs (exit 4).
 # Needs KVM: tests/integration/run-all.sh test_api.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -uo pipefail
@@ -161,6 +163,8 @@ expect "pre-boot call after the start" 400 \
 	'The requested operation is not supported after starting the microVM.'
 api PUT /actions '{"action_type": "InstanceStart"}'
 expect "second InstanceStart" 400 'not supported after starting'
+api GET /vm/config
+expect "GET /vm/config" 200 '"drive_id":"rootfs"'
 
 if wait_log "MMVM-API tick=2" 240; then
 	pass "guest runs: $(grep -a -m1 'MMVM-API ready' "$LOG" | tr -d '\r')"
@@ -244,4 +248,19 @@ fi
 grep -q '"state":"Exited"' "$W/metrics2.json" 2>/dev/null &&
 	pass "--config-file metrics: a last line at exit" ||
 	fail "--config-file metrics: $(head -c 300 "$W/metrics2.json" 2>&1)"
+
+# --- the API thread's seccomp filter is on once the VM runs --------------
+# (lib.sh's selftest hook: the thread makes a forbidden call right after
+# installing its filter; with --config-file that is at once.)
+S=$W/api2.sock
+LOG=$W/selftest.log
+rc=0
+MMVM_SECCOMP_SELFTEST=api timeout -k 5 120 "$MMVM" --config-file "$W/vm.json" \
+	--api-sock "$S" </dev/null >"$LOG" 2>&1 || rc=$?
+if [ "$rc" = 4 ] && grep -aq '^mmvm: seccomp: thread api made syscall [0-9]* (getppid)' "$LOG"; then
+	pass "API thread sandboxed: exit 4, $(grep -a -m1 'seccomp: thread api' "$LOG" | tr -d '\r')"
+else
+	fail "API thread selftest: exit $rc"
+	show_log "$LOG" 10
+fi
 finish
