@@ -249,15 +249,17 @@ static int parse_mac(const char *s, uint8_t mac[6])
 static int parse_cpus(const char *val, struct mmvm_config *cfg)
 {
 	const char *comma = strchr(val, ',');
-	char num[16];
+	char num[16], why[96];
 	size_t len = comma ? (size_t)(comma - val) : strlen(val);
+	unsigned int n;
 
 	if (len == 0 || len >= sizeof(num))
 		return -1;
 	memcpy(num, val, len);
 	num[len] = '\0';
-	if (parse_uint(num, 1000000, &cfg->cpus) || cfg->cpus == 0 ||
-	    cfg->cpus > MMVM_MAX_CPUS)
+	/* The range is vm_desc's; the caller words the error for --cpus. */
+	if (parse_uint(num, 1000000, &n) ||
+	    vm_desc_set_cpus(cfg, n, "--cpus", why, sizeof(why)))
 		return -1;
 	if (comma && strcmp(comma + 1, "pin"))
 		return -1;
