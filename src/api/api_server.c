@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api_server.h"
@@ -20,6 +21,7 @@
 
 struct api_conn {
 	int fd;			/* -1: free */
+	uint64_t active_ns;	/* accepted or last read */
 	size_t len;
 	bool continue_sent;
 	char buf[CONN_BUF];
@@ -160,6 +162,14 @@ size_t api_serve_buffer(struct api_router *r, const char *in, size_t inlen,
 
 /* ---- the socket side ---- */
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static bool emit_fd(void *opaque, const char *data, size_t len)
 {
 	int fd = *(int *)opaque;
@@ -208,6 +218,7 @@ static void conn_read(struct api_server *s, struct api_conn *c)
 				 .after = maybe_sandbox, .after_opaque = s };
 	ssize_t n = read(c->fd, c->buf + c->len, CONN_BUF - c->len);
 
+	c->active_ns = now_ns();
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
@@ -219,22 +230,29 @@ static void conn_read(struct api_server *s, struct api_conn *c)
 		conn_close(c);
 }
 
+/* A new client always gets a slot: with all of them taken, the one
+ * quiet the longest (an idle keep-alive, a half-sent request) goes. */
 static void accept_one(struct api_server *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL,
 			 SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct api_conn *slot = NULL;
 
 	if (fd < 0)
 		return;
 	for (unsigned int i = 0; i < API_MAX_CONNS; i++) {
-		if (s->conns[i].fd < 0) {
-			s->conns[i].fd = fd;
-			s->conns[i].len = 0;
-			s->conns[i].continue_sent = false;
-			return;
+		struct api_conn *c = &s->conns[i];
+
+		if (c->fd < 0) {
+			slot = c;
+			break;
 		}
+		if (!slot || c->active_ns < slot->active_ns)
+			slot = c;
 	}
-	close(fd);	/* too many clients at once */
+	conn_close(slot);
+	slot->fd = fd;
+	slot->active_ns = now_ns();
 }
 
 static void *api_thread(void *arg)

@@ -1,6 +1,7 @@
 /* The API thread: HTTP/1.1 over a Unix stream socket (created 0600), a
  * few connections at a time, each with its own request buffer; requests
- * go to the router (router.h) one at a time, in order. */
+ * go to the router (router.h) one at a time, in order. A new connection
+ * when all API_MAX_CONNS are taken replaces the one quiet the longest. */
 #ifndef MMVM_API_API_SERVER_H
 #define MMVM_API_API_SERVER_H
 
