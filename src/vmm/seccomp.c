@@ -104,6 +104,25 @@ static const unsigned int io_ioctls[] = {
 	TUNSETQUEUE,		/* net: the pairs the driver enabled */
 };
 
+/* API thread (--api-sock), once the VM runs: its socket and
+ * connections, PATCH /drives (a new image opened, locked, sized; the old
+ * one synced and closed; a config interrupt), PATCH /vm (vCPU kicks),
+ * metrics and logger lines. */
+static const int api_syscalls[] = {
+	SYS_poll, SYS_accept4, SYS_read, SYS_sendto, SYS_close,
+	SYS_getpid, SYS_tgkill,			/* pause: vCPU kicks */
+	SYS_openat, SYS_fcntl, SYS_newfstatat,	/* PATCH /drives */
+	SYS_fdatasync,
+	SYS_timerfd_settime,			/* MSI route retry timer */
+	SYS_ioctl,
+};
+static const unsigned int api_ioctls[] = {
+	BLKGETSIZE64,		/* PATCH /drives: a block device's size */
+	KVM_IRQ_LINE,		/* the config interrupt: legacy line */
+	KVM_SET_GSI_ROUTING,	/* ... or its MSI vector's route */
+	KVM_IRQFD,
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct sandbox_lists {
@@ -119,6 +138,8 @@ static const struct sandbox_lists {
 			   vcpu_ioctls, N(vcpu_ioctls) },
 	[SANDBOX_IO] = { "io", io_syscalls, N(io_syscalls),
 			 io_ioctls, N(io_ioctls) },
+	[SANDBOX_API] = { "api", api_syscalls, N(api_syscalls),
+			  api_ioctls, N(api_ioctls) },
 };
 
 const char *sandbox_kind_name(enum sandbox_kind kind)

@@ -17,6 +17,7 @@ enum sandbox_kind {
 	SANDBOX_MAIN,
 	SANDBOX_VCPU,
 	SANDBOX_IO,
+	SANDBOX_API,
 	SANDBOX_NR_KINDS,
 };
 
@@ -33,7 +34,7 @@ int sandbox_build(enum sandbox_kind kind, struct sock_filter *prog,
 /* Turns the sandbox on or off for the threads that will call
  * sandbox_enter() (off by default, so that unit tests running the event
  * loop or vCPU code are not sandboxed) and, when on, installs the SIGSYS
- * handler. Also reads the test hook MMVM_SECCOMP_SELFTEST=main|vcpu|io:
+ * handler. Also reads the test hook MMVM_SECCOMP_SELFTEST=main|vcpu|io|api:
  * that thread kind makes a forbidden call (getppid) right after entering
  * its sandbox. */
 void sandbox_configure(bool enabled);
