@@ -17,6 +17,8 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS  := -Isrc -D_GNU_SOURCE
 CSTD      := -std=gnu11
 OPT       ?= -O2 -g
+# json-c (libjson-c-dev): the --config-file and API bodies (src/api/)
+LIBS      := -ljson-c
 
 LIB_SRCS  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -37,7 +39,7 @@ FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=a
 all: $(BUILD)/mmvm $(BUILD)/hostile/hostile.bzImage
 
 $(BUILD)/mmvm: $(REL_OBJS) $(BUILD)/rel/src/main.o
-	$(CC) $(OPT) -static -pthread -o $@ $^
+	$(CC) $(OPT) -static -pthread -o $@ $^ $(LIBS)
 
 $(BUILD)/rel/%.o: %.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
@@ -49,7 +51,7 @@ $(BUILD)/san/%.o: %.c $(HDRS) Makefile
 
 $(BUILD)/san/tests/unit/%: tests/unit/%.c $(SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SANFLAGS) $(CPPFLAGS) -Itests -pthread -o $@ $< $(SAN_OBJS)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SANFLAGS) $(CPPFLAGS) -Itests -pthread -o $@ $< $(SAN_OBJS) $(LIBS)
 
 unit: $(UNIT_BINS)
 
@@ -62,7 +64,7 @@ $(BUILD)/fuzzlib/%.o: %.c $(HDRS) Makefile
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -DMMVM_FUZZING $(CPPFLAGS) -Itests -pthread -o $@ $< $(FUZZ_OBJS)
+	$(CLANG) $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -DMMVM_FUZZING $(CPPFLAGS) -Itests -pthread -o $@ $< $(FUZZ_OBJS) $(LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -89,7 +91,7 @@ $(BUILD)/hostile/hostile.bzImage: $(BUILD)/hostile/hostile.bin $(BUILD)/hostile/
 hostile: $(BUILD)/hostile/hostile.bzImage
 
 $(BUILD)/san/mmvm: $(SAN_OBJS) $(BUILD)/san/src/main.o
-	$(CC) -O1 -g $(SANFLAGS) -pthread -o $@ $^
+	$(CC) -O1 -g $(SANFLAGS) -pthread -o $@ $^ $(LIBS)
 
 san-vmm: $(BUILD)/san/mmvm
 

@@ -9,6 +9,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "api/api_vm.h"
+#include "api/vm_config_json.h"
 #include "boot/boot_params.h"
 #include "boot/layout.h"
 #include "devices/serial.h"
@@ -26,6 +28,8 @@
 #include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
+#include "vmm/vm_desc.h"
+#include "vmm/vm_pause.h"
 
 #define ERRLEN 512
 
@@ -165,6 +169,8 @@ static void assign_pinning(struct vm *vm)
 /* Everything that needs no KVM: options, files, sizes. */
 static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 {
+	char root[128];
+
 	if (cli_check_host_memory(cfg, cli_host_memory(), err, ERRLEN))
 		return -1;
 	vm->boot.image = loader_read_file(cfg->kernel, &vm->boot.image_len,
@@ -182,9 +188,13 @@ static int check_inputs(struct vm *vm, struct mmvm_config *cfg, char *err)
 	    open_stats(cfg, err))
 		return -1;
 	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s", cfg->cmdline);
+	/* is_root_device (API, --config-file): vda, root= on the line. */
+	vm_desc_finish(cfg);
 	/* No ACPI reset register: have Linux reboot through the i8042,
 	 * which we catch. */
-	if ((!cfg->acpi && !vm_cmdline_append(vm, "reboot=k")) ||
+	if ((vm_desc_root_args(cfg, root, sizeof(root)) &&
+	     !vm_cmdline_append(vm, root)) ||
+	    (!cfg->acpi && !vm_cmdline_append(vm, "reboot=k")) ||
 	    (cli_virtio_guest_params(cfg) &&
 	     !vm_cmdline_append(vm, cli_virtio_guest_params(cfg))) ||
 	    boot_check_cmdline(&vm->boot.info, strlen(vm->cmdline))) {
@@ -270,13 +280,69 @@ static void free_vm(struct vm *vm)
 	free((void *)vm->boot.image);
 }
 
+/* Inputs checked (a failure here leaves nothing behind: the API's
+ * InstanceStart may be retried), then the VM built and privileges
+ * dropped (*fatal: a failure there ends mmvm). */
+static int prepare(struct vm *vm, struct mmvm_config *cfg, char *err,
+		   bool *fatal)
+{
+	*fatal = false;
+	if (check_inputs(vm, cfg, err)) {
+		free((void *)vm->boot.image);
+		vm->boot.image = NULL;
+		if (stats_file && stats_file != stderr)
+			fclose(stats_file);
+		stats_file = NULL;
+		return -1;
+	}
+	*fatal = true;
+	if (build_vm(vm, cfg, err))
+		return -1;
+	assign_pinning(vm);
+	/* Everything is open: no threads yet but the API's (which drops
+	 * its own capabilities once the VM runs), so what is dropped here
+	 * is dropped for every thread that will run guest-driven code. */
+	return privileges_drop(cfg, err, ERRLEN);
+}
+
+/* Starts the I/O thread, the devices' workers and the vCPUs. */
+static int run_vm(struct vm *vm, struct mmvm_config *cfg,
+		  struct api_vm *api, char *err)
+{
+	host_term_raw();
+	/* stdin may be /dev/null or a file, which epoll refuses: no input
+	 * then, which is fine. With --console virtio, stdin belongs to hvc0
+	 * (the virtio console registered it) and the serial only writes. */
+	if (!cfg->virtio_console)
+		event_loop_add(vm->io, STDIN_FILENO, EPOLLIN, stdin_ready, vm);
+	if (api_vm_add_metrics_timer(api, vm->io, err, ERRLEN))
+		return -1;
+	if (event_loop_start(vm->io) < 0) {
+		snprintf(err, ERRLEN, "cannot start the I/O thread");
+		return -1;
+	}
+	if (virtio_devices_start(vm) < 0) {
+		snprintf(err, ERRLEN, "cannot start the devices' workers");
+		return -2;	/* printed why; threads may remain */
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (vcpu_start(vm->vcpus[i]) < 0) {
+			vm_request_exit(vm, MMVM_EXIT_SETUP,
+					"cannot start vcpu %u thread", i);
+			break;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm *vm = &the_vm;
 	static struct mmvm_config cfg;
+	static struct api_vm api;
 	char err[ERRLEN];
-	bool stopped;
-	int status;
+	bool stopped, fatal;
+	int status, ret;
 
 	vm->start_ns = vm_now_ns();
 	switch (cli_parse(argc, argv, &cfg, err, sizeof(err))) {
@@ -301,49 +367,91 @@ int main(int argc, char **argv)
 		break;
 	}
 	vm->cfg = &cfg;
-	if (check_inputs(vm, &cfg, err))
+	if (cfg.config_file &&
+	    vmj_load_config_file(&cfg, cfg.config_file, err, sizeof(err))) {
+		vm_desc_release(&cfg);
 		return die(err);
+	}
+	/* Without the API the description is complete now. */
+	if ((!cfg.api_sock || cfg.config_file) &&
+	    vm_desc_check(&cfg, cfg.config_file ?
+			  "boot-source.kernel_image_path (or --kernel)" :
+			  "--kernel BZIMAGE (try --help)", err, sizeof(err))) {
+		vm_desc_release(&cfg);
+		return die(err);
+	}
 	vm_exit_init(vm);
+	vm_pause_init(vm);
 	install_signals();
 	sandbox_configure(cfg.seccomp);	/* seccomp: SIGSYS handler, on/off */
-	if (build_vm(vm, &cfg, err)) {
+	if (api_vm_init(&api, vm, &cfg, err, sizeof(err))) {
+		api_vm_finish(&api, MMVM_EXIT_SETUP, err);
+		vm_desc_release(&cfg);
+		return die(err);
+	}
+	if (cfg.api_sock && !cfg.config_file) {
+		/* Configured through the API: build on InstanceStart. A bad
+		 * file is the request's fault (400), and the client may try
+		 * again; a failure building the VM ends mmvm. */
+		if (api_vm_serve(&api, false, err, sizeof(err))) {
+			api_vm_finish(&api, MMVM_EXIT_SETUP, err);
+			return die(err);
+		}
+		for (;;) {
+			if (!api_vm_wait_start(&api)) {
+				status = vm->exit.status;
+				fprintf(stderr, "mmvm: %s\n", vm->exit.msg);
+				api_vm_stop(&api);
+				api_vm_finish(&api, status, vm->exit.msg);
+				vm_desc_release(&cfg);
+				return status;
+			}
+			if (!prepare(vm, &cfg, err, &fatal))
+				break;
+			api_vm_start_done(&api, -1, err);
+			if (fatal) {
+				api_vm_stop(&api);
+				api_vm_finish(&api, MMVM_EXIT_SETUP, err);
+				if (err[0])
+					die(err);
+				free_vm(vm);
+				vm_desc_release(&cfg);
+				return MMVM_EXIT_SETUP;
+			}
+		}
+	} else if (prepare(vm, &cfg, err, &fatal)) {
 		if (err[0])
 			die(err);
-		free_vm(vm);
+		api_vm_finish(&api, MMVM_EXIT_SETUP, err);
+		if (fatal)
+			free_vm(vm);
+		vm_desc_release(&cfg);
 		return MMVM_EXIT_SETUP;
 	}
-	assign_pinning(vm);
-
-	/* Everything is open: no threads yet, so what is dropped here is
-	 * dropped for every thread that will run guest-driven code. */
-	if (privileges_drop(&cfg, err, sizeof(err))) {
-		die(err);
+	ret = run_vm(vm, &cfg, &api, err);
+	if (ret == -1) {
+		api_vm_start_done(&api, -1, err);
+		api_vm_stop(&api);
 		free_vm(vm);
-		return MMVM_EXIT_SETUP;
+		vm_desc_release(&cfg);
+		return die(err);
 	}
-	host_term_raw();
-	/* stdin may be /dev/null or a file, which epoll refuses: no input
-	 * then, which is fine. With --console virtio, stdin belongs to hvc0
-	 * (the virtio console registered it) and the serial only writes. */
-	if (!cfg.virtio_console)
-		event_loop_add(vm->io, STDIN_FILENO, EPOLLIN, stdin_ready, vm);
-	if (event_loop_start(vm->io) < 0) {
-		free_vm(vm);
-		return die("cannot start the I/O thread");
-	}
-	if (virtio_devices_start(vm) < 0) {
+	if (ret < 0) {
+		api_vm_start_done(&api, -1, err);
+		api_vm_stop(&api);
 		stop_vm(vm);
-		return MMVM_EXIT_SETUP;	/* printed why; threads may remain */
+		return MMVM_EXIT_SETUP;
 	}
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		if (vcpu_start(vm->vcpus[i]) < 0) {
-			vm_request_exit(vm, MMVM_EXIT_SETUP,
-					"cannot start vcpu %u thread", i);
-			break;
-		}
-	}
+	if (cfg.api_sock && !cfg.config_file)
+		api_vm_start_done(&api, 0, NULL);
+	else if (api_vm_serve(&api, true, err, sizeof(err)))
+		vm_request_exit(vm, MMVM_EXIT_SETUP, "%s", err);
 	sandbox_enter(SANDBOX_MAIN);	/* seccomp: the others have started */
 	status = vm_wait_exit(vm, cfg.timeout_s);
+	api_vm_stop(&api);
+	/* A paused guest: its vCPUs and workers must see the stop (which
+	 * wakes them anyway); the metrics at exit read running counters. */
+	vm_resume(vm);
 	stopped = stop_vm(vm);
 	/* Console output and our notes often share a file: start on a line
 	 * of our own if the guest stopped mid-line. */
@@ -363,7 +471,12 @@ int main(int argc, char **argv)
 	fprintf(stderr, "mmvm: ran %.3f s\n",
 		(double)(vm_now_ns() - vm->start_ns) / 1e9);
 	write_stats(vm);
-	if (stopped)
+	api_vm_finish(&api, status, vm->exit.msg);
+	/* (A thread that did not stop may still read the description's
+	 * strings: they stay, with the VM, for the exit to reclaim.) */
+	if (stopped) {
 		free_vm(vm);
+		vm_desc_release(&cfg);
+	}
 	return status;
 }

@@ -20,6 +20,12 @@
  *   mem GuestRss <kB>      the Rss of its largest mapping (/proc/<pid>/smaps):
  *                          the guest's RAM, for mmvm and QEMU alike, so
  *                          VmRSS - GuestRss is the VMM's own memory
+ *   mem GuestPss <kB>      that mapping's Pss
+ *   mem Pss|Pss_Anon|Pss_File|Private_Dirty|Anonymous <kB>
+ *                          the whole process (/proc/<pid>/smaps_rollup):
+ *                          Pss charges shared pages (the VMM's binary and
+ *                          libraries) to each sharer in part, so Pss -
+ *                          GuestPss is what one more VM costs the host
  *   cpu vmm <utime> <stime> <hz>   CPU time of the VMM process, all its
  *                          threads (/proc/<pid>/stat), in 1/hz s
  *   cpu host <user> <nice> <system> <idle> <iowait> <irq> <softirq> <steal>
@@ -132,8 +138,8 @@ static void write_memory(FILE *out, const char *pid)
 static void write_guest_rss(FILE *out, const char *pid)
 {
 	char path[64], line[512];
-	unsigned long kb, size = 0, best_size = 0, best_rss = 0;
-	bool have = false;
+	unsigned long kb, size = 0, best_size = 0, best_rss = 0, best_pss = 0;
+	bool have = false, in_best = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%s/smaps", pid);
@@ -143,16 +149,46 @@ static void write_guest_rss(FILE *out, const char *pid)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Size: %lu kB", &kb) == 1) {
 			size = kb;
+			in_best = false;
 		} else if (sscanf(line, "Rss: %lu kB", &kb) == 1 &&
 			   size > best_size) {
 			best_size = size;
 			best_rss = kb;
+			best_pss = 0;
+			in_best = true;
 			have = true;
+		} else if (in_best && sscanf(line, "Pss: %lu kB", &kb) == 1) {
+			best_pss = kb;
 		}
 	}
 	fclose(f);
-	if (have)
+	if (have) {
 		fprintf(out, "mem GuestRss %lu\n", best_rss);
+		fprintf(out, "mem GuestPss %lu\n", best_pss);
+	}
+}
+
+/* The whole process's proportional and private memory. */
+static void write_rollup(FILE *out, const char *pid)
+{
+	static const char *const keys[] = { "Pss", "Pss_Anon", "Pss_File",
+					    "Private_Dirty", "Anonymous" };
+	char path[64], line[256], name[64];
+	unsigned long kb;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/smaps_rollup", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63[^:]: %lu kB", name, &kb) != 2)
+			continue;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(name, keys[i]))
+				fprintf(out, "mem %s %lu\n", name, kb);
+	}
+	fclose(f);
 }
 
 /* CPU time of the VMM and of this whole machine, and its load. */
@@ -283,6 +319,7 @@ int kvm_snapshot(const char *dir, const char *tag)
 	write_counters(out, pid);
 	write_memory(out, pid);
 	write_guest_rss(out, pid);
+	write_rollup(out, pid);
 	write_cpu(out, pid);
 	if (!begin)
 		do_hists(dir, out, false);

@@ -56,6 +56,13 @@ struct blk_engine_ops {
 	 * (0: never), returning false (the exit drain: what the host still
 	 * has then ends with the process). */
 	bool (*drain)(struct blk_engine *e, bool discard, unsigned int max_ms);
+	/* The image under the disk is being replaced (PATCH /drives): the
+	 * requests in flight are finished (done() called), then the engine
+	 * lets go of the old image (io_uring: the ring, whose registered
+	 * file cannot be changed, is torn down) and from then on answers
+	 * every request at submit, synchronously, on be->fd. Called with the
+	 * queue's lock held, as every op is. Optional. */
+	void (*retire)(struct blk_engine *e);
 	void (*destroy)(struct blk_engine *e);
 };
 
@@ -68,6 +75,7 @@ struct blk_engine {
 	unsigned int in_host;	/* submitted and not reaped */
 	uint64_t enters;	/* io_uring_enter calls that submitted */
 	uint64_t drained;	/* requests waited for by drain() */
+	bool retired;		/* retire(): sync from now on */
 };
 
 /* The io_uring engine over be's fd, nr_slots requests in flight at most.

@@ -162,6 +162,8 @@ static bool uring_ready(const struct blk_engine *e)
 {
 	const struct uring *u = (const struct uring *)e;
 
+	if (e->retired)
+		return false;
 	return __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE) != *u->cq_head;
 }
 
@@ -203,7 +205,7 @@ static unsigned int reap_cqes(struct uring *u, bool discard)
 
 static unsigned int uring_reap(struct blk_engine *e)
 {
-	return reap_cqes((struct uring *)e, false);
+	return e->retired ? 0 : reap_cqes((struct uring *)e, false);
 }
 
 /* The SQEs written and not yet entered are withdrawn (the kernel has not
@@ -234,6 +236,8 @@ static void uring_flush(struct blk_engine *e)
 {
 	struct uring *u = (struct uring *)e;
 
+	if (e->retired)
+		return;
 	while (u->sq_pending) {
 		int r = sys_enter(u->ring_fd, u->sq_pending, 0, 0);
 
@@ -267,6 +271,8 @@ static bool uring_drain(struct blk_engine *e, bool discard,
 	long us = 20;
 	uint64_t waited_us = 0;
 
+	if (e->retired)
+		return true;
 	/* Nothing is left unentered: the worker enters each round's SQEs
 	 * before it drops the queue's lock, which the caller holds. Should
 	 * some be (a failed enter), they are withdrawn. */
@@ -325,6 +331,8 @@ static int64_t uring_submit(struct blk_engine *e, unsigned int slot,
 	unsigned int tail, idx;
 	uint32_t len = 0;
 
+	if (e->retired)
+		return blk_handle_request(e->be, c);
 	/* A flush covers the writes before it: those still in flight are
 	 * finished (and completed) first. */
 	if (e->in_host && is_flush(c))
@@ -354,6 +362,31 @@ static void uring_destroy(struct blk_engine *e)
 	uring_free((struct uring *)e);
 }
 
+/* The ring goes (closing it drops its reference to the old image, and
+ * with it the old image's lock); the eventfd stays open, since the
+ * worker may be about to read it, and rings no more. */
+static void uring_retire(struct blk_engine *e)
+{
+	struct uring *u = (struct uring *)e;
+
+	if (e->retired)
+		return;
+	/* On the API thread: no io_uring call (its filter has none). */
+	uring_drain(e, false, 0);
+	e->retired = true;
+	if (u->sqes && u->sqes != MAP_FAILED)
+		munmap(u->sqes, u->sqes_len);
+	if (u->cq_map && u->cq_map != MAP_FAILED && u->cq_map != u->sq_map)
+		munmap(u->cq_map, u->cq_map_len);
+	if (u->sq_map && u->sq_map != MAP_FAILED)
+		munmap(u->sq_map, u->sq_map_len);
+	u->sqes = NULL;
+	u->sq_map = u->cq_map = NULL;
+	if (u->ring_fd >= 0)
+		close(u->ring_fd);
+	u->ring_fd = -1;
+}
+
 static const struct blk_engine_ops uring_ops = {
 	.name = "io_uring",
 	.submit = uring_submit,
@@ -361,6 +394,7 @@ static const struct blk_engine_ops uring_ops = {
 	.reap = uring_reap,
 	.ready = uring_ready,
 	.drain = uring_drain,
+	.retire = uring_retire,
 	.destroy = uring_destroy,
 };
 

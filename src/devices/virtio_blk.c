@@ -297,7 +297,9 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 		b->exit_flush_errors);
 	fprintf(f, "%s.blk_block_size %u\n", name, b->config.blk_size);
 	/* The engine: which, and with io_uring how deep and how batched. */
-	fprintf(f, "%s.blk_engine %s\n", name, blk_engine_kind_name(b->engine));
+	fprintf(f, "%s.blk_engine %s\n", name,
+		b->q[0].engine && b->q[0].engine->retired ? "sync" :
+		blk_engine_kind_name(b->engine));
 	for (unsigned int i = 0; i < b->nr_queues; i++) {
 		if (!b->q[i].aq_ready)
 			continue;
@@ -566,5 +568,77 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 	*spec = (struct virtio_device_spec){
 		.ops = &b->ops, .dev = b, .config = &b->config,
 	};
+	return 0;
+}
+
+/* PATCH /drives/{id} (the API): the image under the disk replaced by
+ * another, as Firecracker does. The new image is opened and locked the
+ * same way (ro, direct as before); then, with every queue's lock held in
+ * index order (a synchronous request runs under its queue's lock; the
+ * io_uring engine's requests in flight are finished and completed, and
+ * the engine retired: sync from now on), each queue's backend moves to
+ * the new fd and capacity; the old
+ * image is synced and closed, and the capacity goes into config space
+ * with a config interrupt, on which the guest's driver re-reads it. */
+int virtio_blk_swap(void *dev, const char *path, char *err, size_t errlen)
+{
+	struct virtio_blk *b = dev;
+	struct disk_config dc = { .path = path, .read_only = b->read_only,
+				  .direct = b->q[0].be.direct };
+	int flags = (b->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	uint64_t size = 0;
+	struct stat st;
+	int fd, old, ret;
+
+	if (dc.direct)
+		flags |= O_DIRECT;
+	fd = open(path, flags);
+	if (fd < 0) {
+		snprintf(err, errlen, "drives: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (lock_image(fd, &dc)) {
+		snprintf(err, errlen, "drives: %s: in use by another process (locked)",
+			 path);
+		close(fd);
+		return -1;
+	}
+	ret = image_size(fd, &size);
+	if (!ret && fstat(fd, &st) < 0)
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "drives: %s: %s", path, strerror(-ret));
+		close(fd);
+		return -1;
+	}
+	for (unsigned int i = 0; i < b->env.nr_queues; i++)
+		pthread_mutex_lock(&b->env.queues[i]->lock);
+	old = b->fd;
+	b->fd = fd;
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		/* io_uring: the requests in flight finish on the old image
+		 * (and are completed), then the queue goes on synchronously:
+		 * the ring's registered file cannot be changed (its
+		 * restrictions allow no register call). */
+		if (b->q[i].engine && b->q[i].engine->ops->retire) {
+			b->q[i].engine->ops->retire(b->q[i].engine);
+			if (b->q[i].aq_ready)
+				virtio_async_signal(&b->q[i].aq);
+		}
+		b->q[i].be.fd = fd;
+		b->q[i].be.blockdev = S_ISBLK(st.st_mode);
+		b->q[i].be.capacity = size / VIRTIO_BLK_SECTOR_SIZE;
+	}
+	b->config.capacity = size / VIRTIO_BLK_SECTOR_SIZE;
+	for (unsigned int i = b->env.nr_queues; i-- > 0;)
+		pthread_mutex_unlock(&b->env.queues[i]->lock);
+	if (!b->read_only)
+		fdatasync(old);
+	close(old);
+	if (b->env.irq)
+		virtio_config_update(b->env.irq,
+				     offsetof(struct virtio_blk_config, capacity),
+				     &b->config.capacity,
+				     sizeof(b->config.capacity));
 	return 0;
 }

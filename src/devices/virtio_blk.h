@@ -2,6 +2,8 @@
 #ifndef MMVM_DEVICES_VIRTIO_BLK_H
 #define MMVM_DEVICES_VIRTIO_BLK_H
 
+#include <stddef.h>
+
 #include "vmm/config.h"
 #include "virtio/virtio_device.h"
 
@@ -22,5 +24,10 @@
 int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 		   unsigned int default_queues,
 		   struct virtio_device_spec *spec);
+
+/* The API's PATCH /drives/{id} on a running VM: dev (the spec's dev)
+ * moves to the image at path; the guest gets a config interrupt and
+ * re-reads the capacity. Returns 0, or -1 with one line in err. */
+int virtio_blk_swap(void *dev, const char *path, char *err, size_t errlen);
 
 #endif

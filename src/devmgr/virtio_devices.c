@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "devices/virtio_blk.h"
@@ -205,4 +206,33 @@ void virtio_devices_print_stats(struct vm *vm, FILE *f)
 	}
 	if (vm->gsi_routing)
 		gsi_routing_print_stats(vm->gsi_routing, f);
+}
+
+int virtio_devices_blk_swap(struct vm *vm, unsigned int index,
+			    const char *path, char *err, size_t errlen)
+{
+	struct virtio_attached *a;
+	char name[24];
+
+	snprintf(name, sizeof(name), "blk%u", index);
+	for (a = vm->virtio_devs; a; a = a->next)
+		if (!strcmp(a->name, name))
+			return virtio_blk_swap(a->t.dev, path, err, errlen);
+	snprintf(err, errlen, "drives: %s is not attached", name);
+	return -1;
+}
+
+bool virtio_devices_pause(struct vm *vm, bool pause)
+{
+	struct virtio_attached *a;
+	bool all = true;
+
+	for (a = vm->virtio_devs; a; a = a->next) {
+		if (!a->workers_started)
+			continue;
+		for (unsigned int w = 0; w < a->env.nr_workers; w++)
+			if (!event_loop_pause(a->env.workers[w], pause))
+				all = false;
+	}
+	return all;
 }

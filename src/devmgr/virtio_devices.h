@@ -5,6 +5,7 @@
 #define MMVM_DEVMGR_VIRTIO_DEVICES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -44,5 +45,15 @@ unsigned int virtio_devices_slots(const struct vm *vm, struct virtio_slot *out,
  * counters as "<dev>.<key> <value>" lines. Call at exit, after the vCPUs
  * and the workers have stopped. */
 void virtio_devices_print_stats(struct vm *vm, FILE *f);
+
+/* The API's pause: every device worker finishes the callback it runs and
+ * waits (event_loop_pause); false with pause: not all did within a
+ * second. Resume with pause false. */
+bool virtio_devices_pause(struct vm *vm, bool pause);
+
+/* The API's PATCH /drives/{id}: disk index (blkN) moves to the image at
+ * path (virtio_blk_swap()). 0, or -1 with one line in err. */
+int virtio_devices_blk_swap(struct vm *vm, unsigned int index,
+			    const char *path, char *err, size_t errlen);
 
 #endif

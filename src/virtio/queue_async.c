@@ -89,6 +89,11 @@ static void signal_used(struct virtio_async_queue *aq)
 	}
 }
 
+void virtio_async_signal(struct virtio_async_queue *aq)
+{
+	signal_used(aq);
+}
+
 void virtio_async_round(struct virtio_async_queue *aq)
 {
 	struct virtqueue *vq = &aq->q->vq;

@@ -121,6 +121,11 @@ void virtio_async_complete(struct virtio_async_queue *aq, unsigned int slot,
 			   uint32_t len);
 void virtio_async_complete_end(struct virtio_async_queue *aq);
 
+/* With the lock held: the interrupt for used entries pushed outside a
+ * round (virtio_async_complete() called by a device on its own), if the
+ * driver wants one. */
+void virtio_async_signal(struct virtio_async_queue *aq);
+
 /* A round with the lock already held (what run and complete_end do). */
 void virtio_async_round(struct virtio_async_queue *aq);
 

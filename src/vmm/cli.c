@@ -10,11 +10,14 @@
 
 #include "vmm/cli.h"
 #include "vmm/privileges.h"
+#include "vmm/vm_desc.h"
 
 void cli_usage(FILE *f)
 {
 	fputs(
 "usage: mmvm --kernel BZIMAGE [options]\n"
+"       mmvm --config-file FILE [--no-api] [options]\n"
+"       mmvm --api-sock PATH [options]\n"
 "Boots a Linux bzImage in a KVM microVM with a 16550A console on ttyS0\n"
 "(stdin/stdout) and virtio-mmio devices.\n"
 "\n"
@@ -142,6 +145,18 @@ void cli_usage(FILE *f)
 "  --seccomp on|off        seccomp-bpf filter per thread (main, vCPU, I/O),\n"
 "                          each allowing only its own system calls (default on;\n"
 "                          off is for debugging; docs/security.md)\n"
+"  --config-file FILE      a Firecracker JSON configuration (boot-source,\n"
+"                          machine-config, drives, network-interfaces, logger,\n"
+"                          metrics, entropy; docs/api.md); the VM boots from\n"
+"                          it at once. Options given too are applied first\n"
+"  --api-sock PATH         serve Firecracker's HTTP API on a Unix socket\n"
+"                          (created 0600): without --config-file, mmvm waits\n"
+"                          for PUT /actions InstanceStart; --kernel is then\n"
+"                          optional (PUT /boot-source). docs/api.md\n"
+"  --no-api                no API socket (Firecracker's flag; needs\n"
+"                          --config-file). Without --api-sock there is none\n"
+"  --id ID                 instance id shown by GET / (default\n"
+"                          \"" MMVM_DEFAULT_ID "\"; letters, digits, _ - .)\n"
 "  --check-kvm             only check that /dev/kvm can run the guest (its\n"
 "                          capabilities and a probe guest that reads back the\n"
 "                          CPUID mmvm sets); print one line why or why not,\n"
@@ -242,15 +257,17 @@ static int parse_mac(const char *s, uint8_t mac[6])
 static int parse_cpus(const char *val, struct mmvm_config *cfg)
 {
 	const char *comma = strchr(val, ',');
-	char num[16];
+	char num[16], why[96];
 	size_t len = comma ? (size_t)(comma - val) : strlen(val);
+	unsigned int n;
 
 	if (len == 0 || len >= sizeof(num))
 		return -1;
 	memcpy(num, val, len);
 	num[len] = '\0';
-	if (parse_uint(num, 1000000, &cfg->cpus) || cfg->cpus == 0 ||
-	    cfg->cpus > MMVM_MAX_CPUS)
+	/* The range is vm_desc's; the caller words the error for --cpus. */
+	if (parse_uint(num, 1000000, &n) ||
+	    vm_desc_set_cpus(cfg, n, "--cpus", why, sizeof(why)))
 		return -1;
 	if (comma && strcmp(comma + 1, "pin"))
 		return -1;
@@ -265,9 +282,8 @@ static int parse_disk(char *val, struct disk_config *d, char *err,
 {
 	char *comma;
 
-	/* queues 0: one per vCPU (chosen when the device is made). */
-	*d = (struct disk_config){ .path = val, .poll_adaptive = true,
-				   .poll_us = MMVM_MAX_POLL_US };
+	vm_desc_disk_defaults(d);
+	d->path = val;
 	while ((comma = strrchr(val, ',')) != NULL) {
 		if (!strcmp(comma + 1, "ro")) {
 			d->read_only = true;
@@ -320,20 +336,11 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		     size_t errlen)
 {
 	char *save = NULL;
-	bool tx_irq_delay_set = false, poll_set = false;
 
-	*n = (struct net_config){ .tx_irq_delay_us = MMVM_TX_IRQ_AUTO_US,
-				  .tx_irq_delay_auto = true,
-				  .poll_us = MMVM_MAX_POLL_US,
-				  .poll_adaptive = true };
+	vm_desc_net_defaults(n);
 	for (char *tok = strtok_r(val, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(tok, "tap=", 4) && tok[4]) {
-			if (strlen(tok + 4) >= 16) {
-				snprintf(err, errlen, "--net: tap name '%s' too long (max 15)",
-					 tok + 4);
-				return -1;
-			}
 			n->tap = tok + 4;
 		} else if (!strncmp(tok, "mac=", 4)) {
 			if (parse_mac(tok + 4, n->mac)) {
@@ -354,7 +361,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		} else if (!strcmp(tok, "poll=auto")) {
 			n->poll_us = MMVM_MAX_POLL_US;
 			n->poll_adaptive = true;
-			poll_set = true;
+			n->poll_set = true;
 		} else if (!strncmp(tok, "poll=", 5)) {
 			if (parse_uint(tok + 5, MMVM_MAX_POLL_US, &n->poll_us)) {
 				snprintf(err, errlen, "--net: '%s': want poll=auto or poll=0..%d (microseconds)",
@@ -362,11 +369,11 @@ static int parse_net(char *val, struct net_config *n, char *err,
 				return -1;
 			}
 			n->poll_adaptive = false;
-			poll_set = n->poll_us != 0;
+			n->poll_set = n->poll_us != 0;
 		} else if (!strcmp(tok, "tx-irq-delay=auto")) {
 			n->tx_irq_delay_us = MMVM_TX_IRQ_AUTO_US;
 			n->tx_irq_delay_auto = true;
-			tx_irq_delay_set = true;
+			n->tx_irq_delay_set = true;
 		} else if (!strncmp(tok, "tx-irq-delay=", 13)) {
 			if (parse_uint(tok + 13, MMVM_MAX_TX_IRQ_DELAY_US,
 				       &n->tx_irq_delay_us)) {
@@ -375,7 +382,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 				return -1;
 			}
 			n->tx_irq_delay_auto = false;
-			tx_irq_delay_set = n->tx_irq_delay_us != 0;
+			n->tx_irq_delay_set = n->tx_irq_delay_us != 0;
 		} else {
 			snprintf(err, errlen, "--net: unknown parameter '%s' (want tap=NAME[,mac=XX:..][,queues=N][,vhost=on][,poll=auto|US][,tx-irq-delay=auto|US])",
 				 tok);
@@ -386,20 +393,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		snprintf(err, errlen, "--net: missing tap=NAME");
 		return -1;
 	}
-	if (n->vhost && poll_set) {
-		snprintf(err, errlen, "--net: poll= is for packets mmvm moves itself, not with vhost=on");
-		return -1;
-	}
-	if (n->vhost && tx_irq_delay_set) {
-		snprintf(err, errlen, "--net: tx-irq-delay= is for packets mmvm moves itself, not with vhost=on");
-		return -1;
-	}
-	if (n->vhost) {		/* vhost moves the frames and interrupts */
-		n->tx_irq_delay_us = 0;
-		n->tx_irq_delay_auto = false;
-		n->poll_us = 0;
-		n->poll_adaptive = false;
-	}
+	/* The rest (vhost and polling, ranges) is vm_desc_put_net()'s. */
 	return 0;
 }
 
@@ -407,7 +401,8 @@ enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_DISK,
 	OPT_NET, OPT_CONSOLE, OPT_RNG, OPT_VIRTIO_VERSION, OPT_NO_MSI, OPT_NO_DOORBELLS,
 	OPT_NO_ACPI, OPT_STATS, OPT_TIMEOUT, OPT_CHECK_KVM, OPT_HELP, OPT_VERSION,
-	OPT_SECCOMP, OPT_USER, OPT_CHROOT,
+	OPT_SECCOMP, OPT_USER, OPT_CHROOT, OPT_API_SOCK, OPT_CONFIG_FILE,
+	OPT_NO_API, OPT_ID,
 };
 
 static const struct {
@@ -436,6 +431,10 @@ static const struct {
 	{ "seccomp", OPT_SECCOMP, true },
 	{ "user", OPT_USER, true },
 	{ "chroot", OPT_CHROOT, true },
+	{ "api-sock", OPT_API_SOCK, true },
+	{ "config-file", OPT_CONFIG_FILE, true },
+	{ "no-api", OPT_NO_API, false },
+	{ "id", OPT_ID, true },
 };
 
 static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
@@ -451,23 +450,18 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 	case OPT_CMDLINE:
 		cfg->cmdline = val;
 		break;
-	case OPT_MEM:
-		if (cli_parse_size(val, &cfg->mem_bytes)) {
+	case OPT_MEM: {
+		uint64_t bytes;
+
+		if (cli_parse_size(val, &bytes)) {
 			snprintf(err, errlen, "--mem: cannot parse '%s' (want e.g. 512M or 2G)",
 				 val);
 			return CLI_ERROR;
 		}
-		if (cfg->mem_bytes < MMVM_MIN_MEM) {
-			snprintf(err, errlen, "--mem %s: too small (minimum 32M)",
-				 val);
+		if (vm_desc_set_mem(cfg, bytes, "--mem", err, errlen))
 			return CLI_ERROR;
-		}
-		if (cfg->mem_bytes & 0xfff) {
-			snprintf(err, errlen, "--mem %s: not a multiple of 4K",
-				 val);
-			return CLI_ERROR;
-		}
 		break;
+	}
 	case OPT_CPUS:
 		if (parse_cpus(val, cfg)) {
 			snprintf(err, errlen, "--cpus '%s': want N or N,pin with N 1..%d",
@@ -475,26 +469,26 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 			return CLI_ERROR;
 		}
 		break;
-	case OPT_DISK:
-		if (cfg->nr_disks >= MMVM_MAX_DISKS) {
-			snprintf(err, errlen, "--disk: too many disks (max %d)",
-				 MMVM_MAX_DISKS);
+	case OPT_DISK: {
+		struct disk_config d;
+
+		if (parse_disk(val, &d, err, errlen))
 			return CLI_ERROR;
-		}
-		if (parse_disk(val, &cfg->disks[cfg->nr_disks], err, errlen))
+		snprintf(d.id, sizeof(d.id), "blk%u", cfg->nr_disks);
+		if (vm_desc_put_disk(cfg, &d, "--disk", err, errlen))
 			return CLI_ERROR;
-		cfg->nr_disks++;
 		break;
-	case OPT_NET:
-		if (cfg->nr_nets >= MMVM_MAX_NETS) {
-			snprintf(err, errlen, "--net: too many network devices (max %d)",
-				 MMVM_MAX_NETS);
+	}
+	case OPT_NET: {
+		struct net_config n;
+
+		if (parse_net(val, &n, err, errlen))
 			return CLI_ERROR;
-		}
-		if (parse_net(val, &cfg->nets[cfg->nr_nets], err, errlen))
+		snprintf(n.id, sizeof(n.id), "net%u", cfg->nr_nets);
+		if (vm_desc_put_net(cfg, &n, "--net", err, errlen))
 			return CLI_ERROR;
-		cfg->nr_nets++;
 		break;
+	}
 	case OPT_CONSOLE:
 		if (strcmp(val, "virtio")) {
 			snprintf(err, errlen, "--console '%s': only 'virtio' is supported",
@@ -567,6 +561,28 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 		}
 		cfg->chroot_dir = val;
 		break;
+	case OPT_API_SOCK:
+		if (!*val) {
+			snprintf(err, errlen, "--api-sock: missing PATH");
+			return CLI_ERROR;
+		}
+		cfg->api_sock = val;
+		break;
+	case OPT_CONFIG_FILE:
+		if (!*val) {
+			snprintf(err, errlen, "--config-file: missing FILE");
+			return CLI_ERROR;
+		}
+		cfg->config_file = val;
+		break;
+	case OPT_NO_API:
+		cfg->no_api = true;
+		break;
+	case OPT_ID:
+		if (vm_desc_check_id(val, "--id", err, errlen))
+			return CLI_ERROR;
+		snprintf(cfg->id, sizeof(cfg->id), "%s", val);
+		break;
 	}
 	return CLI_RUN;
 }
@@ -574,16 +590,7 @@ static enum cli_result apply(struct mmvm_config *cfg, enum opt_id id,
 enum cli_result cli_parse(int argc, char **argv, struct mmvm_config *cfg,
 			  char *err, size_t errlen)
 {
-	*cfg = (struct mmvm_config){
-		.cmdline = MMVM_DEFAULT_CMDLINE,
-		.mem_bytes = MMVM_DEFAULT_MEM,
-		.cpus = 1,
-		.virtio_version = 2,
-		.virtio_msi = true,
-		.virtio_doorbells = true,
-		.acpi = true,
-		.seccomp = true,	/* see docs/security.md */
-	};
+	vm_desc_init(cfg);
 	err[0] = '\0';
 	for (int i = 1; i < argc; i++) {
 		char *arg = argv[i], *val = NULL, *eq;
@@ -627,8 +634,18 @@ enum cli_result cli_parse(int argc, char **argv, struct mmvm_config *cfg,
 		if (r != CLI_RUN)
 			return r;
 	}
-	if (!cfg->kernel && !cfg->check_kvm) {
+	/* With --config-file or --api-sock the kernel may come later. */
+	if (!cfg->kernel && !cfg->check_kvm && !cfg->config_file &&
+	    !cfg->api_sock) {
 		snprintf(err, errlen, "missing --kernel BZIMAGE (try --help)");
+		return CLI_ERROR;
+	}
+	if (cfg->no_api && cfg->api_sock) {
+		snprintf(err, errlen, "--no-api and --api-sock: choose one");
+		return CLI_ERROR;
+	}
+	if (cfg->no_api && !cfg->config_file) {
+		snprintf(err, errlen, "--no-api needs --config-file FILE");
 		return CLI_ERROR;
 	}
 	return cfg->check_kvm ? CLI_CHECK_KVM : CLI_RUN;

@@ -10,6 +10,10 @@
 #define MMVM_MAX_DISKS 8
 #define MMVM_MAX_NETS  4
 
+/* Firecracker's ids (drive_id, iface_id, the instance id): 1..64
+ * characters, letters, digits and '_' (mmvm also allows '-' and '.'). */
+#define MMVM_ID_MAX	65
+
 struct disk_config {
 	const char *path;
 	bool read_only;
@@ -24,6 +28,10 @@ struct disk_config {
 	int engine;		/* engine=: 0 default (io_uring where the
 				 * host has it), 1 sync, 2 io_uring (enum
 				 * blk_engine_kind, devices/blk_engine.h) */
+	char id[MMVM_ID_MAX];	/* drive_id (API, --config-file); the CLI's
+				 * disks are "blk0".. */
+	bool root;		/* is_root_device: first disk, root=/dev/vda */
+	const char *partuuid;	/* root=PARTUUID= instead, may be NULL */
 };
 
 /* VIRTIO_BLK_F_MQ: queues per disk (the transport has 16, one vector
@@ -61,6 +69,9 @@ struct net_config {
 					 * none; never with vhost */
 	bool tx_irq_delay_auto;		/* ... only while the driver's
 					 * backlog is small (the default) */
+	bool poll_set, tx_irq_delay_set;	/* asked for explicitly (not
+						 * with vhost) */
+	char id[MMVM_ID_MAX];		/* iface_id; the CLI's are "net0".. */
 };
 
 /* VIRTIO_NET_F_MQ: queue pairs per net device (2 per pair plus the
@@ -103,6 +114,19 @@ struct mmvm_config {
 	bool drop_user;			/* --user given: */
 	uid_t uid;			/* ... switch to these after set-up */
 	gid_t gid;
+
+	/* The Firecracker-compatible front ends (docs/api.md). */
+	char id[MMVM_ID_MAX];		/* --id: instance id (GET /) */
+	const char *api_sock;		/* --api-sock PATH; NULL: no API */
+	bool no_api;			/* --no-api (needs --config-file) */
+	const char *config_file;	/* --config-file FILE */
+	const char *log_path;		/* logger.log_path (file or FIFO) */
+	int log_level;			/* enum vm_log_level (vmm/vm_desc.h) */
+	bool log_show_level, log_show_origin;
+	const char *metrics_path;	/* metrics.metrics_path */
+	/* Strings the description owns (from JSON); vm_desc_release(). */
+	struct vm_desc_str *owned;
+	size_t owned_bytes;
 };
 
 #endif

@@ -1,5 +1,5 @@
-/* epoll loop plus an eventfd that only exists to wake it for stopping.
- * Watch records are never freed while the loop runs (a deleted record is
+/* epoll loop plus an eventfd that only exists to wake it (to stop, or to
+ * pause). Watch records are never freed while the loop runs (a deleted record is
  * only unhooked from epoll), so a callback can never race with its own
  * removal into a use-after-free. */
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/event_loop.h"
@@ -28,8 +29,10 @@ struct event_loop {
 	pthread_t thread;
 	bool started;
 	volatile bool stopping;
-	pthread_mutex_t lock;	/* protects the watch list */
+	pthread_mutex_t lock;	/* protects the watch list and pausing */
 	struct watch *watches;
+	pthread_cond_t cond;	/* pause: the loop parks, the caller waits */
+	bool pause_req, parked;
 	char name[16];		/* the thread's comm: TASK_COMM_LEN */
 	int sandbox;		/* enum sandbox_kind */
 };
@@ -44,6 +47,7 @@ struct event_loop *event_loop_create(const char *name)
 	snprintf(loop->name, sizeof(loop->name), "%s", name ? name : "");
 	loop->sandbox = SANDBOX_IO;
 	pthread_mutex_init(&loop->lock, NULL);
+	pthread_cond_init(&loop->cond, NULL);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ev.data.ptr = NULL;	/* NULL marks the wakeup fd */
@@ -96,6 +100,27 @@ int event_loop_del(struct event_loop *loop, int fd)
 	return ret;
 }
 
+static void drain_wakefd(struct event_loop *loop)
+{
+	uint64_t v;
+
+	if (read(loop->wakefd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: another wake-up drained it */
+	}
+}
+
+/* Paused (event_loop_pause): between events, no callback running. */
+static void park(struct event_loop *loop)
+{
+	pthread_mutex_lock(&loop->lock);
+	loop->parked = true;
+	pthread_cond_broadcast(&loop->cond);
+	while (loop->pause_req && !loop->stopping)
+		pthread_cond_wait(&loop->cond, &loop->lock);
+	loop->parked = false;
+	pthread_mutex_unlock(&loop->lock);
+}
+
 static void *loop_thread(void *arg)
 {
 	struct event_loop *loop = arg;
@@ -120,7 +145,11 @@ static void *loop_thread(void *arg)
 
 			if (w && __atomic_load_n(&w->active, __ATOMIC_ACQUIRE))
 				w->fn(w->opaque, evs[i].events);
+			else if (!w)
+				drain_wakefd(loop);
 		}
+		if (__atomic_load_n(&loop->pause_req, __ATOMIC_ACQUIRE))
+			park(loop);
 	}
 	return NULL;
 }
@@ -155,6 +184,33 @@ static bool kick_handled(void)
 	       sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
 }
 
+bool event_loop_pause(struct event_loop *loop, bool pause)
+{
+	uint64_t one = 1;
+	bool ok = true;
+
+	if (!loop || !loop->started)
+		return true;
+	pthread_mutex_lock(&loop->lock);
+	__atomic_store_n(&loop->pause_req, pause, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&loop->cond);
+	if (pause) {
+		struct timespec ts;
+
+		if (write(loop->wakefd, &one, sizeof(one)) < 0) {
+			/* cannot overflow from one write */
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		while (!loop->parked && ok)
+			ok = pthread_cond_timedwait(&loop->cond, &loop->lock,
+						    &ts) == 0;
+		ok = loop->parked;
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return ok;
+}
+
 bool event_loop_stop(struct event_loop *loop)
 {
 	uint64_t one = 1;
@@ -163,6 +219,9 @@ bool event_loop_stop(struct event_loop *loop)
 	if (!loop || !loop->started)
 		return true;
 	loop->stopping = true;
+	pthread_mutex_lock(&loop->lock);	/* a paused loop sees it */
+	pthread_cond_broadcast(&loop->cond);
+	pthread_mutex_unlock(&loop->lock);
 	if (write(loop->wakefd, &one, sizeof(one)) < 0) {
 		/* The counter cannot overflow from one write; nothing to do. */
 	}
@@ -191,5 +250,6 @@ void event_loop_destroy(struct event_loop *loop)
 	if (loop->wakefd >= 0)
 		close(loop->wakefd);
 	pthread_mutex_destroy(&loop->lock);
+	pthread_cond_destroy(&loop->cond);
 	free(loop);
 }

@@ -24,6 +24,11 @@ int event_loop_del(struct event_loop *loop, int fd);
 void event_loop_set_sandbox(struct event_loop *loop, int kind);
 /* Starts the loop thread. */
 int event_loop_start(struct event_loop *loop);
+/* pause: the loop thread finishes the callback it runs (if any) and
+ * waits, handling no event, until called again with false. Returns once
+ * it waits (true), or false if it did not within a second (it then
+ * parks when it can). From any thread but the loop's. */
+bool event_loop_pause(struct event_loop *loop, bool pause);
 /* Stops and joins the thread; safe to call once from any other thread.
  * A callback blocked in a write is kicked with SIGUSR1 when a handler for
  * it is installed (mmvm's vCPU kick). False if the thread did not leave

@@ -95,6 +95,19 @@ void vm_guest_panic(struct vm *vm, bool crash_loaded)
 	vm_note_panic(vm);
 }
 
+bool vm_exit_poll(struct vm *vm, unsigned int timeout_s)
+{
+	uint64_t deadline = timeout_s ?
+			    vm->start_ns + timeout_s * 1000000000ULL : 0;
+
+	if (exit_signal)
+		vm_request_exit(vm, MMVM_EXIT_SIGNAL, "interrupted by signal %d",
+				(int)exit_signal);
+	else if (deadline && vm_now_ns() >= deadline)
+		vm_request_exit(vm, MMVM_EXIT_TIMEOUT, "timeout");
+	return vm_exit_requested(vm);
+}
+
 int vm_wait_exit(struct vm *vm, unsigned int timeout_s)
 {
 	uint64_t deadline = timeout_s ?

@@ -60,6 +60,10 @@ void vm_guest_panic(struct vm *vm, bool crash_loaded);
 /* Set from a signal handler: ends the run with MMVM_EXIT_SIGNAL. */
 void vm_exit_on_signal(int sig);
 
+/* Before the VM runs (the API waits for InstanceStart): a signal or an
+ * expired timeout becomes an exit request. True once one is requested. */
+bool vm_exit_poll(struct vm *vm, unsigned int timeout_s);
+
 /* Blocks until an exit is requested (or the timeout, 0 = none, expires or
  * a panic has gone quiet). Returns the status; msg is in vm->exit.msg. */
 int vm_wait_exit(struct vm *vm, unsigned int timeout_s);

@@ -177,3 +177,8 @@ int privileges_drop(const struct mmvm_config *cfg, char *err,
 	}
 	return 0;
 }
+
+int privileges_drop_thread(void)
+{
+	return drop_bounding_set() < 0 || drop_capabilities() < 0 ? -1 : 0;
+}

@@ -32,4 +32,9 @@ int privileges_check(const struct mmvm_config *cfg, char *err,
 int privileges_drop(const struct mmvm_config *cfg, char *err,
 		    size_t errlen);
 
+/* The calling thread's capabilities (bounding set and the rest) only:
+ * for a thread that existed before privileges_drop() (the API thread),
+ * which capabilities belong to, one thread each. 0 or -1 (errno). */
+int privileges_drop_thread(void);
+
 #endif

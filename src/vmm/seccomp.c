@@ -115,6 +115,25 @@ static const int io_uring_syscalls[] = {
 	SYS_io_uring_enter,
 };
 
+/* API thread (--api-sock), once the VM runs: its socket and
+ * connections, PATCH /drives (a new image opened, locked, sized; the old
+ * one synced and closed; a config interrupt), PATCH /vm (vCPU kicks),
+ * metrics and logger lines. */
+static const int api_syscalls[] = {
+	SYS_poll, SYS_accept4, SYS_read, SYS_sendto, SYS_close,
+	SYS_getpid, SYS_tgkill,			/* pause: vCPU kicks */
+	SYS_openat, SYS_fcntl, SYS_newfstatat,	/* PATCH /drives */
+	SYS_fdatasync,
+	SYS_timerfd_settime,			/* MSI route retry timer */
+	SYS_ioctl,
+};
+static const unsigned int api_ioctls[] = {
+	BLKGETSIZE64,		/* PATCH /drives: a block device's size */
+	KVM_IRQ_LINE,		/* the config interrupt: legacy line */
+	KVM_SET_GSI_ROUTING,	/* ... or its MSI vector's route */
+	KVM_IRQFD,
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct sandbox_lists {
@@ -135,6 +154,8 @@ static const struct sandbox_lists {
 	[SANDBOX_IO_URING] = { "io-uring", io_syscalls, N(io_syscalls),
 			       io_ioctls, N(io_ioctls), io_uring_syscalls,
 			       N(io_uring_syscalls) },
+	[SANDBOX_API] = { "api", api_syscalls, N(api_syscalls),
+			  api_ioctls, N(api_ioctls), NULL, 0 },
 };
 
 const char *sandbox_kind_name(enum sandbox_kind kind)

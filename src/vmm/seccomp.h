@@ -19,6 +19,7 @@ enum sandbox_kind {
 	SANDBOX_IO,
 	SANDBOX_IO_URING,	/* a blk worker with an io_uring engine: I/O
 				 * plus io_uring_enter */
+	SANDBOX_API,
 	SANDBOX_NR_KINDS,
 };
 
@@ -35,7 +36,7 @@ int sandbox_build(enum sandbox_kind kind, struct sock_filter *prog,
 /* Turns the sandbox on or off for the threads that will call
  * sandbox_enter() (off by default, so that unit tests running the event
  * loop or vCPU code are not sandboxed) and, when on, installs the SIGSYS
- * handler. Also reads the test hook MMVM_SECCOMP_SELFTEST=main|vcpu|io:
+ * handler. Also reads the test hook MMVM_SECCOMP_SELFTEST=main|vcpu|io|api:
  * that thread kind makes a forbidden call (getppid) right after entering
  * its sandbox. */
 void sandbox_configure(bool enabled);

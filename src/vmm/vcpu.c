@@ -18,6 +18,7 @@
 #include "vmm/seccomp.h"
 #include "vmm/thread_join.h"
 #include "vmm/vcpu.h"
+#include "vmm/vm_pause.h"
 
 static void kick_handler(int sig)
 {
@@ -201,6 +202,9 @@ static void *vcpu_thread(void *arg)
 	}
 	sandbox_enter(SANDBOX_VCPU);	/* seccomp: before the first KVM_RUN */
 	while (!__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE)) {
+		vcpu_pause_point(v);	/* the API's PATCH /vm Paused */
+		if (__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE))
+			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -237,6 +241,8 @@ bool vcpu_stop(struct vcpu *v)
 		return true;
 	__atomic_store_n(&v->stop, true, __ATOMIC_RELEASE);
 	v->run->immediate_exit = 1;
+	if (__atomic_load_n(&v->vm->pause.requested, __ATOMIC_ACQUIRE))
+		vcpu_pause_wake(v->vm);	/* parked: see stop */
 	/* The thread may be in KVM_RUN or blocked in write() of guest
 	 * console output to a pipe nobody reads. */
 	if (!thread_join_kicking(v->thread, true, THREAD_STOP_TRIES,

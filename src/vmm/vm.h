@@ -37,6 +37,15 @@ struct vm_exit {
 	uint64_t last_output_ns;	/* for the panic's quiet period */
 };
 
+/* Pause (the API's PATCH /vm): vCPUs park outside KVM_RUN until
+ * resumed (vm_pause.h). */
+struct vm_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool requested;			/* atomic read in the vCPU loop */
+	unsigned int parked;		/* vCPUs waiting in vcpu_pause_point */
+};
+
 /* The kernel and initrd as they will be loaded. */
 struct vm_boot {
 	const uint8_t *image;		/* whole bzImage file; NULL once loaded */
@@ -79,6 +88,7 @@ struct vm {
 	struct serial *serial;
 	struct platform *platform;	/* src/vmm/platform.c */
 	struct vm_exit exit;
+	struct vm_pause pause;
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at mmvm start */
 	uint64_t pio_unhandled;		/* port accesses nobody claimed */
 	uint8_t *ram;			/* host mapping of all guest RAM */

@@ -67,6 +67,31 @@ static void test_loop(void)
 	close(b.fd);
 }
 
+/* Paused (the API's PATCH /vm): no callback until resumed; a stop
+ * while paused still ends the thread. */
+static void test_pause(void)
+{
+	struct event_loop *loop = event_loop_create("test-pause");
+	struct counter a = { .fd = eventfd(0, EFD_NONBLOCK) };
+	uint64_t one = 1;
+
+	CHECK(event_loop_pause(loop, true));	/* not started: nothing */
+	CHECK_EQ(event_loop_add(loop, a.fd, EPOLLIN, on_ready, &a), 0);
+	CHECK_EQ(event_loop_start(loop), 0);
+	CHECK(event_loop_pause(loop, true));
+	CHECK_EQ(write(a.fd, &one, 8), 8);
+	usleep(30000);
+	CHECK_EQ(a.hits, 0);
+	CHECK(event_loop_pause(loop, false));
+	wait_hits(&a, 1);
+	CHECK_EQ(a.hits, 1);
+	CHECK(event_loop_pause(loop, true));
+	CHECK(event_loop_pause(loop, true));	/* again: still parked */
+	CHECK(event_loop_stop(loop));
+	event_loop_destroy(loop);
+	close(a.fd);
+}
+
 static void test_stop_unstarted(void)
 {
 	struct event_loop *loop = event_loop_create("test-loop");
@@ -79,6 +104,7 @@ static void test_stop_unstarted(void)
 int main(void)
 {
 	RUN(test_loop);
+	RUN(test_pause);
 	RUN(test_stop_unstarted);
 	return unit_finish("event_loop");
 }
