@@ -9,12 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/blk_engine.h"
 #include "devices/virtio_blk_req.h"
+#include "virtio/queue_async.h"
 #include "virtio/queue_run.h"
+#include "vmm/event_loop.h"
+#include "vmm/seccomp.h"
 
 /* Each queue has its own worker, and each worker its own request state
  * (the backend's bounce buffer and iovec scratch, the chain): queues run
@@ -23,7 +28,16 @@ struct blk_queue_state {
 	struct blk_backend be;
 	struct virtq_chain chain;
 	struct virtio_queue_poll poll;	/* --disk poll=auto|US */
+	/* engine=io_uring: requests in flight, through the submit/complete
+	 * queue engine (NULL: sync, virtio_queue_run_polled()). */
+	struct blk_engine *engine;
+	struct virtio_async_queue aq;
+	bool aq_ready;
 };
+
+/* In-flight requests per queue with io_uring: QEMU's thread pool keeps
+ * 64 going; the queue has 256 entries. */
+#define BLK_URING_SLOTS	64
 
 struct virtio_blk {
 	struct virtio_device_ops ops;	/* per disk: features, queues */
@@ -36,6 +50,7 @@ struct virtio_blk {
 	struct blk_disk_state disk;	/* the queues' shared write-error latch */
 	uint64_t driver_features;	/* at the last DRIVER_OK (for --stats) */
 	uint64_t exit_flushes, exit_flush_errors;
+	enum blk_engine_kind engine;	/* what runs: SYNC or IO_URING */
 };
 
 static uint32_t blk_chain(void *dev, unsigned int queue,
@@ -52,10 +67,80 @@ static void blk_queue_notify(void *dev, unsigned int queue)
 {
 	struct virtio_blk *b = dev;
 
-	if (queue < b->nr_queues && queue < b->env.nr_queues)
+	if (queue >= b->nr_queues || queue >= b->env.nr_queues)
+		return;
+	if (b->q[queue].aq_ready)
+		virtio_async_run(&b->q[queue].aq);
+	else
 		virtio_queue_run_polled(b->env.queues[queue], b->env.irq,
 					&b->q[queue].chain, blk_chain, b,
 					&b->q[queue].poll);
+}
+
+/* The queue engine's side of the blk engine (io_uring). */
+static int64_t aq_submit(void *dev, struct virtio_async_queue *aq,
+			 unsigned int slot, struct virtq_chain *chain)
+{
+	struct blk_queue_state *qs = dev;
+
+	(void)aq;
+	return qs->engine->ops->submit(qs->engine, slot, chain);
+}
+
+static void aq_flush(void *dev, struct virtio_async_queue *aq)
+{
+	struct blk_queue_state *qs = dev;
+
+	(void)aq;
+	qs->engine->ops->flush(qs->engine);
+}
+
+static unsigned int aq_reap(void *dev, struct virtio_async_queue *aq)
+{
+	struct blk_queue_state *qs = dev;
+
+	(void)aq;
+	return qs->engine->ops->reap(qs->engine);
+}
+
+static bool aq_ready(void *dev)
+{
+	struct blk_queue_state *qs = dev;
+
+	return qs->engine->ops->ready(qs->engine);
+}
+
+static const struct virtio_async_ops blk_async_ops = {
+	.submit = aq_submit,
+	.flush = aq_flush,
+	.reap = aq_reap,
+	.ready = aq_ready,
+};
+
+/* The engine finished a request (on the worker, the queue's lock held). */
+static void blk_engine_done(void *opaque, unsigned int slot, uint32_t len,
+			    bool work)
+{
+	struct blk_queue_state *qs = opaque;
+
+	(void)work;
+	virtio_async_complete(&qs->aq, slot, len);
+}
+
+/* The queue's eventfd: the ring has completions. */
+static void blk_completion_event(void *opaque, uint32_t events)
+{
+	struct blk_queue_state *qs = opaque;
+	uint64_t n;
+
+	(void)events;
+	/* Read before reaping: a CQE posted after the reap signals again. */
+	if (read(qs->engine->event_fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: already read; the reap finds what there is. */
+	}
+	if (!virtio_async_complete_begin(&qs->aq))
+		return;	/* not live: a reset drained it */
+	virtio_async_complete_end(&qs->aq);	/* reaps, then a round */
 }
 
 /* DRIVER_OK, on a vCPU with every queue's lock held: each queue's worker
@@ -71,12 +156,21 @@ static bool blk_activate(void *dev, const struct virtio_activation *act)
 	return true;
 }
 
+/* On a vCPU with every queue's lock held: the requests the host still
+ * has are waited for (their data lands in the guest's memory before the
+ * reset returns; their status bytes and used entries are never written),
+ * then the slots are dropped. */
 static void blk_reset(void *dev)
 {
 	struct virtio_blk *b = dev;
 
-	for (unsigned int i = 0; i < b->nr_queues; i++)
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		if (b->q[i].aq_ready) {
+			b->q[i].engine->ops->drain(b->q[i].engine, true, 0);
+			virtio_async_reset(&b->q[i].aq);
+		}
 		blk_backend_set_features(&b->q[i].be, 0);
+	}
 }
 
 /* At exit, workers stopped: the guest may have written without a flush
@@ -88,6 +182,21 @@ static int blk_shutdown(void *dev, const char *name)
 	struct virtio_blk *b = dev;
 	int ret;
 
+	/* Workers stopped: what the host still has is waited for before
+	 * guest memory goes (and before the flush, which must cover it),
+	 * under the queue's lock (a worker that did not stop may still
+	 * reap), for at most 10 s a queue. */
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		struct virtio_queue *q = b->env.queues[i];
+
+		if (!b->q[i].aq_ready)
+			continue;
+		virtio_queue_lock(q);
+		if (!b->q[i].engine->ops->drain(b->q[i].engine, true, 10000))
+			fprintf(stderr, "mmvm: --disk %s (%s): queue %u: %u requests still at the host after 10 s\n",
+				b->disk.path, name, i, b->q[i].engine->in_host);
+		virtio_queue_unlock(q);
+	}
 	if (b->read_only)
 		return 0;
 	b->exit_flushes++;
@@ -109,6 +218,29 @@ static int blk_bind(void *dev, const struct virtio_device_env *env)
 	struct virtio_blk *b = dev;
 
 	b->env = *env;
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		struct blk_queue_state *qs = &b->q[i];
+		struct event_loop *w;
+		int ret;
+
+		if (!qs->engine || i >= env->nr_queues || !env->nr_workers)
+			continue;
+		w = env->workers[i % env->nr_workers];
+		ret = virtio_async_init(&qs->aq, env->queues[i], env->irq,
+					&blk_async_ops, qs, BLK_URING_SLOTS);
+		if (!ret)
+			ret = event_loop_add(w, qs->engine->event_fd, EPOLLIN,
+					     blk_completion_event, qs);
+		if (ret) {
+			fprintf(stderr, "mmvm: --disk %s: cannot start queue %u's io_uring engine: %s\n",
+				b->disk.path, i, strerror(-ret));
+			return -1;
+		}
+		qs->aq.poll = &qs->poll;
+		qs->aq_ready = true;
+		/* Only this worker may enter its ring. */
+		event_loop_set_sandbox(w, SANDBOX_IO_URING);
+	}
 	return 0;
 }
 
@@ -164,6 +296,19 @@ static void blk_print_stats(void *dev, const char *name, FILE *f)
 	fprintf(f, "%s.blk_exit_flush_errors %" PRIu64 "\n", name,
 		b->exit_flush_errors);
 	fprintf(f, "%s.blk_block_size %u\n", name, b->config.blk_size);
+	/* The engine: which, and with io_uring how deep and how batched. */
+	fprintf(f, "%s.blk_engine %s\n", name,
+		b->q[0].engine && b->q[0].engine->retired ? "sync" :
+		blk_engine_kind_name(b->engine));
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		if (!b->q[i].aq_ready)
+			continue;
+		virtio_async_print(&b->q[i].aq, name, "blk", i, f);
+		fprintf(f, "%s.blk_uring_enters_%u %" PRIu64 "\n", name, i,
+			b->q[i].engine->enters);
+		fprintf(f, "%s.blk_drained_at_reset_%u %" PRIu64 "\n", name,
+			i, b->q[i].engine->drained);
+	}
 	for (unsigned int i = 0; b->nr_queues > 1 && i < b->nr_queues; i++)
 		fprintf(f, "%s.blk_requests_%u %" PRIu64 "\n", name, i,
 			b->q[i].be.stats.reads + b->q[i].be.stats.writes +
@@ -285,10 +430,50 @@ static uint32_t direct_block_size(int fd)
 	return sz;
 }
 
+static void blk_free(struct virtio_blk *b);
+
+/* engine=: io_uring unless asked for sync; where the host cannot (no
+ * io_uring, or none that takes restrictions: Linux < 5.10), sync, with
+ * one line saying why (engine=io_uring asked for explicitly: the same
+ * line, the same fallback). Before the sandbox: ring setup is in no
+ * filter. */
+static int blk_pick_engine(struct virtio_blk *b, const struct disk_config *dc)
+{
+	const char *why = NULL;
+
+	b->engine = BLK_ENGINE_SYNC;
+	if (dc->engine == BLK_ENGINE_SYNC)
+		return 0;
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		b->q[i].engine = blk_engine_uring_new(&b->q[i].be,
+						      BLK_URING_SLOTS,
+						      blk_engine_done,
+						      &b->q[i], &why);
+		if (!b->q[i].engine)
+			break;
+	}
+	if (!why) {
+		b->engine = BLK_ENGINE_IO_URING;
+		return 0;
+	}
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		if (b->q[i].engine)
+			b->q[i].engine->ops->destroy(b->q[i].engine);
+		b->q[i].engine = NULL;
+	}
+	fprintf(stderr, "mmvm: --disk %s: engine=sync: io_uring unavailable (%s)\n",
+		dc->path, why);
+	return 0;
+}
+
 static void blk_free(struct virtio_blk *b)
 {
-	for (unsigned int i = 0; b->q && i < b->nr_queues; i++)
+	for (unsigned int i = 0; b->q && i < b->nr_queues; i++) {
+		if (b->q[i].engine)
+			b->q[i].engine->ops->destroy(b->q[i].engine);
+		virtio_async_destroy(&b->q[i].aq);
 		blk_backend_destroy(&b->q[i].be);
+	}
 	free(b->q);
 	free(b);
 }
@@ -363,6 +548,11 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 				       dc->poll_adaptive);
 	}
 
+	if (blk_pick_engine(b, dc)) {
+		blk_free(b);
+		close(fd);
+		return -1;
+	}
 	b->ops = blk_ops_template;
 	if (dc->read_only)
 		b->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
@@ -384,8 +574,10 @@ int virtio_blk_new(const struct disk_config *dc, unsigned int index,
 /* PATCH /drives/{id} (the API): the image under the disk replaced by
  * another, as Firecracker does. The new image is opened and locked the
  * same way (ro, direct as before); then, with every queue's lock held in
- * index order (no request is in flight: each runs under its queue's
- * lock), each queue's backend moves to the new fd and capacity; the old
+ * index order (a synchronous request runs under its queue's lock; the
+ * io_uring engine's requests in flight are finished and completed, and
+ * the engine retired: sync from now on), each queue's backend moves to
+ * the new fd and capacity; the old
  * image is synced and closed, and the capacity goes into config space
  * with a config interrupt, on which the guest's driver re-reads it. */
 int virtio_blk_swap(void *dev, const char *path, char *err, size_t errlen)
@@ -424,6 +616,15 @@ int virtio_blk_swap(void *dev, const char *path, char *err, size_t errlen)
 	old = b->fd;
 	b->fd = fd;
 	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		/* io_uring: the requests in flight finish on the old image
+		 * (and are completed), then the queue goes on synchronously:
+		 * the ring's registered file cannot be changed (its
+		 * restrictions allow no register call). */
+		if (b->q[i].engine && b->q[i].engine->ops->retire) {
+			b->q[i].engine->ops->retire(b->q[i].engine);
+			if (b->q[i].aq_ready)
+				virtio_async_signal(&b->q[i].aq);
+		}
 		b->q[i].be.fd = fd;
 		b->q[i].be.blockdev = S_ISBLK(st.st_mode);
 		b->q[i].be.capacity = size / VIRTIO_BLK_SECTOR_SIZE;

@@ -652,3 +652,108 @@ done:
 	iov_copy(in, c->nr_in, c->in_len - 1, &status, 1, true);
 	return (uint32_t)(written + 1);
 }
+
+/* Is every segment of iov[0..n) on the direct grid (address and
+ * length)? */
+static bool iov_aligned(const struct iovec *iov, unsigned int n,
+			uint32_t align)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (((uintptr_t)iov[i].iov_base | iov[i].iov_len) &
+		    (align - 1))
+			return false;
+	return true;
+}
+
+/* The last writable byte of c: its status (in_len > 0). */
+static uint8_t *status_byte(const struct virtq_chain *c)
+{
+	const struct iovec *in = c->iov + c->nr_out;
+
+	for (unsigned int i = c->nr_in; i-- > 0;)
+		if (in[i].iov_len)
+			return (uint8_t *)in[i].iov_base + in[i].iov_len - 1;
+	return NULL;
+}
+
+bool blk_request_prepare(struct blk_backend *b, struct virtq_chain *c,
+			 struct blk_rw *rw, uint32_t *len)
+{
+	struct blk_req_hdr hdr;
+	uint64_t data_len;
+	int cnt;
+
+	if (c->nr_out + c->nr_in > VIRTQ_MAX_SEGS || c->in_len == 0 ||
+	    c->in_len > UINT32_MAX || c->out_len < VIRTIO_BLK_HDR_BYTES ||
+	    !iov_copy(c->iov, c->nr_out, 0, &hdr, sizeof(hdr), false) ||
+	    (hdr.type != VIRTIO_BLK_T_IN && hdr.type != VIRTIO_BLK_T_OUT) ||
+	    write_through(b))
+		goto now;
+	rw->write = hdr.type == VIRTIO_BLK_T_OUT;
+	if (rw->write) {
+		data_len = c->out_len - VIRTIO_BLK_HDR_BYTES;
+		if (b->read_only)
+			goto now;
+	} else {
+		data_len = c->in_len - 1;
+	}
+	if (!data_len || !range_ok(b, hdr.sector, data_len))
+		goto now;
+	rw->pos = hdr.sector * VIRTIO_BLK_SECTOR_SIZE;
+	rw->len = data_len;
+	if (b->direct && ((rw->pos | rw->len) & (b->block_size - 1)))
+		goto now;
+	cnt = rw->write ?
+	      slice_iov(b, c->iov, c->nr_out, VIRTIO_BLK_HDR_BYTES, data_len) :
+	      slice_iov(b, c->iov + c->nr_out, c->nr_in, 0, data_len);
+	if (cnt <= 0 || cnt > BLK_RW_MAX_SEGS)
+		goto now;
+	if (b->direct && !iov_aligned(b->slice, (unsigned int)cnt,
+				      b->block_size))
+		goto now;	/* through the bounce buffer */
+	rw->status = status_byte(c);
+	if (!rw->status)
+		goto now;
+	memcpy(rw->iov, b->slice, (size_t)cnt * sizeof(rw->iov[0]));
+	rw->cnt = (unsigned int)cnt;
+	return true;
+now:
+	*len = blk_handle_request(b, c);
+	return false;
+}
+
+uint32_t blk_rw_finish(struct blk_backend *b, struct blk_rw *rw,
+		       int64_t res, bool *work)
+{
+	uint8_t status = VIRTIO_BLK_S_OK;
+	int ret = 0;
+
+	*work = false;
+	if (res >= 0 && (uint64_t)res < rw->len) {
+		/* Short (or nothing: the engine gave it back): the rest
+		 * the synchronous way (a read that meets the end of the
+		 * file fails there, in rw_slice()). */
+		int cnt = slice_iov(b, rw->iov, rw->cnt, (uint64_t)res,
+				    rw->len - (uint64_t)res);
+
+		ret = cnt < 0 ? -EINVAL :
+		      rw_slice(b, (unsigned int)cnt, rw->pos + (uint64_t)res,
+			       rw->write);
+	} else if (res < 0) {
+		ret = (int)res;
+	}
+	if (ret) {
+		b->stats.io_errors++;
+		status = VIRTIO_BLK_S_IOERR;
+	} else if (rw->write) {
+		b->stats.writes++;
+		b->stats.bytes_written += rw->len;
+		*work = true;
+	} else {
+		b->stats.reads++;
+		b->stats.bytes_read += rw->len;
+		*work = true;
+	}
+	*rw->status = status;
+	return (uint32_t)((rw->write || ret ? 0 : rw->len) + 1);
+}

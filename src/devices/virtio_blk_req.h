@@ -220,4 +220,35 @@ void blk_backend_fill_config(const struct blk_backend *b,
  * refused (IOERR: off the ,direct block grid, a latched flush). */
 uint32_t blk_handle_request(struct blk_backend *b, struct virtq_chain *c);
 
+/* The codec for an engine that carries reads and writes out itself
+ * (devices/blk_engine.h): a read or write, parsed and checked, with
+ * copies of everything needed to finish it, so that its completion never
+ * looks at the chain (or the descriptor table) again. */
+#define BLK_RW_MAX_SEGS	(BLK_SEG_MAX + 2)
+struct blk_rw {
+	bool write;
+	uint64_t pos, len;	/* file offset and bytes, len > 0 */
+	unsigned int cnt;	/* iov[0..cnt): the data, host pointers */
+	uint8_t *status;	/* the status byte, a host pointer */
+	struct iovec iov[BLK_RW_MAX_SEGS];
+};
+
+/* Parses c. A read or write of data on a disk that takes it as it is
+ * (the driver accepted FLUSH, so no write-through; with direct, every
+ * segment on the block grid; at most BLK_RW_MAX_SEGS data segments) is
+ * described in *rw and true returned: the caller moves the data and
+ * calls blk_rw_finish(). Anything else (a flush, GET_ID, discard,
+ * write zeroes, a malformed or refused request, write-through) is carried
+ * out on the spot by blk_handle_request(): false, with its used length in
+ * *len and c->refused set as it says. */
+bool blk_request_prepare(struct blk_backend *b, struct virtq_chain *c,
+			 struct blk_rw *rw, uint32_t *len);
+
+/* The read or write of rw transferred res bytes (or failed: -errno).
+ * A short transfer is finished here synchronously. Writes the status
+ * byte, counts, and returns the used length; *work: the request was work
+ * for polling (see blk_handle_request()). */
+uint32_t blk_rw_finish(struct blk_backend *b, struct blk_rw *rw,
+		       int64_t res, bool *work);
+
 #endif

@@ -151,6 +151,13 @@ void virtio_queue_poll_spent(struct virtio_queue_poll *p, uint64_t spun_ns,
  * it was work the caller finds out when it drains it). */
 static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 {
+	return virtio_queue_poll_ring(vq, p, NULL, NULL);
+}
+
+bool virtio_queue_poll_ring(const struct virtqueue *vq,
+			    struct virtio_queue_poll *p,
+			    bool (*stop)(void *opaque), void *opaque)
+{
 	struct virtio_poll_stamp from = virtio_poll_stamp();
 	uint64_t start = from.wall, t = start;
 	uint64_t window = virtio_queue_poll_window(p, start);
@@ -160,7 +167,7 @@ static bool poll_ring(const struct virtqueue *vq, struct virtio_queue_poll *p)
 		return false;
 	p->polls++;
 	while (t - start < window) {
-		if (virtq_has_avail(vq)) {
+		if (virtq_has_avail(vq) || (stop && stop(opaque))) {
 			found = true;
 			break;
 		}

@@ -141,6 +141,14 @@ uint64_t virtio_poll_cpu_share(const struct virtio_poll_stamp *from,
 void virtio_queue_poll_spent(struct virtio_queue_poll *p, uint64_t spun_ns,
 			     uint64_t cpu_ns, unsigned int hits);
 
+/* Watches the avail ring, notifications still off, for up to the window
+ * the budget allows (counted in p as a window). True if the driver added
+ * a chain meanwhile, or stop(opaque) said so (an asynchronous engine's
+ * completions: queue_async.c); stop may be NULL. */
+bool virtio_queue_poll_ring(const struct virtqueue *vq,
+			    struct virtio_queue_poll *p,
+			    bool (*stop)(void *opaque), void *opaque);
+
 /* --stats lines of one poll's counters: "<name>.<kind>_polls_<i>",
  * "_poll_hits_<i>", "_poll_us_<i>", "_poll_capped_<i>" (periods whose
  * budget ran out; kind: "blk", "net"), and for an

@@ -41,7 +41,8 @@ void cli_usage(FILE *f)
 "                          TLB flush and PV sched yield, made for vCPUs that\n"
 "                          get preempted. Only vCPU threads are pinned; I/O\n"
 "                          and device threads run on any allowed CPU\n"
-"  --disk PATH[,ro][,direct][,lock=off][,queues=N][,poll=auto|US]\n"
+"  --disk PATH[,ro][,direct][,lock=off][,queues=N][,engine=io_uring|sync]\n"
+"        [,poll=auto|US]\n"
 "                          virtio-blk disk (up to 8), a raw image file or a\n"
 "                          block device. A guest flush is an fdatasync of the\n"
 "                          image; once one fails (or a write-through write),\n"
@@ -59,6 +60,13 @@ void cli_usage(FILE *f)
 "                          queues=N: N request queues\n"
 "                          (VIRTIO_BLK_F_MQ, 1..8, default one per vCPU),\n"
 "                          each with its own MSI vector and worker thread;\n"
+"                          engine=io_uring (default where the host has it):\n"
+"                          each queue keeps up to 64 reads and writes in\n"
+"                          flight at the host through its own io_uring\n"
+"                          (restricted to reading and writing the image);\n"
+"                          engine=sync: one at a time, preadv/pwritev on the\n"
+"                          worker. Without io_uring mmvm says why on one line\n"
+"                          and runs sync;\n"
 "                          poll=US: after serving requests a queue's worker\n"
 "                          keeps watching the ring for up to US microseconds\n"
 "                          (0..1000; 0: off), notifications off, so a\n"
@@ -267,7 +275,7 @@ static int parse_cpus(const char *val, struct mmvm_config *cfg)
 	return 0;
 }
 
-/* "PATH[,ro][,direct][,queues=N][,poll=US]": the flags are cut off the
+/* "PATH[,ro][,direct][,queues=N][,engine=E][,poll=US]": the flags are cut off the
  * copy in argv. */
 static int parse_disk(char *val, struct disk_config *d, char *err,
 		      size_t errlen)
@@ -291,6 +299,14 @@ static int parse_disk(char *val, struct disk_config *d, char *err,
 		} else if (!strcmp(comma + 1, "lock=off") ||
 			   !strcmp(comma + 1, "lock=on")) {
 			d->no_lock = !strcmp(comma + 1, "lock=off");
+		} else if (!strcmp(comma + 1, "engine=sync")) {
+			d->engine = 1;
+		} else if (!strcmp(comma + 1, "engine=io_uring")) {
+			d->engine = 2;
+		} else if (!strncmp(comma + 1, "engine=", 7)) {
+			snprintf(err, errlen, "--disk: '%s': want engine=io_uring or engine=sync",
+				 comma + 1);
+			return -1;
 		} else if (!strcmp(comma + 1, "poll=auto")) {
 			d->poll_adaptive = true;
 			d->poll_us = MMVM_MAX_POLL_US;
@@ -303,7 +319,7 @@ static int parse_disk(char *val, struct disk_config *d, char *err,
 			}
 			d->poll_adaptive = false;
 		} else {
-			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro, direct, lock=on|off, queues=N or poll=auto|US)",
+			snprintf(err, errlen, "--disk: unknown flag '%s' (want ro, direct, lock=on|off, queues=N, engine=io_uring|sync or poll=auto|US)",
 				 comma + 1);
 			return -1;
 		}

@@ -25,6 +25,9 @@ struct disk_config {
 	bool poll_adaptive;	/* poll=auto (the default): the window is
 				 * learnt, poll_us is its bound */
 	bool no_lock;		/* lock=off: no OFD lock on the image */
+	int engine;		/* engine=: 0 default (io_uring where the
+				 * host has it), 1 sync, 2 io_uring (enum
+				 * blk_engine_kind, devices/blk_engine.h) */
 	char id[MMVM_ID_MAX];	/* drive_id (API, --config-file); the CLI's
 				 * disks are "blk0".. */
 	bool root;		/* is_root_device: first disk, root=/dev/vda */

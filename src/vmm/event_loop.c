@@ -34,6 +34,7 @@ struct event_loop {
 	pthread_cond_t cond;	/* pause: the loop parks, the caller waits */
 	bool pause_req, parked;
 	char name[16];		/* the thread's comm: TASK_COMM_LEN */
+	int sandbox;		/* enum sandbox_kind */
 };
 
 struct event_loop *event_loop_create(const char *name)
@@ -44,6 +45,7 @@ struct event_loop *event_loop_create(const char *name)
 	if (!loop)
 		return NULL;
 	snprintf(loop->name, sizeof(loop->name), "%s", name ? name : "");
+	loop->sandbox = SANDBOX_IO;
 	pthread_mutex_init(&loop->lock, NULL);
 	pthread_cond_init(&loop->cond, NULL);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -128,7 +130,8 @@ static void *loop_thread(void *arg)
 	 * tell a device's workers from the vCPUs (prctl: before seccomp). */
 	if (loop->name[0])
 		prctl(PR_SET_NAME, loop->name, 0, 0, 0);
-	sandbox_enter(SANDBOX_IO);	/* seccomp: before the first event */
+	/* seccomp: before the first event */
+	sandbox_enter((enum sandbox_kind)loop->sandbox);
 	while (!loop->stopping) {
 		int n = epoll_wait(loop->epfd, evs, 32, -1);
 
@@ -149,6 +152,11 @@ static void *loop_thread(void *arg)
 			park(loop);
 	}
 	return NULL;
+}
+
+void event_loop_set_sandbox(struct event_loop *loop, int kind)
+{
+	loop->sandbox = kind;
 }
 
 int event_loop_start(struct event_loop *loop)

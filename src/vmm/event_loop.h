@@ -19,6 +19,9 @@ struct event_loop *event_loop_create(const char *name);
 int event_loop_add(struct event_loop *loop, int fd, uint32_t events,
 		   event_fn fn, void *opaque);
 int event_loop_del(struct event_loop *loop, int fd);
+/* The seccomp filter the loop's thread enters (default SANDBOX_IO, an
+ * enum sandbox_kind); before event_loop_start(). */
+void event_loop_set_sandbox(struct event_loop *loop, int kind);
 /* Starts the loop thread. */
 int event_loop_start(struct event_loop *loop);
 /* pause: the loop thread finishes the callback it runs (if any) and

@@ -104,6 +104,17 @@ static const unsigned int io_ioctls[] = {
 	TUNSETQUEUE,		/* net: the pairs the driver enabled */
 };
 
+/* A blk queue's worker with engine=io_uring: what an I/O thread makes,
+ * and io_uring_enter on its queue's ring (submitting the round's reads
+ * and writes; waiting for them before a flush). io_uring_setup and
+ * io_uring_register are in no filter: rings are set up, restricted and
+ * enabled before the sandbox (devices/blk_engine_uring.c). A reset or
+ * the exit drain waits for a ring's completions without a system call of
+ * it (the CQ ring is shared memory). */
+static const int io_uring_syscalls[] = {
+	SYS_io_uring_enter,
+};
+
 /* API thread (--api-sock), once the VM runs: its socket and
  * connections, PATCH /drives (a new image opened, locked, sized; the old
  * one synced and closed; a config interrupt), PATCH /vm (vCPU kicks),
@@ -131,15 +142,20 @@ static const struct sandbox_lists {
 	size_t nsys;
 	const unsigned int *ioctls;
 	size_t nioctls;
+	const int *extra;	/* more calls, on top of sys */
+	size_t nextra;
 } lists[SANDBOX_NR_KINDS] = {
 	[SANDBOX_MAIN] = { "main", main_syscalls, N(main_syscalls),
-			   main_ioctls, N(main_ioctls) },
+			   main_ioctls, N(main_ioctls), NULL, 0 },
 	[SANDBOX_VCPU] = { "vcpu", vcpu_syscalls, N(vcpu_syscalls),
-			   vcpu_ioctls, N(vcpu_ioctls) },
+			   vcpu_ioctls, N(vcpu_ioctls), NULL, 0 },
 	[SANDBOX_IO] = { "io", io_syscalls, N(io_syscalls),
-			 io_ioctls, N(io_ioctls) },
+			 io_ioctls, N(io_ioctls), NULL, 0 },
+	[SANDBOX_IO_URING] = { "io-uring", io_syscalls, N(io_syscalls),
+			       io_ioctls, N(io_ioctls), io_uring_syscalls,
+			       N(io_uring_syscalls) },
 	[SANDBOX_API] = { "api", api_syscalls, N(api_syscalls),
-			  api_ioctls, N(api_ioctls) },
+			  api_ioctls, N(api_ioctls), NULL, 0 },
 };
 
 const char *sandbox_kind_name(enum sandbox_kind kind)
@@ -202,6 +218,8 @@ int sandbox_build(enum sandbox_kind kind, struct sock_filter *prog,
 	for (size_t i = 0; i < l->nsys; i++)
 		if (l->sys[i] != SYS_ioctl)
 			allow_if(&b, (unsigned int)l->sys[i]);
+	for (size_t i = 0; i < l->nextra; i++)
+		allow_if(&b, (unsigned int)l->extra[i]);
 	if (l->nioctls) {
 		/* if nr != ioctl goto trap; A = request (the kernel takes it
 		 * as a 32-bit unsigned int: the low word is what counts) */
@@ -249,6 +267,7 @@ static const struct { long nr; const char *name; } names[] = {
 	S(pwritev), S(prlimit64), S(getrandom), S(memfd_create), S(seccomp),
 	S(pwritev2), S(statx), S(rseq), S(clone3), S(close_range), S(openat2),
 	S(faccessat2), S(io_uring_setup), S(io_uring_enter),
+	S(io_uring_register),
 	S(pidfd_open), S(process_vm_readv), S(process_vm_writev),
 };
 

@@ -17,6 +17,8 @@ enum sandbox_kind {
 	SANDBOX_MAIN,
 	SANDBOX_VCPU,
 	SANDBOX_IO,
+	SANDBOX_IO_URING,	/* a blk worker with an io_uring engine: I/O
+				 * plus io_uring_enter */
 	SANDBOX_API,
 	SANDBOX_NR_KINDS,
 };

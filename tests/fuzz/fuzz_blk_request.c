@@ -2,12 +2,16 @@
  *
  * Input layout: flags (bit 0 read-only, bit 1 O_DIRECT bounce path,
  *   bit 2 no FLUSH negotiated, bit 3 no discard / write zeroes, bit 4
- *   4 KiB logical blocks),
+ *   4 KiB logical blocks; bit 5 through the asynchronous engines' codec,
+ *   blk_request_prepare() and blk_rw_finish(), with bits 6-7 choosing
+ *   what the host did: all of it, half (finished synchronously), nothing,
+ *   or an error),
  * readable segment count, writable segment count (each mod 9), then one
  * 16-bit length per segment (mod 4097), then bytes that fill the readable
  * segments (header first). Every segment is its own heap allocation of
  * exactly its length, so any read or write past a guest buffer is caught by
  * ASan. The image is a 64-sector memfd. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,47 @@
 static struct blk_backend be;
 static struct virtq_chain chain;
 static int image_fd = -1;
+static struct blk_rw rw;
+
+/* The codec path: what an engine does between prepare and finish, with
+ * the host's answer chosen by the input. */
+static uint32_t via_codec(uint8_t flags)
+{
+	uint32_t len = 0;
+	int64_t res;
+	bool work;
+
+	if (!blk_request_prepare(&be, &chain, &rw, &len))
+		return len;
+	/* What prepare handed over lies inside the chain's buffers (ASan
+	 * checks the bytes; the counts are checked here). */
+	if (!rw.len || !rw.cnt || rw.cnt > BLK_RW_MAX_SEGS || !rw.status)
+		abort();
+	switch (flags >> 6) {
+	case 0:
+		res = rw.write ? pwritev(be.fd, rw.iov, (int)rw.cnt,
+					 (off_t)rw.pos) :
+				 preadv(be.fd, rw.iov, (int)rw.cnt,
+					(off_t)rw.pos);
+		if (res < 0)
+			res = -errno;
+		break;
+	case 1:
+		res = (int64_t)(rw.len / 2);
+		break;
+	case 2:
+		res = 0;
+		break;
+	default:
+		res = -EIO;
+		break;
+	}
+	*rw.status = 0xee;
+	len = blk_rw_finish(&be, &rw, res, &work);
+	if (*rw.status == 0xee)
+		abort();	/* a status byte is always written */
+	return len;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -91,7 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 	}
 
-	used = blk_handle_request(&be, &chain);
+	used = flags & 0x20 ? via_codec(flags) :
+			      blk_handle_request(&be, &chain);
 	/* Used length never exceeds what the driver offered for writing. */
 	if (used > chain.in_len)
 		abort();

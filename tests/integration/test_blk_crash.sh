@@ -27,6 +27,8 @@
 # flush after that (acknowledged data never disappears); replaying the
 # whole log gives back the data device byte for byte (the log, and the
 # replay, miss nothing).
+# MMVM_BLK_ENGINE=sync|io_uring: the disk's engine (default: mmvm's,
+# io_uring where the host has it); run it once with each.
 #
 # Needs root, KVM and the dm-log-writes module (skipped without):
 #   tests/integration/run-all.sh test_blk_crash.sh
@@ -93,7 +95,7 @@ console=$MMVM_WORK/guest.log
 : >"$console"
 (
 	GUEST_CMDLINE_EXTRA="mmvm.crash_n=$rounds" run_guest "$console" \
-		blk_crash --disk "$dev"
+		blk_crash --disk "$dev${MMVM_BLK_ENGINE:+,engine=$MMVM_BLK_ENGINE}"
 	echo "$RUN_GUEST_RC $RUN_GUEST_SECONDS" >"$MMVM_WORK/rc"
 ) &
 guest=$!

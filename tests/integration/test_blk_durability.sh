@@ -32,6 +32,9 @@
 set -uo pipefail
 
 require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
+# MMVM_BLK_ENGINE=sync|io_uring: the engine of the three boots' disks
+# (default: mmvm's, io_uring where the host has it).
+eng=${MMVM_BLK_ENGINE:+,engine=$MMVM_BLK_ENGINE}
 require_kvm
 require_root
 command -v losetup >/dev/null || skip "no losetup"
@@ -91,7 +94,7 @@ else
 fi
 [ -b "$ff_dev" ] || { fail "a: no $ff_dev"; finish; }
 say "a: the disk: $ff_dev, $ff_how"
-run_guest "$MMVM_WORK/ff.log" blk_flushfail --disk "$ff_dev" \
+run_guest "$MMVM_WORK/ff.log" blk_flushfail --disk "$ff_dev$eng" \
 	--stats "$MMVM_WORK/ff.stats"
 grep -a '^MMVM-BLKFF' "$MMVM_WORK/ff.log" | tr -d '\r' | sed 's/^/    /'
 first=$(field "$MMVM_WORK/ff.log" "MMVM-BLKFF done" first_rc)
@@ -119,7 +122,7 @@ truncate -s 64M "$nf_img"
 nf_log=$MMVM_WORK/nf.log
 "$MMVM" --kernel "$MMVM_KERNEL" --initrd "$MMVM_INITRD" \
 	--cmdline "console=ttyS0 mmvm.test=blk_noflush" --timeout 300 \
-	--disk "$nf_img" --stats "$MMVM_WORK/nf.stats" </dev/null >"$nf_log" 2>&1 &
+	--disk "$nf_img$eng" --stats "$MMVM_WORK/nf.stats" </dev/null >"$nf_log" 2>&1 &
 nf_pid=$!
 for _ in $(seq 1 1200); do
 	grep -a -q 'MMVM-BLKNF waiting\|MMVM-TEST-END' "$nf_log" && break
@@ -222,7 +225,7 @@ k4_loop=$(losetup -f --show --sector-size 4096 --direct-io=on "$k4_img" 2>/dev/n
 	{ fail "d: losetup --sector-size 4096 failed"; finish; }
 loops+=("$k4_loop")
 say "d: $k4_loop: logical block size $(blockdev --getss "$k4_loop"), direct-io $(cat "/sys/block/${k4_loop#/dev/}/loop/dio" 2>/dev/null)"
-run_guest "$MMVM_WORK/k4.log" blk_4k --disk "$k4_loop,direct" "${extra[@]}" \
+run_guest "$MMVM_WORK/k4.log" blk_4k --disk "$k4_loop,direct$eng" "${extra[@]}" \
 	--stats "$MMVM_WORK/k4.stats"
 grep -a '^MMVM-BLK4K' "$MMVM_WORK/k4.log" | tr -d '\r' | sed 's/^/    /'
 lbs=$(field "$MMVM_WORK/k4.log" MMVM-BLK4K lbs)

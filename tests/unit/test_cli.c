@@ -205,6 +205,15 @@ static void test_errors(void)
 	CHECK_EQ(parse("--kernel bz --disk a,lock=no"), CLI_ERROR);
 	CHECK(err_has("lock=on|off"));
 	CHECK_EQ(parse("--kernel bz --disk a,lock"), CLI_ERROR);
+	/* engine=: default 0 (io_uring where the host has it). */
+	CHECK_EQ(parse("--kernel bz --disk a"), CLI_RUN);
+	CHECK_EQ(cfg.disks[0].engine, 0);
+	CHECK_EQ(parse("--kernel bz --disk a,engine=sync,ro"), CLI_RUN);
+	CHECK(cfg.disks[0].engine == 1 && cfg.disks[0].read_only);
+	CHECK_EQ(parse("--kernel bz --disk a,engine=io_uring"), CLI_RUN);
+	CHECK_EQ(cfg.disks[0].engine, 2);
+	CHECK_EQ(parse("--kernel bz --disk a,engine=aio"), CLI_ERROR);
+	CHECK(err_has("want engine=io_uring or engine=sync"));
 	CHECK_EQ(parse("--kernel bz --net mac=52:54:00:12:34:56"), CLI_ERROR);
 	CHECK(err_has("missing tap"));
 	CHECK_EQ(parse("--kernel bz --net tap=t,mac=01:00:00:00:00:00"), CLI_ERROR);

@@ -132,6 +132,25 @@ static void test_common(void)
 	}
 }
 
+/* io_uring: io_uring_enter on a blk worker with a ring only; setup and
+ * register nowhere (rings are made and restricted before the sandbox).
+ * The io-uring filter is io's plus that one call. */
+static void test_io_uring(void)
+{
+	for (int k = 0; k < SANDBOX_NR_KINDS; k++) {
+		CHECK_EQ(judge(k, X86, SYS_io_uring_setup, 0), TRAP);
+		CHECK_EQ(judge(k, X86, SYS_io_uring_register, 0), TRAP);
+		CHECK_EQ(judge(k, X86, SYS_io_uring_enter, 0),
+			 k == SANDBOX_IO_URING ? ALLOW : TRAP);
+	}
+	CHECK(!strcmp(sandbox_kind_name(SANDBOX_IO_URING), "io-uring"));
+	CHECK_EQ(judge(SANDBOX_IO_URING, X86, SYS_preadv, 0), ALLOW);
+	CHECK_EQ(judge(SANDBOX_IO_URING, X86, SYS_ioctl, BLKZEROOUT), ALLOW);
+	CHECK_EQ(judge(SANDBOX_IO_URING, X86, SYS_ioctl, KVM_RUN), TRAP);
+	CHECK(!strcmp(sandbox_syscall_name(SYS_io_uring_register),
+		      "io_uring_register"));
+}
+
 /* The API thread: its socket, drive swaps, vCPU kicks; nothing of KVM
  * but the config interrupt. */
 static void test_api_thread(void)
@@ -373,6 +392,7 @@ int main(void)
 	RUN(test_common);
 	RUN(test_api_thread);
 	RUN(test_per_thread);
+	RUN(test_io_uring);
 	RUN(test_no_exec_memory);
 	RUN(test_names);
 	RUN(test_installed);
