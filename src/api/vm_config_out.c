@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "api/vm_config_out.h"
+#include "devices/blk_engine.h"
 #include "vmm/vm_desc.h"
 
 static void add_str(struct json_object *o, const char *key, const char *s)
@@ -65,7 +66,8 @@ static struct json_object *drive(const struct disk_config *d)
 	if (d->partuuid)
 		add_str(o, "partuuid", d->partuuid);
 	add_str(o, "cache_type", "Writeback");
-	add_str(o, "io_engine", "Sync");
+	add_str(o, "io_engine",
+		d->engine == BLK_ENGINE_SYNC ? "Sync" : "Async");
 	add_int(ext, "queues", d->queues);
 	add_poll(ext, "poll", d->poll_adaptive, d->poll_us);
 	add_bool(ext, "direct", d->direct);

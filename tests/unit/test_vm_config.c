@@ -8,6 +8,7 @@
 #include "api/vm_config_json.h"
 #include "api/vm_config_out.h"
 #include "api/vm_outputs.h"
+#include "devices/blk_engine.h"
 #include "unit.h"
 #include "vmm/cli.h"
 #include "vmm/vm_desc.h"
@@ -31,7 +32,8 @@ static void test_full_file(void)
 		"{\"boot-source\": {\"kernel_image_path\": \"/vmlinux\","
 		" \"boot_args\": \"console=ttyS0 reboot=k\", \"initrd_path\": null},"
 		" \"drives\": [{\"drive_id\": \"data\", \"path_on_host\": \"/d\","
-		"   \"is_root_device\": false, \"cache_type\": \"Writeback\"},"
+		"   \"is_root_device\": false, \"cache_type\": \"Writeback\","
+		"   \"io_engine\": \"Async\"},"
 		"  {\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\","
 		"   \"is_root_device\": true, \"is_read_only\": true,"
 		"   \"partuuid\": null, \"io_engine\": \"Sync\", \"rate_limiter\": null}],"
@@ -65,6 +67,9 @@ static void test_full_file(void)
 	/* The root device becomes vda, read-only. */
 	vm_desc_finish(&cfg);
 	CHECK(!strcmp(cfg.disks[0].id, "rootfs") && !strcmp(cfg.disks[1].id, "data"));
+	/* Firecracker's io_engine names mmvm's engines. */
+	CHECK_EQ(cfg.disks[0].engine, BLK_ENGINE_SYNC);
+	CHECK_EQ(cfg.disks[1].engine, BLK_ENGINE_IO_URING);
 	CHECK(!strcmp(vm_desc_root_args(&cfg, root, sizeof(root)),
 		      "root=/dev/vda ro"));
 }
@@ -85,6 +90,8 @@ static void test_errors_name_the_field(void)
 		{ "{\"machine-config\": {\"vcpu_count\": 65}}", "machine-config.vcpu_count: 65: want 1..64" },
 		{ "{\"balloon\": {\"amount_mib\": 1}}", "balloon: the balloon device is not supported" },
 		{ "{\"mmds-config\": {}}", "MMDS is not supported" },
+		{ "{\"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false,"
+		  " \"io_engine\": \"Fast\"}]}", "drives[0].io_engine: want \"Sync\" or \"Async\"" },
 		{ "{\"logger\": {\"log_path\": \"/l\", \"module\": \"x\"}}", "per-module filters" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}} {}", "trailing data" },
 		{ "{\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "malformed JSON" },
