@@ -274,7 +274,7 @@ static void test_route_bad_bodies(void)
 		{ "/drives/a", "{\"drive_id\": \"a\", \"is_root_device\": false}", "path_on_host: missing" },
 		{ "/drives/a", "{\"drive_id\": \"a\", \"path_on_host\": \"/x\"}", "is_root_device: missing" },
 		{ "/drives/a", "{\"drive_id\": \"a\", \"path_on_host\": \"/x\", \"is_root_device\": false, \"rate_limiter\": {}}", "rate limiters are not supported" },
-		{ "/drives/a", "{\"drive_id\": \"a\", \"path_on_host\": \"/x\", \"is_root_device\": false, \"io_engine\": \"Async\"}", "io_engine" },
+		{ "/drives/a", "{\"drive_id\": \"a\", \"path_on_host\": \"/x\", \"is_root_device\": false, \"io_engine\": \"Fast\"}", "io_engine" },
 		{ "/drives/a", "{\"drive_id\": \"a\", \"path_on_host\": \"/x\", \"is_root_device\": false, \"cache_type\": \"Unsafe\"}", "cache_type" },
 		{ "/drives/a", "{\"drive_id\": \"a\", \"path_on_host\": \"/x\", \"is_root_device\": false, \"mmvm\": {\"queues\": 9}}", "queues: want 0..8" },
 		{ "/drives/a%20b", "{\"drive_id\": \"a%20b\", \"path_on_host\": \"/x\", \"is_root_device\": false}", "only letters" },
