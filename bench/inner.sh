@@ -240,11 +240,20 @@ esac
 
 "$tools/rr" server "$port" "$state" 2>>"$out/rr-server.log" &
 server_pid=$!
-if command -v sockperf >/dev/null 2>&1; then
+# A new sockperf server for every run: it serves one connection at a
+# time, so a guest that died mid-run (a nested wedge or reset) would leave
+# it blocked on that connection and every later run's request/response
+# would find nobody answering.
+sockperf_restart() {
+	command -v sockperf >/dev/null 2>&1 || return 0
+	if [ -n "$sockperf_pid" ]; then
+		kill "$sockperf_pid" 2>/dev/null
+		wait "$sockperf_pid" 2>/dev/null
+	fi
 	sockperf server --tcp -i "$host_ip" -p "$((port + 1))" \
 		>>"$out/sockperf-server.log" 2>&1 &
 	sockperf_pid=$!
-fi
+}
 
 cmdline="console=ttyS0 quiet mmvm.test=bench bench.secs=$secs"
 cmdline="$cmdline bench.host=$host_ip bench.ip=$guest_ip/24 bench.port=$port"
@@ -314,6 +323,7 @@ run_one() {
 	echo "$out/$id" >"$state/run"
 	echo "$id boot" >"$out/phase"
 	rm -f "$state/pid"
+	sockperf_restart
 	log "run $id: $*"
 	echo "$*" >"$out/$id.argv"
 	wedge_watch "$id" &
