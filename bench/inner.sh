@@ -508,7 +508,7 @@ touch "$out/runs" "$out/skipped" "$out/load"
 	echo "disk_mb $disk_mb"
 	echo "blk_slow_ms $blk_slow_ms"
 	echo "boot_pairs $boot_pairs"
-	echo "sockperf $(sockperf --version 2>&1 | grep -o 'sockperf[^,]*[0-9][0-9.]*' | head -n 1)"
+	echo "sockperf $(sockperf --version 2>&1 | sed -n 's/^sockperf, version \([^ ]*\).*/\1/p' | head -n 1)"
 } >"$out/meta"
 
 # The load verdict of run $1 from the host-side samples ("unknown"

@@ -141,8 +141,11 @@ class TablesTest(unittest.TestCase):
                    errors=["fio-vdb-qd1-j1: failed"])
         t = tables.Tables(self.r.d)
         self.assertEqual(t.used[("t2-mmvm", 1)].id, "r1-t2-mmvm-again")
-        # Neither finished cleanly: no figure for that repetition.
-        self.assertIsNone(t.fig("t2-mmvm", 2, "net"))
+        # Neither finished cleanly: the one that finished more workloads
+        # is used, and its finished workload counts.
+        self.assertEqual(t.used[("t2-mmvm", 2)].id, "r2-t2-mmvm")
+        self.assertAlmostEqual(t.fig("t2-mmvm", 2, "net")["rate"], 30.0)
+        self.assertIsNone(t.fig("t2-mmvm", 2, "fio-vdb-qd1-j1"))
 
     def test_report_and_csv(self):
         self.three_reps()
