@@ -51,7 +51,9 @@ static int sys_register(int fd, unsigned int op, const void *arg,
 	return (int)syscall(SYS_io_uring_register, fd, op, arg, n);
 }
 
-static void uring_free(struct uring *u)
+/* Unmaps the ring and closes it (its reference to the image goes with
+ * it); safe on a ring that was half set up or already released. */
+static void uring_release_ring(struct uring *u)
 {
 	if (u->sqes && u->sqes != MAP_FAILED)
 		munmap(u->sqes, u->sqes_len);
@@ -59,8 +61,16 @@ static void uring_free(struct uring *u)
 		munmap(u->cq_map, u->cq_map_len);
 	if (u->sq_map && u->sq_map != MAP_FAILED)
 		munmap(u->sq_map, u->sq_map_len);
+	u->sqes = NULL;
+	u->sq_map = u->cq_map = NULL;
 	if (u->ring_fd >= 0)
 		close(u->ring_fd);
+	u->ring_fd = -1;
+}
+
+static void uring_free(struct uring *u)
+{
+	uring_release_ring(u);
 	if (u->e.event_fd >= 0)
 		close(u->e.event_fd);
 	free(u->rw);
@@ -374,17 +384,7 @@ static void uring_retire(struct blk_engine *e)
 	/* On the API thread: no io_uring call (its filter has none). */
 	uring_drain(e, false, 0);
 	e->retired = true;
-	if (u->sqes && u->sqes != MAP_FAILED)
-		munmap(u->sqes, u->sqes_len);
-	if (u->cq_map && u->cq_map != MAP_FAILED && u->cq_map != u->sq_map)
-		munmap(u->cq_map, u->cq_map_len);
-	if (u->sq_map && u->sq_map != MAP_FAILED)
-		munmap(u->sq_map, u->sq_map_len);
-	u->sqes = NULL;
-	u->sq_map = u->cq_map = NULL;
-	if (u->ring_fd >= 0)
-		close(u->ring_fd);
-	u->ring_fd = -1;
+	uring_release_ring(u);
 }
 
 static const struct blk_engine_ops uring_ops = {
