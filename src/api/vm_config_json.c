@@ -460,23 +460,6 @@ static int drive(struct ctx *c, struct json_object *o, const char *path_id)
 	return vm_desc_put_disk(c->cfg, &d, field, c->err, c->errlen);
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-		   &b[3], &b[4], &b[5], &tail) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (s[i * 3 + 2] != (i == 5 ? '\0' : ':'))
-			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	return (mac[0] & 1) ? -1 : 0;
-}
-
 static int net_ext(struct ctx *c, struct json_object *o, struct net_config *n)
 {
 	uint64_t q;
@@ -539,7 +522,7 @@ static int net(struct ctx *c, struct json_object *o, const char *path_id)
 			if (!json_object_is_type(v, json_type_string))
 				return type_error(c, key, "a string");
 			s = json_object_get_string(v);
-			if (parse_mac(s, n.mac)) {
+			if (vm_desc_parse_mac(s, n.mac)) {
 				snprintf(c->err, c->errlen, "%s: bad mac '%.32s' (want XX:XX:XX:XX:XX:XX, unicast)",
 					 field, s);
 				return -1;

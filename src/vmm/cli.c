@@ -233,25 +233,6 @@ static int parse_uint(const char *s, unsigned long max, unsigned int *out)
 	return 0;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-		   &b[3], &b[4], &b[5], &tail) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)s[i * 3]) ||
-		    !isxdigit((unsigned char)s[i * 3 + 1]))
-			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	/* A multicast address cannot be a NIC's own. */
-	return (mac[0] & 1) ? -1 : 0;
-}
-
 /* "N" or "N,pin". The count is parsed from a copy so that a flag after it
  * is not taken for part of the number. */
 static int parse_cpus(const char *val, struct mmvm_config *cfg)
@@ -343,7 +324,7 @@ static int parse_net(char *val, struct net_config *n, char *err,
 		if (!strncmp(tok, "tap=", 4) && tok[4]) {
 			n->tap = tok + 4;
 		} else if (!strncmp(tok, "mac=", 4)) {
-			if (parse_mac(tok + 4, n->mac)) {
+			if (vm_desc_parse_mac(tok + 4, n->mac)) {
 				snprintf(err, errlen, "--net: bad mac '%s' (want XX:XX:XX:XX:XX:XX, unicast)",
 					 tok + 4);
 				return -1;

@@ -78,6 +78,26 @@ void vm_desc_disk_defaults(struct disk_config *d)
 				   .poll_us = MMVM_MAX_POLL_US };
 }
 
+int vm_desc_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[i * 3]) ||
+		    !isxdigit((unsigned char)s[i * 3 + 1]) ||
+		    s[i * 3 + 2] != (i == 5 ? '\0' : ':'))
+			return -1;
+		mac[i] = (uint8_t)b[i];
+	}
+	/* A multicast address cannot be a NIC's own. */
+	return (mac[0] & 1) ? -1 : 0;
+}
+
 void vm_desc_net_defaults(struct net_config *n)
 {
 	*n = (struct net_config){ .tx_irq_delay_us = MMVM_TX_IRQ_AUTO_US,

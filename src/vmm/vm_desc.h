@@ -36,6 +36,10 @@ void vm_desc_release_since(struct mmvm_config *cfg,
 void vm_desc_disk_defaults(struct disk_config *d);
 void vm_desc_net_defaults(struct net_config *n);
 
+/* "XX:XX:XX:XX:XX:XX", two hex digits a byte, not multicast (a NIC's own
+ * address): 0, or -1. The CLI's mac= and the API's guest_mac. */
+int vm_desc_parse_mac(const char *s, uint8_t mac[6]);
+
 /* Each returns 0, or -1 with one line in err. */
 int vm_desc_check_id(const char *id, const char *field, char *err,
 		     size_t errlen);
