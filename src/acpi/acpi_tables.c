@@ -55,13 +55,14 @@
 #define FADT_F_RESET_REG_SUP	(1u << 10)
 #define FADT_F_HW_REDUCED_ACPI	(1u << 20)
 
-/* IA-PC Boot Architecture Flags, 5.2.9.3, Table 5.11. Only "VGA Not
- * Present" is set. LEGACY_DEVICES (bit 0) stays clear: there are no
+/* IA-PC Boot Architecture Flags, 5.2.9.3, Table 5.11. "VGA Not Present"
+ * is set, and 8042 when the platform has the i8042 (its keyboard is also
+ * the DSDT's PNP0303). LEGACY_DEVICES (bit 0) stays clear: there are no
  * legacy (LPC/ISA) devices the OS should probe for beyond the ones the
- * DSDT describes. 8042 (bit 1) stays clear: mmvm has no i8042, only its
- * reset command. "MSI Not Supported" (bit 3) stays clear: virtio-mmio v3
+ * DSDT describes. "MSI Not Supported" (bit 3) stays clear: virtio-mmio v3
  * uses MSIs. "CMOS RTC Not Present" (bit 5) stays clear: mmvm emulates
  * the RTC at 0x70/0x71. */
+#define IAPC_8042		(1u << 1)
 #define IAPC_VGA_NOT_PRESENT	(1u << 2)
 
 /* Generic Address Structure, 5.2.3.2 */
@@ -97,6 +98,10 @@
 #define COM1_PORT		0x3f8
 #define COM1_PORTS		8
 #define COM1_IRQ		4
+#define KBD_HID			"PNP0303"	/* IBM Enhanced (101/102-key) */
+#define KBD_DATA_PORT		0x60
+#define KBD_CMD_PORT		0x64
+#define KBD_IRQ			1
 #define TIMER_IRQ		0
 #define TIMER_GSI		2	/* the PIT's pin on the I/O APIC */
 
@@ -221,7 +226,8 @@ static void build_fadt(uint8_t *t, const struct acpi_platform *p,
 	/* The 32-bit DSDT pointer too, equal to X_DSDT, when it fits. */
 	if (dsdt <= UINT32_MAX)
 		put_le32(t + FADT_DSDT, (uint32_t)dsdt);
-	put_le16(t + FADT_IAPC_BOOT_ARCH, IAPC_VGA_NOT_PRESENT);
+	put_le16(t + FADT_IAPC_BOOT_ARCH,
+		 IAPC_VGA_NOT_PRESENT | (p->i8042 ? IAPC_8042 : 0));
 	put_le32(t + FADT_FLAGS, FADT_F_HW_REDUCED_ACPI |
 		 FADT_F_RESET_REG_SUP | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON);
 	gas_io8(t + FADT_RESET_REG, p->reset_port);
@@ -296,6 +302,10 @@ static void build_madt(uint8_t *t, const struct acpi_platform *p,
  *		Device (COM1) { _HID EisaId ("PNP0501"), _UID 1,
  *			_CRS { IO (Decode16, 0x3f8, 0x3f8, 0, 8)
  *			       IRQNoFlags () { 4 } } }
+ *		Device (KBD0) { _HID EisaId ("PNP0303"),
+ *			_CRS { IO (Decode16, 0x60, 0x60, 1, 1)
+ *			       IO (Decode16, 0x64, 0x64, 1, 1)
+ *			       IRQNoFlags () { 1 } } }
  *		Device (PEVT) { _HID "QEMU0001",
  *			_CRS { IO (Decode16, port, port, 1, 1) } }
  *	}
@@ -335,6 +345,18 @@ static void build_dsdt_aml(struct aml_buf *a, const struct acpi_platform *p)
 		crs = aml_restemplate_begin(a);
 		aml_res_io16(a, COM1_PORT, COM1_PORT, 0, COM1_PORTS);
 		aml_res_irq_noflags(a, COM1_IRQ);
+		aml_restemplate_end(a, crs);
+		aml_end(a, dev);
+	}
+	if (p->i8042) {
+		dev = aml_device_begin(a, "KBD0");
+		aml_name(a, "_HID");
+		aml_eisaid(a, KBD_HID);
+		aml_name(a, "_CRS");
+		crs = aml_restemplate_begin(a);
+		aml_res_io16(a, KBD_DATA_PORT, KBD_DATA_PORT, 1, 1);
+		aml_res_io16(a, KBD_CMD_PORT, KBD_CMD_PORT, 1, 1);
+		aml_res_irq_noflags(a, KBD_IRQ);
 		aml_restemplate_end(a, crs);
 		aml_end(a, dev);
 	}

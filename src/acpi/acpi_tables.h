@@ -36,6 +36,8 @@ struct acpi_platform {
 	struct acpi_virtio_dev virtio[ACPI_MAX_VIRTIO];
 
 	bool com1;			/* PNP0501 at 0x3f8-0x3ff, IRQ 4 */
+	bool i8042;			/* PNP0303 at 0x60 and 0x64, IRQ 1,
+					 * and the FADT's 8042 flag */
 	uint16_t pvpanic_port;		/* QEMU0001, one I/O port; 0 = none */
 
 	/* FADT hardware-reduced sleep control and status registers and the

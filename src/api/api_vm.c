@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api_vm.h"
+#include "devmgr/platform.h"
 #include "devmgr/virtio_devices.h"
 #include "vmm/lifecycle.h"
 #include "vmm/vm_desc.h"
@@ -64,10 +65,18 @@ static int op_pause(void *opaque, bool pause, char *err, size_t errlen)
 	return 0;
 }
 
+/* As Firecracker on x86: Ctrl+Alt+Del on the i8042's keyboard. What the
+ * guest does with it is the guest's (Linux reboots at once, or signals
+ * init, which for systemd means reboot); a reboot ends the run, exit 0. */
 static int op_ctrl_alt_del(void *opaque, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "SendCtrlAltDel is not supported: mmvm emulates no i8042 keyboard controller (and the project's guest kernel has no i8042/AT keyboard driver); the guest powers off by itself (ACPI) or is stopped with SIGTERM");
-	return -1;
+	struct api_vm *a = opaque;
+
+	if (!platform_send_ctrl_alt_del(a->vm, err, errlen))
+		return -1;
+	vm_outputs_log(&a->out, VM_LOG_INFO, "api_vm",
+		       "Ctrl+Alt+Del sent to the guest's keyboard");
+	return 0;
 }
 
 static void dump_stats(void *opaque, FILE *f)

@@ -3,10 +3,6 @@
 
 #include "devices/pc_legacy.h"
 
-/* Status reads as "output full, input empty, no controller answers": the
- * driver's probe gives up at once and the reboot path does not wait for
- * IBF. */
-#define I8042_STATUS_ABSENT	0xfd
 #define UART_NR_PORTS		8
 
 static uint8_t to_bcd(int v)
@@ -38,23 +34,6 @@ static uint8_t cmos_read(uint8_t index)
 	}
 }
 
-/* Ports 0x60..0x64: data at 0x60, command/status at 0x64. */
-static void i8042_read(void *opaque, uint64_t off, void *data, uint32_t len)
-{
-	memset(data, off == PIO_I8042_CMD - PIO_I8042_DATA ?
-		     I8042_STATUS_ABSENT : 0xff, len);
-}
-
-static void i8042_write(void *opaque, uint64_t off, const void *data,
-			uint32_t len)
-{
-	struct pc_legacy *pc = opaque;
-
-	if (off == PIO_I8042_CMD - PIO_I8042_DATA &&
-	    *(const uint8_t *)data == PIO_I8042_RESET)
-		pc->ev->reset(pc->ev->host, "i8042");
-}
-
 static void cmos_port_read(void *opaque, uint64_t off, void *data,
 			   uint32_t len)
 {
@@ -80,17 +59,12 @@ static void post_read(void *opaque, uint64_t off, void *data, uint32_t len)
 	memset(data, 0, len);
 }
 
-bool pc_legacy_register(struct pc_legacy *pc, struct mmio_bus *pio,
-			const struct platform_events *ev)
+bool pc_legacy_register(struct pc_legacy *pc, struct mmio_bus *pio)
 {
 	static const uint16_t absent_uarts[] = { 0x2f8, 0x3e8, 0x2e8 };
 	bool ok;
 
-	pc->ev = ev;
-	ok = mmio_bus_register(pio, PIO_I8042_DATA,
-			       PIO_I8042_CMD - PIO_I8042_DATA + 1,
-			       i8042_read, i8042_write, pc) &&
-	     mmio_bus_register(pio, PIO_CMOS_INDEX, 2, cmos_port_read,
+	ok = mmio_bus_register(pio, PIO_CMOS_INDEX, 2, cmos_port_read,
 			       cmos_port_write, pc) &&
 	     mmio_bus_register(pio, PIO_POST, 1, post_read, NULL, pc);
 	/* No read handler: reads give all-ones, an empty ISA slot. */

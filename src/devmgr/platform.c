@@ -5,6 +5,7 @@
 #include "boot/layout.h"
 #include "boot/mptable.h"
 #include "devices/acpi_pm.h"
+#include "devices/i8042.h"
 #include "devices/pc_legacy.h"
 #include "devices/pvpanic.h"
 #include "devices/serial.h"
@@ -15,6 +16,7 @@
 struct platform {
 	struct platform_events ev;
 	struct pc_legacy legacy;
+	struct i8042 i8042;
 	struct acpi_pm pm;
 	struct pvpanic pvpanic;
 };
@@ -34,6 +36,15 @@ static void on_panic(void *host, bool crash_loaded)
 	vm_guest_panic(host, crash_loaded);
 }
 
+/* IRQ 1 is an ISA edge: one pulse a byte. */
+static void on_kbd_irq(void *host)
+{
+	vm_irq_line(host, I8042_KBD_IRQ, 1);
+	vm_irq_line(host, I8042_KBD_IRQ, 0);
+}
+
+static const struct i8042_host_ops i8042_ops = { .kbd_irq = on_kbd_irq };
+
 int platform_setup(struct vm *vm, char *err, size_t errlen)
 {
 	struct platform *p = calloc(1, sizeof(*p));
@@ -47,8 +58,10 @@ int platform_setup(struct vm *vm, char *err, size_t errlen)
 		.host = vm, .power_off = on_power_off, .reset = on_reset,
 		.panic = on_panic,
 	};
+	i8042_init(&p->i8042, &p->ev, &i8042_ops, vm);
 	if (!serial_register(vm->serial, &vm->pio, SERIAL_COM1_BASE) ||
-	    !pc_legacy_register(&p->legacy, &vm->pio, &p->ev) ||
+	    !pc_legacy_register(&p->legacy, &vm->pio) ||
+	    !i8042_register(&p->i8042, &vm->pio) ||
 	    (vm->cfg->acpi &&
 	     (!acpi_pm_register(&p->pm, &vm->pio, &p->ev) ||
 	      !pvpanic_register(&p->pvpanic, &vm->pio, &p->ev)))) {
@@ -67,6 +80,7 @@ int platform_write_acpi(struct vm *vm, uint64_t *rsdp, char *err,
 		.ioapic_addr = BOOT_IOAPIC_ADDR,
 		.ioapic_pins = MPTABLE_IOAPIC_PINS,
 		.com1 = true,
+		.i8042 = true,
 		.pvpanic_port = PVPANIC_PORT,
 		.sleep_control_port = ACPI_PM_PORT_BASE + ACPI_PM_SLEEP_CONTROL,
 		.sleep_status_port = ACPI_PM_PORT_BASE + ACPI_PM_SLEEP_STATUS,
@@ -103,8 +117,21 @@ int platform_write_acpi(struct vm *vm, uint64_t *rsdp, char *err,
 	return 0;
 }
 
+bool platform_send_ctrl_alt_del(struct vm *vm, char *err, size_t errlen)
+{
+	struct platform *p = vm->platform;
+
+	if (!p) {
+		snprintf(err, errlen, "the VM has no platform devices yet");
+		return false;
+	}
+	return i8042_send_ctrl_alt_del(&p->i8042, err, errlen);
+}
+
 void platform_destroy(struct vm *vm)
 {
+	if (vm->platform)
+		i8042_destroy(&((struct platform *)vm->platform)->i8042);
 	free(vm->platform);
 	vm->platform = NULL;
 }

@@ -67,7 +67,7 @@ static const int vcpu_syscalls[] = {
 static const unsigned int vcpu_ioctls[] = {
 	KVM_RUN,
 	KVM_GET_REGS,		/* RIP in failure messages */
-	KVM_IRQ_LINE,		/* serial and legacy-line devices */
+	KVM_IRQ_LINE,		/* serial, i8042, legacy-line devices */
 	KVM_SET_GSI_ROUTING,	/* MSI vector programmed by the guest */
 	KVM_IRQFD,		/* first route of an MSI vector */
 	TUNSETOFFLOAD,		/* virtio-net DRIVER_OK */
@@ -129,7 +129,8 @@ static const int api_syscalls[] = {
 };
 static const unsigned int api_ioctls[] = {
 	BLKGETSIZE64,		/* PATCH /drives: a block device's size */
-	KVM_IRQ_LINE,		/* the config interrupt: legacy line */
+	KVM_IRQ_LINE,		/* the config interrupt: legacy line;
+				 * SendCtrlAltDel's keyboard IRQ 1 */
 	KVM_SET_GSI_ROUTING,	/* ... or its MSI vector's route */
 	KVM_IRQFD,
 };

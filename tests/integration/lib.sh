@@ -332,6 +332,44 @@ show_log() {
 	tail -n "${2:-30}" "$1" | sed 's/^/    | /'
 }
 
+# ctrl_alt_del_run NAME LOG [mmvm options]: boots MMVM_KERNEL with the
+# idle guest and an API socket, waits for the guest's /init, sends
+# Firecracker's SendCtrlAltDel (PUT /actions) and checks that the answer
+# is 204 and that the guest's reboot ends mmvm with exit 0 (the kernel
+# restarts on Ctrl+Alt+Del unless init asked for the signal).
+ctrl_alt_del_run() {
+	local name=$1 log=$2 sock pid i code rc=0
+	shift 2
+	sock=$MMVM_WORK/cad-$$.sock
+	rm -f "$sock"
+	timeout -k 5 "$RUN_GUEST_TIMEOUT" "$MMVM" --api-sock "$sock" \
+		--kernel "$MMVM_KERNEL" --initrd "$MMVM_INITRD" \
+		--cmdline "console=ttyS0 mmvm.test=idle mmvm.idle=200" \
+		"$@" </dev/null >"$log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 2 * RUN_GUEST_TIMEOUT; i++)); do
+		grep -aq 'MMVM-IDLE start' "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	code=$(curl -s --max-time 20 --unix-socket "$sock" -X PUT \
+		-H 'Content-Type: application/json' \
+		--data-binary '{"action_type": "SendCtrlAltDel"}' \
+		-o "$MMVM_WORK/cad-body" -w '%{http_code}' \
+		http://localhost/actions)
+	wait "$pid" || rc=$?
+	RUN_GUEST_RC=$rc
+	if [ "$code" = 204 ] && [ "$rc" = 0 ] &&
+	   grep -aq '^mmvm: guest rebooted' "$log" &&
+	   ! grep -aq 'MMVM-IDLE end' "$log"; then
+		pass "$name: SendCtrlAltDel answered 204, the guest rebooted, exit 0: '$(grep -a -m1 '^mmvm: guest rebooted' "$log" | tr -d '\r')'"
+	else
+		fail "$name: SendCtrlAltDel answered '$code' $(head -c 300 "$MMVM_WORK/cad-body" 2>/dev/null), mmvm exit $rc (want 204, exit 0 'guest rebooted')"
+		show_log "$log"
+	fi
+	rm -f "$sock"
+}
+
 finish() {
 	echo "$lib_test: $lib_passed passed, $lib_failed failed"
 	[ "${wedge_owner:-0}" = 1 ] && [ -e "$MMVM_WEDGE_MARK.most" ] &&

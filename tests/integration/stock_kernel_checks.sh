@@ -16,7 +16,8 @@
 #   - a guest process printing "Kernel panic - not syncing" and
 #     "reboot: Power down" on the console does not end the VM, and its
 #     poweroff then gives exit 0 "guest powered off (ACPI S5)";
-#   - SysRq c -> exit 2 "guest panicked (pvpanic)".
+#   - SysRq c -> exit 2 "guest panicked (pvpanic)";
+#   - the API's SendCtrlAltDel reboots the guest: exit 0 "guest rebooted".
 # Env: MMVM_STOCK_KERNELS (default "6.1 6.12").
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -uo pipefail
@@ -83,6 +84,11 @@ for v in ${MMVM_STOCK_KERNELS:-6.1 6.12}; do
 	log=$MMVM_WORK/sysrq-$kver.log
 	run_guest "$log" sysrq_crash --virtio-version 2
 	check_exit "$kver: SysRq c" "$log" 2 "guest panicked (pvpanic)"
+
+	# Firecracker's SendCtrlAltDel: the i8042's keyboard (PNP0303),
+	# Debian's built-in atkbd and VT keyboard, the kernel's restart.
+	ctrl_alt_del_run "$kver: Ctrl+Alt+Del" "$MMVM_WORK/cad-$kver.log" \
+		--virtio-version 2
 
 	log=$MMVM_WORK/fake-$kver.log
 	run_guest "$log" fake_console --virtio-version 2

@@ -11,8 +11,8 @@
 #          Running, then Paused while the guest's once-a-second ticks stop
 #          and Running again when they resume; PATCH /drives/rootfs to a
 #          larger image the guest then sees (size and first bytes);
-#          FlushMetrics writes a JSON line with blk0's counters; the guest
-#          powers off and mmvm exits 0;
+#          FlushMetrics writes a JSON line with blk0's counters;
+#          SendCtrlAltDel reboots the guest and mmvm exits 0;
 #   boot 2 (--config-file FILE --no-api): the same guest from a file, with
 #          its root drive;
 #   boot 3 (--api-sock --user 65534:65534, MMVM_SECCOMP_SELFTEST=api): the
@@ -115,7 +115,7 @@ api PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 128}'
 expect "PUT /machine-config" 204
 api GET /machine-config
 expect "GET /machine-config" 200 '"mem_size_mib":128'
-api PUT /boot-source "{\"kernel_image_path\": \"$MMVM_KERNEL\", \"initrd_path\": \"$MMVM_INITRD\", \"boot_args\": \"console=ttyS0 mmvm.test=api\"}"
+api PUT /boot-source "{\"kernel_image_path\": \"$MMVM_KERNEL\", \"initrd_path\": \"$MMVM_INITRD\", \"boot_args\": \"console=ttyS0 mmvm.test=api mmvm.api=cad\"}"
 expect "PUT /boot-source" 204
 api PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$W/disk1.img\", \"is_root_device\": true, \"is_read_only\": false}"
 expect "PUT /drives/rootfs" 204
@@ -191,14 +191,15 @@ if wait_log "MMVM-API tick=2" 240; then
 	grep -q '"blk0":{' "$W/metrics.json" 2>/dev/null &&
 		pass "metrics line with blk0: $(tail -n1 "$W/metrics.json" | cut -c1-120)..." ||
 		fail "metrics: $(cat "$W/metrics.json" 2>&1 | head -c 300)"
-	api PUT /actions '{"action_type": "SendCtrlAltDel"}'
-	expect "SendCtrlAltDel (no i8042)" 400 'SendCtrlAltDel is not supported'
 	api PATCH /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$W/disk2.img\"}"
 	expect "PATCH /drives/rootfs" 204
 	if wait_log "MMVM-API resized" 60; then
 		grep -aq 'MMVM-API resized sectors=4096 head=SECONDIM' "$LOG" &&
 			pass "guest sees the new drive: $(grep -a -m1 'MMVM-API resized' "$LOG" | tr -d '\r')" ||
 			fail "new drive: $(grep -a -m1 'MMVM-API resized' "$LOG")"
+		wait_log "MMVM-API waiting for Ctrl+Alt+Del" 30
+		api PUT /actions '{"action_type": "SendCtrlAltDel"}'
+		expect "SendCtrlAltDel" 204
 	else
 		fail "guest did not see the PATCHed drive"
 	fi
@@ -209,8 +210,9 @@ fi
 rc=0
 wait "$mmvm_pid" || rc=$?
 mmvm_pid=
-if [ "$rc" = 0 ] && grep -aq '^mmvm: guest powered off' "$LOG"; then
-	pass "API boot: guest powered off, exit 0"
+if [ "$rc" = 0 ] && grep -aq '^mmvm: guest rebooted' "$LOG" &&
+   ! grep -aq 'MMVM-API no Ctrl+Alt+Del' "$LOG"; then
+	pass "API boot: Ctrl+Alt+Del rebooted the guest, exit 0: '$(grep -a -m1 '^mmvm: guest rebooted' "$LOG" | tr -d '\r')'"
 else
 	fail "API boot: exit $rc"
 	show_log "$LOG" 30

@@ -5,8 +5,11 @@
 # the stock kernel through ACPI), 1 vCPU (MMVM_DEBIAN_CPUS), 1 GiB. Checks: the boot reaches
 # multi-user.target and the image's mmvm-debian-report.service prints
 # "MMVM-DEBIAN state=running" (or degraded: then the failed units are
-# listed), then, asked by mmvm.debian=poweroff, runs systemctl poweroff and
-# mmvm exits 0 ("guest powered off"). The PASS line gives the time from
+# listed). The VM is configured and started through the API as an
+# orchestrator would (machine-config, boot-source, the root drive,
+# InstanceStart: mmvm adds root=/dev/vda rw); once the state line is out,
+# Firecracker's SendCtrlAltDel makes systemd shut down and reboot, and
+# mmvm exits 0 ("guest rebooted"). The PASS line gives the time from
 # mmvm's start to that state line (boot to multi-user.target).
 #
 # The image is never built here (inside the outer VM there is no network):
@@ -86,22 +89,61 @@ say "image $(du -h --apparent-size "$rootfs" | cut -f1) ($(du -h "$rootfs" | cut
     "copied $copy_how in $copy_s s; kernel $(basename "$(dirname "$kernel")")/$(basename "$kernel")"
 
 log=$MMVM_WORK/console.log
-cmdline="console=ttyS0 root=/dev/vda rw mmvm.debian=poweroff"
-say "booting: mmvm --kernel $kernel --initrd $initrd --cmdline \"$cmdline\"" \
-    "--disk <copy> --mem 1G --cpus $cpus --virtio-version 2 --timeout $boot_timeout"
+sock=$MMVM_WORK/api.sock
+cmdline="console=ttyS0"
+say "booting through the API (--api-sock): machine-config $cpus vCPU(s)," \
+    "1024 MiB; boot-source $kernel, $initrd, \"$cmdline\"; drive rootfs" \
+    "(root device, read-write) <copy>; InstanceStart (--timeout $boot_timeout)"
 t0=$EPOCHREALTIME
 : >"$log"
 (
-	timeout -k 5 $((boot_timeout + 30)) "$MMVM" --kernel "$kernel" \
-		--initrd "$initrd" --cmdline "$cmdline" --disk "$disk" \
-		--mem 1G --cpus "$cpus" --virtio-version 2 --timeout "$boot_timeout" \
+	timeout -k 5 $((boot_timeout + 30)) "$MMVM" --api-sock "$sock" \
+		--id debian --timeout "$boot_timeout" \
 		</dev/null 2>&1 | stamp_state >"$log"
 	echo "${PIPESTATUS[0]}" >"$MMVM_WORK/rc"
 ) &
+vm_job=$!
+# api METHOD PATH BODY: the HTTP status, the body to $MMVM_WORK/api.out.
+api() {
+	curl -s --max-time 20 --unix-socket "$sock" -X "$1" \
+		-H 'Content-Type: application/json' --data-binary "$3" \
+		-o "$MMVM_WORK/api.out" -w '%{http_code}' "http://localhost$2"
+}
+for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
+api_ok=1
+for call in \
+	"PUT /machine-config {\"vcpu_count\": $cpus, \"mem_size_mib\": 1024}" \
+	"PUT /boot-source {\"kernel_image_path\": \"$kernel\", \"initrd_path\": \"$initrd\", \"boot_args\": \"$cmdline\"}" \
+	"PUT /drives/rootfs {\"drive_id\": \"rootfs\", \"path_on_host\": \"$disk\", \"is_root_device\": true, \"is_read_only\": false}" \
+	"PUT /actions {\"action_type\": \"InstanceStart\"}"; do
+	read -r method path body <<<"$call"
+	code=$(api "$method" "$path" "$body")
+	if [ "$code" != 204 ]; then
+		fail "$method $path: $code $(head -c 300 "$MMVM_WORK/api.out" 2>/dev/null)"
+		api_ok=0
+		break
+	fi
+done
+[ "$api_ok" = 1 ] && pass "configured and started through the API (4 requests, each 204)"
+# Once the report service has said how the boot went: Firecracker's
+# SendCtrlAltDel, which systemd turns into a reboot (ctrl-alt-del.target).
+(
+	while kill -0 "$vm_job" 2>/dev/null; do
+		if [ -s "$MMVM_WORK/state.time" ]; then
+			api PUT /actions '{"action_type": "SendCtrlAltDel"}' \
+				>"$MMVM_WORK/cad.code"
+			exit 0
+		fi
+		sleep 0.5
+	done
+) &
+cad_job=$!
 stalled=0
-watch_progress $! "$log" "$stall_s" "$MMVM_WORK/state.time" || stalled=1
+watch_progress "$vm_job" "$log" "$stall_s" "$MMVM_WORK/state.time" || stalled=1
 rc=$(cat "$MMVM_WORK/rc" 2>/dev/null || echo 143)
 t1=$EPOCHREALTIME
+kill "$cad_job" 2>/dev/null
+wait "$cad_job" 2>/dev/null
 [ -n "${MMVM_DEBIAN_CONSOLE_LOG:-}" ] && cp "$log" "$MMVM_DEBIAN_CONSOLE_LOG"
 total_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 
@@ -155,11 +197,12 @@ running|degraded)
 esac
 
 # mmvm's line may follow the guest's CR on the same line.
-off_line=$(tr -d '\r' <"$log" | grep -a -o -m1 'mmvm: guest powered off.*')
-if [ "$rc" = 0 ] && [ -n "$off_line" ]; then
-	pass "systemctl poweroff: mmvm exit 0, '$off_line', $total_s s in all"
+cad_code=$(cat "$MMVM_WORK/cad.code" 2>/dev/null)
+off_line=$(tr -d '\r' <"$log" | grep -a -o -m1 'mmvm: guest rebooted.*')
+if [ "$rc" = 0 ] && [ "$cad_code" = 204 ] && [ -n "$off_line" ]; then
+	pass "SendCtrlAltDel (204): systemd rebooted the guest, mmvm exit 0, '$off_line', $total_s s in all"
 else
-	fail "mmvm exited $rc after $total_s s, want 0 after 'mmvm: guest powered off'"
+	fail "mmvm exited $rc after $total_s s, SendCtrlAltDel answered '${cad_code}': want 204, then exit 0 after 'mmvm: guest rebooted'"
 	[ -n "$state" ] && show_log "$log" 30
 fi
 finish

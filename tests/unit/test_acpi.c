@@ -394,6 +394,7 @@ static struct acpi_platform platform(unsigned int cpus, unsigned int nvirtio,
 		.ioapic_pins = 24,
 		.nr_virtio = nvirtio,
 		.com1 = true,
+		.i8042 = true,
 		.pvpanic_port = 0x505,
 		.sleep_control_port = 0x600,
 		.sleep_status_port = 0x601,
@@ -515,7 +516,7 @@ static void test_fadt(void)
 	CHECK_EQ(f[131], 5);			/* minor version */
 	CHECK_EQ(le32_at(f + 112), (1u << 20) | (1u << 10) | (1u << 4) |
 		 (1u << 5));
-	CHECK_EQ(le16_at(f + 109), 1u << 2);	/* VGA not present only */
+	CHECK_EQ(le16_at(f + 109), (1u << 2) | (1u << 1));	/* no VGA, 8042 */
 	CHECK_EQ(le32_at(f + 40), GPA + (size_t)(t.dsdt - buf));
 	CHECK_EQ(le64_at(f + 140), GPA + (size_t)(t.dsdt - buf));
 	CHECK_EQ(le32_at(f + 36), 0);		/* no FACS */
@@ -532,6 +533,11 @@ static void test_fadt(void)
 		zero &= f[i] == 0;
 	zero &= f[111] == 0 && f[129] == 0 && f[130] == 0;
 	CHECK(zero);
+	/* Without the i8042, its flag stays clear. */
+	p.i8042 = false;
+	t = build(&p, buf, sizeof(buf), GPA);
+	if (t.facp)
+		CHECK_EQ(le16_at(t.facp + 109), 1u << 2);
 
 	/* Tables above 4 GiB: no 32-bit DSDT pointer, X_DSDT still set. */
 	t = build(&p, buf, sizeof(buf), 0x100000000ULL);
@@ -682,6 +688,8 @@ static void check_dsdt(const uint8_t *d, const struct acpi_platform *p)
 			snprintf(want, sizeof(want), "VR%02X", devs & 0xff);
 		else if (devs == p->nr_virtio && p->com1)
 			memcpy(want, "COM1", 5);
+		else if (devs == p->nr_virtio + p->com1 && p->i8042)
+			memcpy(want, "KBD0", 5);
 		else
 			memcpy(want, "PEVT", 5);
 		CHECK(!memcmp(q + 2 + n, want, 4));
@@ -689,7 +697,7 @@ static void check_dsdt(const uint8_t *d, const struct acpi_platform *p)
 		devs++;
 	}
 	CHECK(q == scope_end);
-	CHECK_EQ(devs, p->nr_virtio + p->com1 + !!p->pvpanic_port);
+	CHECK_EQ(devs, p->nr_virtio + p->com1 + p->i8042 + !!p->pvpanic_port);
 	{
 		static const uint8_t s5[] = { 0x08, 0x5c, '_', 'S', '5', '_',
 			0x12, 0x07, 0x04, 0x0a, ACPI_S5_SLP_TYP, 0, 0, 0 };
@@ -700,6 +708,7 @@ static void check_dsdt(const uint8_t *d, const struct acpi_platform *p)
 	CHECK_EQ(count(d, len, "LNRO0005"), p->nr_virtio);
 	CHECK_EQ(count(d, len, "QEMU0001"), !!p->pvpanic_port);
 	CHECK_EQ(has(d, len, "\x0c\x41\xd0\x05\x01", 5), p->com1);
+	CHECK_EQ(has(d, len, "\x0c\x41\xd0\x03\x03", 5), p->i8042);
 }
 
 static void test_dsdt(void)
@@ -719,16 +728,22 @@ static void test_dsdt(void)
 			0x79, 0x00 };
 		static const uint8_t pevt[] = { 0x47, 0x01, 0x05, 0x05,
 			0x05, 0x05, 0x01, 0x01, 0x79, 0x00 };
+		/* KBD0's _CRS: IO 0x60, IO 0x64, IRQNoFlags { 1 } */
+		static const uint8_t kbd[] = { 0x47, 0x01, 0x60, 0x00,
+			0x60, 0x00, 0x01, 0x01, 0x47, 0x01, 0x64, 0x00, 0x64,
+			0x00, 0x01, 0x01, 0x22, 0x02, 0x00, 0x79, 0x00 };
 
 		check_dsdt(t.dsdt, &p);
 		CHECK(has(t.dsdt, len, crs1, sizeof(crs1)));
 		CHECK(has(t.dsdt, len, pevt, sizeof(pevt)));
+		CHECK(has(t.dsdt, len, kbd, sizeof(kbd)));
 		CHECK(has(t.dsdt, len, "\x08_UID\x0a\x02", 7));	/* VR02 */
 	}
 
 	/* Nothing optional: an empty \_SB scope and \_S5. */
 	p = platform(1, 0, NULL);
 	p.com1 = false;
+	p.i8042 = false;
 	p.pvpanic_port = 0;
 	t = build(&p, buf, sizeof(buf), GPA);
 	if (t.dsdt)

@@ -2,7 +2,8 @@
 # and first 8 bytes, then (unless mmvm.api=static: a --config-file boot
 # that only checks what it got) ticks once a second (the host pauses and
 # resumes it) until vda changes size (the host's PATCH /drives), prints
-# the new size and first bytes, and ends.
+# the new size and first bytes, and ends; with mmvm.api=cad it then
+# waits for the host's SendCtrlAltDel instead, which reboots it.
 #   MMVM-API ready sectors=<N> head=<8 bytes as text>
 #   MMVM-API tick=<n>
 #   MMVM-API resized sectors=<N> head=<8 bytes>
@@ -18,7 +19,11 @@ while [ "$n" -lt 240 ]; do
 	now=$(cat /sys/block/vda/size)
 	if [ "$now" != "$size" ]; then
 		echo "MMVM-API resized sectors=$now head=$(head8)"
-		exit 0
+		grep -q 'mmvm.api=cad' /proc/cmdline || exit 0
+		echo "MMVM-API waiting for Ctrl+Alt+Del"
+		sleep 120
+		echo "MMVM-API no Ctrl+Alt+Del seen"
+		exit 1
 	fi
 	echo "MMVM-API tick=$n"
 	sleep 1
