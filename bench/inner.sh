@@ -271,6 +271,9 @@ for d in vda vdb; do
 done
 what_t2_net=idle,net
 what_t2_1q=idle,fio-vda-qd32-j2,fio-vdb-qd32-j2
+# Investigations outside bench/plan (bench/plan-engines): mmvm's block
+# engines and policies against each other, block only.
+what_x=idle,fio-vda-qd1-j1,fio-vda-qd32-j2,fio-vdb-qd32-j1,fio-vdb-qd32-j2
 what_t3=idle,net
 what_boot=
 
@@ -447,7 +450,7 @@ run_config() {
 			-device "virtio-net-device,netdev=n0,mac=$mac" \
 			-drive "file=$disk,format=raw,if=none,id=d0,cache=writeback" \
 			-device virtio-blk-device,drive=d0 ;;
-	t1-mmvm-*|t2-mmvm|t2-mmvm-notxirq|t2-mmvm-1q|t3-mmvm-vhost|boot-mmvm)
+	t1-mmvm-*|t2-mmvm|t2-mmvm-notxirq|t2-mmvm-1q|t3-mmvm-vhost|boot-mmvm|x-mmvm-*)
 		[ -x "$mmvm" ] || { skip "$config" "no $mmvm"; return; }
 		cpus=1 netopt= vflags="--virtio-version 2"
 		disks="--disk $disk"
@@ -468,6 +471,17 @@ run_config() {
 			t2-mmvm-1q) nq=1 cl="$cmdline bench.what=$what_t2_1q" ;;
 			esac
 			disks="--disk $disk,queues=$nq --disk $slow_disk,direct,queues=$nq" ;;
+		x-mmvm-*)
+			# t2's VM (2 vCPUs, 2 queues per disk, the slow disk
+			# direct), one thing changed
+			cpus=2 nq=2 dopt=
+			cl="$cmdline bench.what=$what_x"
+			case "$config" in
+			x-mmvm-sync) dopt=,engine=sync ;;
+			x-mmvm-poll0) dopt=,poll=0 ;;
+			x-mmvm-1q) nq=1 ;;
+			esac
+			disks="--disk $disk,queues=$nq$dopt --disk $slow_disk,direct,queues=$nq$dopt" ;;
 		t3-mmvm-vhost)
 			why=$(vhost_missing) && { skip "$config" "$why"; return; }
 			netopt=,vhost=on cl="$cmdline bench.what=$what_t3" ;;

@@ -16,7 +16,10 @@
 #   boot 2 (--config-file FILE --no-api): the same guest from a file, with
 #          its root drive;
 #   boot 3 (--api-sock --user 65534:65534, MMVM_SECCOMP_SELFTEST=api): the
-#          API thread's filter is installed once the VM runs (exit 4).
+#          API thread's filter is installed once the VM runs (exit 4);
+#   boot 4: the getting-started sequence, a 400's fault_message, pause,
+#          resume and SendCtrlAltDel from Python (tests/integration/
+#          fc_client.py: requests over the socket), exit 0.
 # Needs KVM: tests/integration/run-all.sh test_api.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set -uo pipefail
@@ -24,6 +27,8 @@ PATH=$PATH:/sbin:/usr/sbin
 
 require_files "$MMVM" "$MMVM_KERNEL" "$MMVM_INITRD"
 command -v curl >/dev/null || skip "curl missing (scripts/install-deps)"
+/usr/bin/python3 -c 'import requests_unixsocket' 2>/dev/null ||
+	skip "python3-requests-unixsocket missing (scripts/install-deps)"
 W=$MMVM_WORK
 tap=mmvmapi0
 mmvm_pid=
@@ -275,5 +280,28 @@ if [ "$rc" = 4 ] && grep -aq '^mmvm: seccomp: thread api made syscall [0-9]* (ge
 else
 	fail "API thread selftest: exit $rc"
 	show_log "$LOG" 10
+fi
+
+# --- boot 4: a Python client (requests over the Unix socket) -------------
+S=$W/api3.sock
+LOG=$W/pyclient.log
+truncate -s 1M "$W/disk3.img"
+"$MMVM" --api-sock "$S" --id py-client --timeout 300 </dev/null >"$LOG" 2>&1 &
+mmvm_pid=$!
+if /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/fc_client.py" "$S" \
+	"$MMVM_KERNEL" "$MMVM_INITRD" "$W/disk3.img" "$LOG" >"$W/pyclient.out" 2>&1; then
+	pass "Python client (python3-requests-unixsocket): $(grep -c '^ok' "$W/pyclient.out") calls as expected, e.g. '$(grep -m1 'fault_message' "$W/pyclient.out")'"
+else
+	fail "Python client: $(grep -m1 -E '^FAIL|Error' "$W/pyclient.out" || tail -n 3 "$W/pyclient.out")"
+	show_log "$W/pyclient.out" 15
+fi
+rc=0
+wait "$mmvm_pid" || rc=$?
+mmvm_pid=
+if [ "$rc" = 0 ] && grep -aq '^mmvm: guest rebooted' "$LOG"; then
+	pass "Python client's SendCtrlAltDel: the guest rebooted, exit 0"
+else
+	fail "Python client boot: exit $rc"
+	show_log "$LOG" 20
 fi
 finish
