@@ -13,6 +13,7 @@
 #include "boot/le.h"
 #include "boot/longmode.h"
 #include "boot/mptable.h"
+#include "boot/reset_stub.h"
 #include "vmm/loader.h"
 
 #define ENTRY_64_OFFSET	0x200	/* startup_64 sits 512 bytes in */
@@ -179,7 +180,7 @@ int loader_write_boot_data(struct vm *vm, uint64_t rsdp, char *err,
 {
 	struct vm_boot *b = &vm->boot;
 	size_t cmdlen = strlen(vm->cmdline);
-	uint8_t *cmd, *bp, *pml4, *pdpt, *pd, *mpt;
+	uint8_t *cmd, *bp, *pml4, *pdpt, *pd, *mpt, *reset;
 	uint64_t gdt[BOOT_GDT_ENTRIES];
 	uint8_t *gdt_dst;
 	enum boot_err be;
@@ -197,7 +198,10 @@ int loader_write_boot_data(struct vm *vm, uint64_t rsdp, char *err,
 	pd = guest_mem_ptr(&vm->mem, BOOT_PD_ADDR, 4096 * BOOT_PD_PAGES);
 	gdt_dst = guest_mem_ptr(&vm->mem, BOOT_GDT_ADDR, sizeof(gdt));
 	mpt = guest_mem_ptr(&vm->mem, BOOT_BIOS_ADDR, BOOT_BIOS_SIZE);
-	if (!cmd || !bp || !pml4 || !pdpt || !pd || !gdt_dst || !mpt) {
+	reset = guest_mem_ptr(&vm->mem, BOOT_RESET_STUB_ADDR,
+			      BOOT_RESET_STUB_SIZE);
+	if (!cmd || !bp || !pml4 || !pdpt || !pd || !gdt_dst || !mpt ||
+	    !reset) {
 		snprintf(err, errlen, "guest memory too small for boot data");
 		return -1;
 	}
@@ -213,7 +217,10 @@ int loader_write_boot_data(struct vm *vm, uint64_t rsdp, char *err,
 	boot_build_page_tables(pml4, pdpt, pd);
 	boot_build_gdt(gdt);
 	memcpy(gdt_dst, gdt, sizeof(gdt));
-	if (mptable_build(mpt, BOOT_BIOS_SIZE, BOOT_BIOS_ADDR, vm->cfg->cpus,
+	boot_build_reset_stub(reset);
+	/* The BIOS area less the reset stub at its top. */
+	if (mptable_build(mpt, BOOT_RESET_STUB_ADDR - BOOT_BIOS_ADDR,
+			  BOOT_BIOS_ADDR, vm->cfg->cpus,
 			  virtio_level_gsis(vm)) < 0) {
 		snprintf(err, errlen, "MP table does not fit %u CPUs",
 			 vm->cfg->cpus);

@@ -333,7 +333,8 @@ show_log() {
 }
 
 # ctrl_alt_del_run NAME LOG [mmvm options]: boots MMVM_KERNEL with the
-# idle guest and an API socket, waits for the guest's /init, sends
+# idle guest and an API socket (InstanceStart through it), waits for the
+# guest's /init, sends
 # Firecracker's SendCtrlAltDel (PUT /actions) and checks that the answer
 # is 204 and that the guest's reboot ends mmvm with exit 0 (the kernel
 # restarts on Ctrl+Alt+Del unless init asked for the signal).
@@ -347,6 +348,13 @@ ctrl_alt_del_run() {
 		--cmdline "console=ttyS0 mmvm.test=idle mmvm.idle=200" \
 		"$@" </dev/null >"$log" 2>&1 &
 	pid=$!
+	# With --api-sock the VM waits for InstanceStart, whatever the
+	# command line described.
+	for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
+	curl -s --max-time 20 --unix-socket "$sock" -X PUT \
+		-H 'Content-Type: application/json' \
+		--data-binary '{"action_type": "InstanceStart"}' \
+		-o /dev/null http://localhost/actions
 	for ((i = 0; i < 2 * RUN_GUEST_TIMEOUT; i++)); do
 		grep -aq 'MMVM-IDLE start' "$log" && break
 		kill -0 "$pid" 2>/dev/null || break

@@ -4,6 +4,7 @@
 #include "boot/longmode.h"
 #include "boot/layout.h"
 #include "boot/mptable.h"
+#include "boot/reset_stub.h"
 #include "unit.h"
 
 static uint8_t sum(const uint8_t *p, size_t n)
@@ -87,9 +88,28 @@ static void test_longmode(void)
 	CHECK_EQ(gdt[3], 0x00cf93000000ffffULL);
 }
 
+/* F000:FFF0: mov al,0xfe; out 0x64,al (the i8042's reset line), then
+ * halt for good; it ends the 64 KiB BIOS area, above the MP table's room. */
+static void test_reset_stub(void)
+{
+	static const uint8_t want[] = { 0xb0, 0xfe, 0xe6, 0x64, 0xfa, 0xf4,
+					0xeb, 0xfd };
+	uint8_t s[BOOT_RESET_STUB_SIZE];
+
+	memset(s, 0, sizeof(s));
+	boot_build_reset_stub(s);
+	CHECK(!memcmp(s, want, sizeof(want)));
+	for (size_t i = sizeof(want); i < sizeof(s); i++)
+		CHECK_EQ(s[i], 0xf4);
+	CHECK_EQ(BOOT_RESET_STUB_ADDR + BOOT_RESET_STUB_SIZE,
+		 BOOT_BIOS_ADDR + BOOT_BIOS_SIZE);
+	CHECK(mptable_size(64) <= BOOT_RESET_STUB_ADDR - BOOT_BIOS_ADDR);
+}
+
 int main(void)
 {
 	RUN(test_tables);
 	RUN(test_longmode);
+	RUN(test_reset_stub);
 	return unit_finish("boot_mptable");
 }
