@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mmvm's ACPI tables as ACPICA sees them: tests/unit/test_acpi writes one
 # representative platform's tables (2 CPUs; virtio at 0xd0000000,
-# 0xd0002000, 0xd0004000, size 0x2000, GSIs 5, 6, 7; COM1; pvpanic at
+# 0xd0002000, 0xd0004000, size 0x2000, GSIs 5, 6, 7; COM1; the i8042 keyboard (PNP0303); pvpanic at
 # 0x505; sleep control/status 0x600/0x601; reset 0x602 value 1) and this
 # decodes them with iasl -d and checks what it prints: the devices and
 # their resources, \_S5, the FADT's hardware-reduced flag and registers,
@@ -102,6 +102,9 @@ has "COM1" "$(device COM1)" 'Name (_HID, EisaId ("PNP0501")' 'Name (_UID, One)' 
 has "PEVT" "$(device PEVT)" 'Name (_HID, "QEMU0001")' "IO (Decode16," \
 	"0x0505,             // Range Minimum" "0x0505,             // Range Maximum" \
 	"0x01,               // Length"
+has "KBD0" "$(device KBD0)" 'Name (_HID, EisaId ("PNP0303")' \
+	"0x0060,             // Range Minimum" "0x0064,             // Range Minimum" \
+	"IRQNoFlags ()" "{1}"
 s5=$(grep -A6 'Name (\\_S5, Package (0x04)' dsdt.dsl | tr -d ' \n')
 if [ "$s5" = "Name(\\_S5,Package(0x04)//_S5_:S5SystemState{0x05,Zero,Zero,Zero})" ]; then
 	pass "\\_S5: Package (4) { 5, 0, 0, 0 }"
@@ -109,7 +112,7 @@ else
 	fail "\\_S5: '$s5'"
 fi
 n=$(grep -c 'Device (' dsdt.dsl)
-[ "$n" = 5 ] && pass "DSDT: 5 devices" || fail "DSDT: $n devices, want 5"
+[ "$n" = 6 ] && pass "DSDT: 6 devices" || fail "DSDT: $n devices, want 6"
 
 # field FILE LABEL: the value iasl prints for the first "LABEL : value".
 field() { grep -m1 -F "$2 :" "$1" | sed 's/.*: *//'; }
@@ -128,6 +131,7 @@ f_check "FADT Reset Register Supported" "$(field facp.dsl 'Reset Register Suppor
 f_check "FADT no fixed power button" "$(field facp.dsl 'Control Method Power Button (V1)')" 1
 f_check "FADT no fixed sleep button" "$(field facp.dsl 'Control Method Sleep Button (V1)')" 1
 f_check "FADT VGA Not Present" "$(field facp.dsl 'VGA Not Present (V4)')" 1
+f_check "FADT 8042 present" "$(field facp.dsl '8042 Present on ports 60/64 (V2)')" 1
 f_check "FADT CMOS RTC present" "$(field facp.dsl 'CMOS RTC Not Present (V5)')" 0
 f_check "FADT MSI supported" "$(field facp.dsl 'MSI Not Supported (V4)')" 0
 f_check "FADT SCI interrupt" "$(field facp.dsl 'SCI Interrupt')" 0000
