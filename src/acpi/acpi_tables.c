@@ -292,6 +292,41 @@ static void build_madt(uint8_t *t, const struct acpi_platform *p,
 	set_checksum(t, len, HDR_CHECKSUM);
 }
 
+/* An ISA device with a PNP id: _HID EisaId, _UID when uid >= 0, and
+ * _CRS { IO (Decode16, port, port, align, len) for each of io,
+ * IRQNoFlags () { irq } }. */
+struct isa_io {
+	uint16_t port;
+	uint8_t align, len;
+};
+
+static const struct isa_io com1_io[] = { { COM1_PORT, 0, COM1_PORTS } };
+static const struct isa_io kbd_io[] = {
+	{ KBD_DATA_PORT, 1, 1 }, { KBD_CMD_PORT, 1, 1 },
+};
+
+static void isa_device(struct aml_buf *a, const char *name,
+		       const char *eisaid, int uid, const struct isa_io *io,
+		       size_t nio, unsigned int irq)
+{
+	struct aml_mark dev = aml_device_begin(a, name), crs;
+
+	aml_name(a, "_HID");
+	aml_eisaid(a, eisaid);
+	if (uid >= 0) {
+		aml_name(a, "_UID");
+		aml_integer(a, (uint64_t)uid);
+	}
+	aml_name(a, "_CRS");
+	crs = aml_restemplate_begin(a);
+	for (size_t i = 0; i < nio; i++)
+		aml_res_io16(a, io[i].port, io[i].port, io[i].align,
+			     io[i].len);
+	aml_res_irq_noflags(a, irq);
+	aml_restemplate_end(a, crs);
+	aml_end(a, dev);
+}
+
 /* The DSDT's definition block:
  *
  *	Scope (\_SB) {
@@ -335,31 +370,10 @@ static void build_dsdt_aml(struct aml_buf *a, const struct acpi_platform *p)
 		aml_restemplate_end(a, crs);
 		aml_end(a, dev);
 	}
-	if (p->com1) {
-		dev = aml_device_begin(a, "COM1");
-		aml_name(a, "_HID");
-		aml_eisaid(a, COM1_HID);
-		aml_name(a, "_UID");
-		aml_integer(a, 1);
-		aml_name(a, "_CRS");
-		crs = aml_restemplate_begin(a);
-		aml_res_io16(a, COM1_PORT, COM1_PORT, 0, COM1_PORTS);
-		aml_res_irq_noflags(a, COM1_IRQ);
-		aml_restemplate_end(a, crs);
-		aml_end(a, dev);
-	}
-	if (p->i8042) {
-		dev = aml_device_begin(a, "KBD0");
-		aml_name(a, "_HID");
-		aml_eisaid(a, KBD_HID);
-		aml_name(a, "_CRS");
-		crs = aml_restemplate_begin(a);
-		aml_res_io16(a, KBD_DATA_PORT, KBD_DATA_PORT, 1, 1);
-		aml_res_io16(a, KBD_CMD_PORT, KBD_CMD_PORT, 1, 1);
-		aml_res_irq_noflags(a, KBD_IRQ);
-		aml_restemplate_end(a, crs);
-		aml_end(a, dev);
-	}
+	if (p->com1)
+		isa_device(a, "COM1", COM1_HID, 1, com1_io, 1, COM1_IRQ);
+	if (p->i8042)
+		isa_device(a, "KBD0", KBD_HID, -1, kbd_io, 2, KBD_IRQ);
 	if (p->pvpanic_port) {
 		dev = aml_device_begin(a, "PEVT");
 		aml_name(a, "_HID");
