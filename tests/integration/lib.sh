@@ -332,6 +332,14 @@ show_log() {
 	tail -n "${2:-30}" "$1" | sed 's/^/    | /'
 }
 
+# api_put SOCK PATH BODY [OUT]: PUT the JSON BODY to mmvm's API socket;
+# prints the HTTP status (000: no answer), the answer's body goes to OUT.
+api_put() {
+	curl -s --max-time 20 --unix-socket "$1" -X PUT \
+		-H 'Content-Type: application/json' --data-binary "$3" \
+		-o "${4:-/dev/null}" -w '%{http_code}' "http://localhost$2"
+}
+
 # ctrl_alt_del_run NAME LOG [mmvm options]: boots MMVM_KERNEL with the
 # idle guest and an API socket (InstanceStart through it), waits for the
 # guest's /init, sends
@@ -351,20 +359,14 @@ ctrl_alt_del_run() {
 	# With --api-sock the VM waits for InstanceStart, whatever the
 	# command line described.
 	for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
-	curl -s --max-time 20 --unix-socket "$sock" -X PUT \
-		-H 'Content-Type: application/json' \
-		--data-binary '{"action_type": "InstanceStart"}' \
-		-o /dev/null http://localhost/actions
+	api_put "$sock" /actions '{"action_type": "InstanceStart"}' >/dev/null
 	for ((i = 0; i < 2 * RUN_GUEST_TIMEOUT; i++)); do
 		grep -aq 'MMVM-IDLE start' "$log" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.5
 	done
-	code=$(curl -s --max-time 20 --unix-socket "$sock" -X PUT \
-		-H 'Content-Type: application/json' \
-		--data-binary '{"action_type": "SendCtrlAltDel"}' \
-		-o "$MMVM_WORK/cad-body" -w '%{http_code}' \
-		http://localhost/actions)
+	code=$(api_put "$sock" /actions '{"action_type": "SendCtrlAltDel"}' \
+		"$MMVM_WORK/cad-body")
 	wait "$pid" || rc=$?
 	RUN_GUEST_RC=$rc
 	if [ "$code" = 204 ] && [ "$rc" = 0 ] &&

@@ -103,23 +103,17 @@ t0=$EPOCHREALTIME
 	echo "${PIPESTATUS[0]}" >"$MMVM_WORK/rc"
 ) &
 vm_job=$!
-# api METHOD PATH BODY: the HTTP status, the body to $MMVM_WORK/api.out.
-api() {
-	curl -s --max-time 20 --unix-socket "$sock" -X "$1" \
-		-H 'Content-Type: application/json' --data-binary "$3" \
-		-o "$MMVM_WORK/api.out" -w '%{http_code}' "http://localhost$2"
-}
 for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
 api_ok=1
 for call in \
-	"PUT /machine-config {\"vcpu_count\": $cpus, \"mem_size_mib\": 1024}" \
-	"PUT /boot-source {\"kernel_image_path\": \"$kernel\", \"initrd_path\": \"$initrd\", \"boot_args\": \"$cmdline\"}" \
-	"PUT /drives/rootfs {\"drive_id\": \"rootfs\", \"path_on_host\": \"$disk\", \"is_root_device\": true, \"is_read_only\": false}" \
-	"PUT /actions {\"action_type\": \"InstanceStart\"}"; do
-	read -r method path body <<<"$call"
-	code=$(api "$method" "$path" "$body")
+	"/machine-config {\"vcpu_count\": $cpus, \"mem_size_mib\": 1024}" \
+	"/boot-source {\"kernel_image_path\": \"$kernel\", \"initrd_path\": \"$initrd\", \"boot_args\": \"$cmdline\"}" \
+	"/drives/rootfs {\"drive_id\": \"rootfs\", \"path_on_host\": \"$disk\", \"is_root_device\": true, \"is_read_only\": false}" \
+	"/actions {\"action_type\": \"InstanceStart\"}"; do
+	read -r path body <<<"$call"
+	code=$(api_put "$sock" "$path" "$body" "$MMVM_WORK/api.out")
 	if [ "$code" != 204 ]; then
-		fail "$method $path: $code $(head -c 300 "$MMVM_WORK/api.out" 2>/dev/null)"
+		fail "PUT $path: $code $(head -c 300 "$MMVM_WORK/api.out" 2>/dev/null)"
 		api_ok=0
 		break
 	fi
@@ -130,8 +124,8 @@ done
 (
 	while kill -0 "$vm_job" 2>/dev/null; do
 		if [ -s "$MMVM_WORK/state.time" ]; then
-			api PUT /actions '{"action_type": "SendCtrlAltDel"}' \
-				>"$MMVM_WORK/cad.code"
+			api_put "$sock" /actions \
+				'{"action_type": "SendCtrlAltDel"}' >"$MMVM_WORK/cad.code"
 			exit 0
 		fi
 		sleep 0.5
